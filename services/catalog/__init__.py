@@ -1,0 +1,1 @@
+"""catalog service: skeleton only; its capability lands with its own issue."""

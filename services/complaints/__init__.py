@@ -1,0 +1,1 @@
+"""complaints service: skeleton only; its capability lands with its own issue."""

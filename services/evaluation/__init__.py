@@ -1,0 +1,1 @@
+"""evaluation service: skeleton only; its capability lands with its own issue."""

@@ -1,0 +1,100 @@
+"""The HTTP front door (walking skeleton of the API under /api/v1).
+
+Authentication and role checks land with issue 9; until then submissions are
+recorded as an anonymous customer and personal data is masked in answers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import eventlet
+from nameko.rpc import RpcProxy
+from nameko.web.handlers import http
+
+from services.gateway.problems import json_response, problem
+from shared import config, logs
+from shared.audit import Actor
+from shared.errors import ConflictError, NotFound, ValidationFailed
+from shared.rpc import audit_dict
+
+log = logging.getLogger(__name__)
+
+ANONYMOUS_CUSTOMER = Actor(id="anonymous", role="customer")
+MAX_BODY_BYTES = 64 * 1024
+
+
+class ServiceUnavailable(Exception):
+    pass
+
+
+def _call(method, *args, **kwargs):
+    """An RPC call bounded in time, so a stopped service gives 503, not a hang."""
+    try:
+        with eventlet.Timeout(config.get_float("QI_RPC_TIMEOUT_SECONDS")):
+            return method(*args, **kwargs)
+    except eventlet.Timeout:
+        raise ServiceUnavailable("timed out") from None
+
+
+def _errors_to_response(func):
+    def wrapper(self, request, *args, **kwargs):
+        logs.current_service.set("gateway")
+        try:
+            return func(self, request, *args, **kwargs)
+        except ValidationFailed as exc:
+            return problem(400, "请求内容有误", errors=exc.errors)
+        except NotFound:
+            return problem(404, "未找到")
+        except ConflictError as exc:
+            return problem(409, "操作冲突", str(exc))
+        except ServiceUnavailable:
+            return problem(503, "服务暂不可用，请稍后再试")
+        except Exception:  # noqa: BLE001 - never a stack trace to the client
+            log.exception("unhandled error in %s", func.__name__)
+            return problem(500, "服务器内部错误")
+
+    wrapper.__name__ = func.__name__
+    return wrapper
+
+
+class GatewayService:
+    name = "gateway"
+
+    intake = RpcProxy("intake")
+    referral = RpcProxy("referral")
+
+    @http("GET", "/healthz")
+    def healthz(self, request):
+        return json_response({"status": "ok"})
+
+    @http("POST", "/api/v1/demands")
+    @_errors_to_response
+    def register_demand(self, request):
+        if request.content_length and request.content_length > MAX_BODY_BYTES:
+            return problem(413, "请求内容过大")
+        try:
+            form = json.loads(request.get_data(as_text=True) or "null")
+        except ValueError:
+            raise ValidationFailed.single("body", "请求内容不是有效的 JSON") from None
+        if not isinstance(form, dict):
+            raise ValidationFailed.single("body", "请求内容应为 JSON 对象")
+        channel = form.get("channel") if isinstance(form.get("channel"), str) else ""
+        demand = _call(
+            self.intake.register_demand,
+            form,
+            audit_data=audit_dict(ANONYMOUS_CUSTOMER, channel or "website"),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        return json_response(
+            demand, 201, {"Location": f"/api/v1/demands/{demand['id']}"}
+        )
+
+    @http("GET", "/api/v1/demands/<string:demand_id>")
+    @_errors_to_response
+    def get_demand(self, request, demand_id):
+        demand = _call(self.intake.get_demand, demand_id)
+        codes = [need["item_code"] for need in demand["needs"]]
+        demand["referrals"] = _call(self.referral.referrals_for, demand["id"], codes)
+        return json_response(demand)

@@ -1,0 +1,207 @@
+"""The eventsourcing Application every service builds on.
+
+It stamps audit metadata and the hash chain on every event it stores, and
+processes integration events idempotently: the new events and a tracking record
+(source service, notification position) are stored in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
+from eventsourcing.utils import get_topic
+
+from shared import audit
+from shared.envelope import Envelope
+from shared.errors import ConflictError
+from shared.hashchain import ChainBreak, event_hash, verify_stream
+from shared.persistence import KernelStore, eventsourcing_env
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class AuditedAggregate(Aggregate):
+    """Base aggregate that remembers the hash of its last stored event."""
+
+    class Event(Aggregate.Event):
+        def mutate(self, aggregate):  # noqa: D401 - eventsourcing hook
+            aggregate = super().mutate(aggregate)
+            chain_hash = self.__dict__.get("chain_hash")
+            if aggregate is not None and chain_hash:
+                aggregate.__dict__["_chain_head"] = chain_hash
+            return aggregate
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+
+class ServiceApplication(Application):
+    """An event-sourced application owned by one service.
+
+    ``name`` is the service name; it names the tables (PostgreSQL) and is the
+    ``source`` of the integration events the service publishes.
+    """
+
+    def __init__(self, url: str | None = None, env: dict | None = None):
+        self.database_url = url
+        super().__init__(env={**eventsourcing_env(self.name, url), **(env or {})})
+        self.kernel = KernelStore(self.name, url)
+
+    def construct_recorder(self):
+        """A process recorder: it stores tracking records with new events."""
+        return self.factory.process_recorder()
+
+    # -- storing: audit stamp and hash chain --------------------------------
+
+    def _record(self, processing_event: ProcessingEvent) -> list:
+        context = audit.current()
+        heads: dict[Any, str] = {}
+        for event in processing_event.events:
+            oid = event.originator_id
+            if oid not in heads:
+                heads[oid] = self._chain_head(event, processing_event)
+            state = event.__dict__
+            if "audit" not in state:
+                stamped = context
+                if not stamped.correlation_id:
+                    stamped = context.with_correlation(str(oid))
+                state["audit"] = stamped.as_dict()
+            state["prev_hash"] = heads[oid]
+            state["chain_hash"] = event_hash(get_topic(type(event)), state)
+            heads[oid] = state["chain_hash"]
+        recordings = super()._record(processing_event)
+        for oid, head in heads.items():
+            aggregate = processing_event.aggregates.get(oid)
+            if aggregate is not None:
+                aggregate.__dict__["_chain_head"] = head
+        return recordings
+
+    def _chain_head(self, event: Any, processing_event: ProcessingEvent) -> str:
+        if event.originator_version == 1:
+            return ""
+        aggregate = processing_event.aggregates.get(event.originator_id)
+        head = getattr(aggregate, "_chain_head", None) if aggregate else None
+        if head:
+            return head
+        stored = self.recorder.select_events(
+            event.originator_id, lte=event.originator_version - 1, desc=True, limit=1
+        )
+        if not stored:
+            return ""
+        previous = self.mapper.to_domain_event(stored[0])
+        return previous.__dict__.get("chain_hash", "")
+
+    # -- commands ----------------------------------------------------------
+
+    def retry_on_conflict(self, command: Callable[[], T], attempts: int = 5) -> T:
+        """Run a command that loads, changes and saves; retry on fresh state."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return command()
+            except RecordConflictError:
+                if attempt == attempts:
+                    raise ConflictError(
+                        "the case was changed by someone else at the same time; "
+                        "please try again"
+                    ) from None
+                time.sleep(0.005 * attempt)
+        raise AssertionError("unreachable")
+
+    # -- consuming integration events --------------------------------------
+
+    def has_processed(self, source: str, position: int) -> bool:
+        table = (
+            self.recorder.tracking_table_name
+            if hasattr(self.recorder, "tracking_table_name")
+            else "tracking"
+        )
+        datastore = self.recorder.datastore
+        if self.kernel.is_sqlite:
+            sql = (
+                f"SELECT 1 FROM {table} WHERE application_name=? AND notification_id=?"
+            )
+        else:
+            sql = (
+                f"SELECT 1 FROM {datastore.schema}.{table} "
+                "WHERE application_name=%s AND notification_id=%s"
+            )
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, (source, position))
+            return cursor.fetchone() is not None
+
+    def process(
+        self,
+        envelope: Envelope,
+        policy: Callable[[Envelope], Iterable[Any]],
+        attempts: int = 5,
+    ) -> bool:
+        """Apply ``policy`` to an integration event exactly once.
+
+        ``policy`` returns the aggregates (or events) it changed; they are stored
+        with a tracking record of (source, position). Returns False when the
+        event had already been processed, which the caller acknowledges.
+        """
+        for attempt in range(1, attempts + 1):
+            if self.has_processed(envelope.source, envelope.position):
+                return False
+            processing = ProcessingEvent(
+                tracking=Tracking(envelope.source, envelope.position)
+            )
+            with audit.audit_scope(envelope.caused_context(self.name)):
+                processing.collect_events(*policy(envelope))
+                try:
+                    self._record(processing)
+                    return True
+                except IntegrityError:
+                    if self.has_processed(envelope.source, envelope.position):
+                        return False
+                    if attempt == attempts:
+                        raise ConflictError(
+                            f"could not apply {envelope.type} from {envelope.source}"
+                        ) from None
+        raise AssertionError("unreachable")
+
+    # -- audit: verification -----------------------------------------------
+
+    def originator_ids(self) -> list[UUID]:
+        seen: dict[UUID, None] = {}
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(start=start, limit=1000)
+            if not batch:
+                return list(seen)
+            for notification in batch:
+                seen.setdefault(notification.originator_id, None)
+            start = batch[-1].id + 1
+
+    def verify_stream(self, originator_id: UUID) -> ChainBreak | None:
+        decoded = []
+        for stored in self.recorder.select_events(originator_id):
+            try:
+                event = self.mapper.to_domain_event(stored)
+            except Exception:  # noqa: BLE001 - a tampered payload may not decode
+                return ChainBreak(
+                    str(originator_id),
+                    stored.originator_version,
+                    "stored event cannot be decoded",
+                )
+            decoded.append((stored.topic, dict(event.__dict__)))
+        return verify_stream(decoded)
+
+    def verify_all(self) -> tuple[int, list[ChainBreak]]:
+        """Verify every stream; returns (streams checked, breaks found)."""
+        ids = self.originator_ids()
+        breaks = [b for b in (self.verify_stream(i) for i in ids) if b is not None]
+        return len(ids), breaks
+
+    def close(self) -> None:
+        self.kernel.close()
+        super().close()

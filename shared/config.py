@@ -1,0 +1,130 @@
+"""Configuration from environment variables, each with a default.
+
+Every setting the platform reads is declared once in ``SETTINGS`` so the README
+table and the code cannot drift apart (``python -m shared.config`` prints it).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+SERVICES = ("intake", "referral", "complaints", "evaluation", "catalog", "gateway")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS = (
+    Setting(
+        "QI_AMQP_URI",
+        "amqp://guest:guest@127.0.0.1:5672/",
+        "RabbitMQ connection URI",
+    ),
+    Setting(
+        "QI_DATABASE_URL",
+        "",
+        "empty: one SQLite file per service under QI_VAR_DIR; "
+        "postgresql://user:pass@host:port/db: one schema per service",
+    ),
+    Setting(
+        "QI_<SERVICE>_DATABASE_URL",
+        "",
+        "per-service override of QI_DATABASE_URL (e.g. QI_INTAKE_DATABASE_URL); "
+        "sqlite:///path or postgresql://…",
+    ),
+    Setting("QI_VAR_DIR", "var", "folder for SQLite files and relay locks"),
+    Setting("QI_HTTP_ADDRESS", "127.0.0.1:8000", "gateway HTTP listen address"),
+    Setting(
+        "QI_METRICS_PORT",
+        "9102",
+        "port of the process's Prometheus /metrics endpoint (0 = off)",
+    ),
+    Setting("QI_LOG_LEVEL", "INFO", "log level"),
+    Setting(
+        "QI_SERVICES",
+        "intake,referral,gateway",
+        "services `make run` starts (catalog, complaints, evaluation: not yet built)",
+    ),
+    Setting("QI_MAX_WORKERS", "10", "concurrent workers per service container"),
+    Setting(
+        "QI_RELAY_BATCH_SIZE", "500", "notifications the outbox relay reads per batch"
+    ),
+    Setting("QI_RELAY_IDLE_SECONDS", "0.02", "relay poll interval when nothing is new"),
+    Setting(
+        "QI_RELAY_STANDBY_SECONDS",
+        "1.0",
+        "how often a standby relay retries to become the active one",
+    ),
+    Setting(
+        "QI_RPC_TIMEOUT_SECONDS", "10", "gateway's timeout for a call to a service"
+    ),
+)
+
+_DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    """The value of a declared setting: the environment, else its default."""
+    if name not in _DEFAULTS:
+        raise KeyError(f"undeclared setting {name}")
+    return os.environ.get(name, _DEFAULTS[name])
+
+
+def get_int(name: str) -> int:
+    return int(get(name))
+
+
+def get_float(name: str) -> float:
+    return float(get(name))
+
+
+def var_dir() -> Path:
+    path = Path(get("QI_VAR_DIR"))
+    if not path.is_absolute():
+        path = REPO_ROOT / path
+    return path
+
+
+def database_url(service: str) -> str:
+    """The database of one service; SQLite under ``var/`` unless told otherwise."""
+    own = os.environ.get(f"QI_{service.upper()}_DATABASE_URL", "")
+    shared = get("QI_DATABASE_URL")
+    url = own or shared
+    if not url:
+        return f"sqlite:///{var_dir() / f'{service}.sqlite'}"
+    return url
+
+
+def nameko_config() -> dict:
+    """The nameko container config, built from the same variables."""
+    return {
+        "AMQP_URI": get("QI_AMQP_URI"),
+        "WEB_SERVER_ADDRESS": get("QI_HTTP_ADDRESS"),
+        "max_workers": get_int("QI_MAX_WORKERS"),
+        "parent_calls_tracked": 10,
+        "serializer": "json",
+        # exchanges must outlive their queues' consumers: the outbox relay
+        # publishes to them while a consumer may be down
+        "AUTO_DELETE_EVENT_EXCHANGES": False,
+        "DECLARE_EVENT_EXCHANGES": True,
+        "RPC_TIMEOUT": get_float("QI_RPC_TIMEOUT_SECONDS"),
+    }
+
+
+def markdown_table() -> str:
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.name}` | `{s.default}` | {s.help} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

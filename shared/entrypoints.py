@@ -1,0 +1,129 @@
+"""``@integration_handler``: a nameko event handler that never loses a message.
+
+It decodes the envelope, runs the handler (which returns False for a duplicate,
+see ``ServiceApplication.process``) and, if the handler raises or the message
+is malformed, parks the message before acknowledging it (delivery contract 3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import traceback
+
+import eventlet
+from nameko.events import SERVICE_POOL, EventHandler
+
+from shared import topology
+from shared.envelope import Envelope, EnvelopeError
+from shared.metrics import for_service
+from shared.parking import REPLAY_HEADER, ParkingLot
+from shared.providers import application_of
+
+log = logging.getLogger(__name__)
+
+
+class IntegrationEventHandler(EventHandler):
+    def __init__(self, source_service: str, event_type: str, **kwargs):
+        super().__init__(
+            source_service,
+            event_type,
+            handler_type=SERVICE_POOL,
+            reliable_delivery=True,
+            requeue_on_error=False,
+            **kwargs,
+        )
+
+    @property
+    def subscription(self) -> topology.Subscription:
+        return topology.Subscription(
+            self.source_service,
+            self.event_type,
+            self.container.service_name,
+            self.method_name,
+        )
+
+    @property
+    def consumer_name(self) -> str:
+        return f"{self.container.service_name}.{self.method_name}"
+
+    def _parking(self) -> ParkingLot:
+        return ParkingLot(application_of(self.container).kernel)
+
+    def handle_message(self, body, message):
+        try:
+            envelope = Envelope.from_dict(body)
+        except EnvelopeError as exc:
+            self._park_and_ack(message, body, None, f"EnvelopeError: {exc}")
+            return
+        context_data = self.unpack_message_headers(message)
+        try:
+            self.container.spawn_worker(
+                self,
+                (envelope,),
+                {},
+                context_data=context_data,
+                handle_result=lambda worker_ctx, result=None, exc_info=None: (
+                    self._finish(message, envelope, result, exc_info)
+                ),
+            )
+        except Exception:  # noqa: BLE001 - container being killed: requeue it
+            self.queue_consumer.requeue_message(message)
+
+    def _finish(self, message, envelope: Envelope, result, exc_info):
+        metrics = for_service(self.container.service_name)
+        labels = {"source": envelope.source, "event_type": envelope.type}
+        if exc_info is not None:
+            error = "".join(traceback.format_exception_only(*exc_info[:2])).strip()
+            self._park_and_ack(message, envelope.to_dict(), envelope, error)
+            return result, exc_info
+        if result is False:
+            metrics.duplicates.labels(**labels).inc()
+        else:
+            metrics.consumed.labels(**labels).inc()
+        if REPLAY_HEADER in (message.headers or {}):
+            self._parking().resolve(self.consumer_name, envelope.event_id)
+            metrics.parked_open.set(self._parking().count_open())
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+    def _park_and_ack(self, message, body, envelope: Envelope | None, error: str):
+        if envelope is not None:
+            event_id, source = envelope.event_id, envelope.source
+            event_type, position = envelope.type, envelope.position
+        else:
+            raw = json.dumps(body, sort_keys=True, default=str)
+            event_id = "malformed-" + hashlib.sha256(raw.encode()).hexdigest()[:16]
+            source, event_type, position = self.source_service, self.event_type, -1
+        attempt = 0
+        while True:
+            try:
+                self._parking().park(
+                    consumer=self.consumer_name,
+                    queue=self.subscription.queue_name,
+                    event_id=event_id,
+                    source=source,
+                    event_type=event_type,
+                    position=position,
+                    payload=body if isinstance(body, dict) else {"raw": str(body)},
+                    error=error,
+                )
+                break
+            except Exception as exc:  # noqa: BLE001 - the database may be down
+                attempt += 1
+                log.error("cannot park message %s (%s); retrying", event_id, exc)
+                if attempt >= 5:
+                    # Keep the message in RabbitMQ rather than lose it.
+                    eventlet.sleep(1.0)
+                    self.queue_consumer.requeue_message(message)
+                    return
+                eventlet.sleep(0.2 * attempt)
+        metrics = for_service(self.container.service_name)
+        metrics.parked.labels(source=source, event_type=event_type).inc()
+        metrics.parked_open.set(self._parking().count_open())
+        log.error("parked %s from %s: %s", event_type, source, error)
+        self.queue_consumer.ack_message(message)
+
+
+integration_handler = IntegrationEventHandler.decorator

@@ -1,0 +1,236 @@
+"""Per-service persistence: which eventsourcing module, and the kernel's own tables.
+
+We use eventsourcing's own ``sqlite`` and ``postgres`` modules (see README,
+Architecture): they ship with the library version we pin, give process recorders
+that store a tracking record atomically with new events on both databases, and
+need no ORM. The kernel keeps three small tables beside the event store, in the
+same database: the relay's position, parked messages, and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from shared import config
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A parsed service database URL (``sqlite:///path`` or ``postgresql://…``)."""
+
+    kind: str  # "sqlite" | "postgres"
+    path: str = ""
+    host: str = ""
+    port: int = 5432
+    user: str = ""
+    password: str = ""
+    dbname: str = ""
+    schema: str = ""
+
+    @classmethod
+    def parse(cls, url: str, service: str) -> DatabaseURL:
+        parsed = urlparse(url)
+        if parsed.scheme == "sqlite":
+            path = unquote(parsed.path)
+            if url.startswith("sqlite:////"):
+                path = "/" + path.lstrip("/")
+            return cls(kind="sqlite", path=path)
+        if parsed.scheme in ("postgres", "postgresql"):
+            query = parse_qs(parsed.query)
+            return cls(
+                kind="postgres",
+                host=parsed.hostname or "127.0.0.1",
+                port=parsed.port or 5432,
+                user=unquote(parsed.username or "postgres"),
+                password=unquote(parsed.password or ""),
+                dbname=(parsed.path or "/").lstrip("/") or "postgres",
+                schema=query.get("schema", [service])[0],
+            )
+        raise ValueError(f"unsupported database URL scheme: {parsed.scheme!r}")
+
+
+def eventsourcing_env(service: str, url: str | None = None) -> dict[str, str]:
+    """The eventsourcing ``Application`` environment for one service."""
+    db = DatabaseURL.parse(url or config.database_url(service), service)
+    # Tracking must be one row per processed message, not a high-water mark:
+    # messages arrive over RabbitMQ out of order (redelivery, replays of parked
+    # messages, competing instances), so "max id seen" would swallow gaps.
+    common = {"SINGLE_ROW_TRACKING": "n"}
+    if db.kind == "sqlite":
+        Path(db.path).parent.mkdir(parents=True, exist_ok=True)
+        return {
+            **common,
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": db.path,
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    ensure_postgres_schema(db)
+    return {
+        **common,
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": db.dbname,
+        "POSTGRES_HOST": db.host,
+        "POSTGRES_PORT": str(db.port),
+        "POSTGRES_USER": db.user,
+        "POSTGRES_PASSWORD": db.password,
+        "POSTGRES_SCHEMA": db.schema,
+        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+    }
+
+
+def postgres_connect(db: DatabaseURL, **kwargs: Any):
+    import psycopg
+
+    return psycopg.connect(
+        host=db.host,
+        port=db.port,
+        user=db.user,
+        password=db.password,
+        dbname=db.dbname,
+        connect_timeout=5,
+        **kwargs,
+    )
+
+
+def ensure_postgres_schema(db: DatabaseURL) -> None:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", db.schema):
+        raise ValueError(f"schema name {db.schema!r} is not a plain identifier")
+    with postgres_connect(db, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {db.schema}")
+
+
+KERNEL_TABLES = (
+    """CREATE TABLE IF NOT EXISTS qi_relay_position (
+        service TEXT PRIMARY KEY,
+        position BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS qi_parked_messages (
+        id {serial},
+        consumer TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        queue TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        error TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        parked_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (consumer, event_id)
+    )""",
+)
+
+
+class KernelStore:
+    """Plain SQL on the kernel tables, in the service's own database.
+
+    SQL is written with ``%s`` placeholders and translated for SQLite.
+    """
+
+    def __init__(self, service: str, url: str | None = None):
+        self.service = service
+        self.db = DatabaseURL.parse(url or config.database_url(service), service)
+        self._sqlite: sqlite3.Connection | None = None
+        self._pg = None
+        # one connection, many greenlets: a transaction must not interleave
+        self._lock = threading.RLock()
+        serial = (
+            "INTEGER PRIMARY KEY AUTOINCREMENT"
+            if self.db.kind == "sqlite"
+            else "BIGSERIAL PRIMARY KEY"
+        )
+        with self.cursor() as cur:
+            for ddl in KERNEL_TABLES:
+                cur.execute(ddl.format(serial=serial))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db.kind == "sqlite"
+
+    @contextmanager
+    def cursor(self) -> Iterator[Any]:
+        """A cursor in a transaction that commits on success."""
+        with self._lock:
+            with self._transaction() as cur:
+                yield cur
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        if self.is_sqlite:
+            if self._sqlite is None:
+                Path(self.db.path).parent.mkdir(parents=True, exist_ok=True)
+                self._sqlite = sqlite3.connect(
+                    self.db.path,
+                    timeout=10,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                self._sqlite.row_factory = sqlite3.Row
+                self._sqlite.execute("PRAGMA journal_mode=WAL")
+            conn = self._sqlite
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteCursor(conn.cursor())
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        else:
+            from psycopg.rows import dict_row
+
+            if self._pg is None or self._pg.closed:
+                self._pg = postgres_connect(self.db, row_factory=dict_row)
+                self._pg.execute(f"SET search_path TO {self.db.schema}")
+                self._pg.commit()
+            with self._pg.transaction(), self._pg.cursor() as cur:
+                yield cur
+
+    def query(self, sql: str, params: tuple = ()) -> list[dict]:
+        with self.cursor() as cur:
+            cur.execute(sql, params)
+            return [dict(row) for row in cur.fetchall()]
+
+    def execute(self, sql: str, params: tuple = ()) -> int:
+        with self.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.rowcount
+
+    def close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
+        if self._pg is not None:
+            self._pg.close()
+            self._pg = None
+
+
+class _SqliteCursor:
+    """Translates ``%s`` placeholders to SQLite's ``?``."""
+
+    def __init__(self, cursor: sqlite3.Cursor):
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: tuple = ()) -> None:
+        self._cursor.execute(sql.replace("%s", "?"), params)
+
+    def fetchall(self) -> list:
+        return self._cursor.fetchall()
+
+    def fetchone(self):
+        return self._cursor.fetchone()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount

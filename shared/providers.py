@@ -1,0 +1,92 @@
+"""nameko DependencyProviders of the kernel: the application and its relay."""
+
+from __future__ import annotations
+
+import logging
+
+from nameko.extensions import DependencyProvider
+
+from shared import audit, logs
+from shared.application import ServiceApplication
+from shared.audit import AuditContext
+from shared.envelope import Envelope
+from shared.outbox import OutboxRelay, ToEnvelope
+
+log = logging.getLogger(__name__)
+
+
+class Application(DependencyProvider):
+    """Gives workers the service's eventsourcing application (one per container)."""
+
+    def __init__(self, app_class: type[ServiceApplication], **kwargs):
+        self.app_class = app_class
+        self.app: ServiceApplication | None = None
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        self.app = self.app_class()
+
+    def get_dependency(self, worker_ctx):
+        return self.app
+
+    def worker_setup(self, worker_ctx) -> None:
+        """Runs in the worker's greenlet: name the service and the case on it."""
+        service = self.container.service_name
+        logs.current_service.set(service)
+        args, kwargs = worker_ctx.args, worker_ctx.kwargs
+        if args and isinstance(args[0], Envelope):
+            audit.set_current(args[0].caused_context(service))
+        elif "audit_data" in kwargs:
+            audit.set_current(AuditContext.from_dict(kwargs["audit_data"] or {}))
+
+    def kill(self) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.app is not None:
+            self.app.close()
+            self.app = None
+
+
+def application_of(container) -> ServiceApplication:
+    """The application of a container's ``Application`` provider."""
+    for dependency in container.dependencies:
+        if isinstance(dependency, Application) and dependency.app is not None:
+            return dependency.app
+    raise LookupError(f"{container.service_name} has no Application provider")
+
+
+class OutboxRelayRunner(DependencyProvider):
+    """Runs the service's outbox relay for as long as the container runs."""
+
+    def __init__(self, to_envelope: ToEnvelope, **kwargs):
+        self.to_envelope = to_envelope
+        self.relay: OutboxRelay | None = None
+        self._thread = None
+        super().__init__(**kwargs)
+
+    def start(self) -> None:
+        app = application_of(self.container)
+        self.relay = OutboxRelay(
+            app, self.to_envelope, amqp_uri=self.container.config["AMQP_URI"]
+        )
+        self._thread = self.container.spawn_managed_thread(
+            self.relay.run, identifier=f"{self.container.service_name}.outbox_relay"
+        )
+
+    def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+        if self._thread is not None:
+            self._thread.wait()
+            self._thread = None
+
+    def kill(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+        if self._thread is not None:
+            self._thread.kill()
+            self._thread = None
+
+    def get_dependency(self, worker_ctx):
+        return self.relay

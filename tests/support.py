@@ -1,0 +1,123 @@
+"""Helpers for tests against real infrastructure (no mocks of our own)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from kombu import Connection
+from nameko.runners import ServiceRunner
+
+from shared import config, topology
+from shared.config import SERVICES
+
+PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True)
+
+
+def create_vhost() -> str:
+    vhost = f"qi-test-{uuid.uuid4().hex[:8]}"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    return vhost
+
+
+def delete_vhost(vhost: str) -> None:
+    subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True)
+
+
+def delete_topology(amqp_uri: str) -> None:
+    """Remove every subscription queue and event exchange of this vhost."""
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        for subscription in topology.SUBSCRIPTIONS:
+            channel.queue_delete(subscription.queue_name)
+        for service in SERVICES:
+            channel.exchange_delete(f"{service}.events")
+
+
+def queue_depth(amqp_uri: str, queue_name: str) -> int:
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        _, count, _ = channel.queue_declare(queue_name, passive=True)
+        return count
+
+
+def database_urls(backend: str, tmp_path: Path):
+    if backend == "sqlite":
+        urls = {s: f"sqlite:///{tmp_path / f'{s}.sqlite'}" for s in SERVICES}
+        return urls, lambda: None
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    urls = {s: f"{PG_BASE}?schema={prefix}_{s}" for s in SERVICES}
+
+    def cleanup():
+        with psycopg.connect(PG_BASE, autocommit=True) as conn:
+            for service in SERVICES:
+                conn.execute(f"DROP SCHEMA IF EXISTS {prefix}_{service} CASCADE")
+
+    return urls, cleanup
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_runner(service_classes, amqp_uri: str, http_port: int | None = None):
+    cfg = config.nameko_config()
+    cfg["AMQP_URI"] = amqp_uri
+    cfg["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{http_port or free_port()}"
+    runner = ServiceRunner(cfg)
+    for cls in service_classes:
+        runner.add_service(cls)
+    runner.start()
+    runner.http_address = cfg["WEB_SERVER_ADDRESS"]
+    return runner
+
+
+def container_of(runner, name: str):
+    return next(c for c in runner.containers if c.service_name == name)
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.02):
+    """Poll until ``predicate()`` is truthy; return its value or fail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def tamper(app, originator_id, version: int, change) -> None:
+    """Edit a stored event's JSON in the database, as an intruder would."""
+    import json
+
+    recorder = app.recorder
+    table = recorder.events_table_name
+    if app.kernel.is_sqlite:
+        qualified, mark = table, "?"
+        key = originator_id.hex
+    else:
+        qualified, mark = f"{recorder.datastore.schema}.{table}", "%s"
+        key = originator_id
+    where = f"originator_id={mark} AND originator_version={mark}"
+    select = f"SELECT state FROM {qualified} WHERE {where}"
+    update = f"UPDATE {qualified} SET state={mark} WHERE {where}"
+    with recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute(select, (key, version))
+        row = cursor.fetchone()
+        assert row is not None, "no such stored event"
+        state = json.loads(bytes(row["state"]))
+        change(state)
+        cursor.execute(update, (json.dumps(state).encode(), key, version))

@@ -1,0 +1,93 @@
+"""Demand registration rules (8.2.3): bad input names its field, nothing else."""
+
+import pytest
+
+from services.intake.domain import Demand, RegistrationForm, demand_id_for
+from shared.errors import ValidationFailed
+
+VALID = {
+    "applicant": "江苏某检测科技有限公司",
+    "contact_phone": "13912345678",
+    "service_item_code": "6.3",
+    "description": "电线电缆阻燃性能检测",
+    "channel": "window",
+}
+
+
+def fields_of(exc: ValidationFailed) -> set[str]:
+    return {e["field"] for e in exc.errors}
+
+
+def test_a_complete_form_is_accepted():
+    form = RegistrationForm.parse(VALID)
+    assert form.applicant == VALID["applicant"]
+    assert form.channel == "window"
+
+
+@pytest.mark.parametrize("phone", ["13912345678", "025-83456789", "02583456789"])
+def test_mainland_mobile_and_landline_numbers_are_accepted(phone):
+    assert RegistrationForm.parse({**VALID, "contact_phone": phone}).contact_phone
+
+
+@pytest.mark.parametrize("phone", ["12345678901", "1391234567", "phone", "+1 555"])
+def test_other_phone_numbers_are_refused(phone):
+    with pytest.raises(ValidationFailed) as caught:
+        RegistrationForm.parse({**VALID, "contact_phone": phone})
+    assert fields_of(caught.value) == {"contact_phone"}
+
+
+def test_every_bad_field_is_named_at_once():
+    with pytest.raises(ValidationFailed) as caught:
+        RegistrationForm.parse(
+            {
+                "applicant": " ",
+                "contact_phone": "1",
+                "service_item_code": "7.1",
+                "channel": "fax",
+            }
+        )
+    assert fields_of(caught.value) == {
+        "applicant",
+        "contact_phone",
+        "service_item_code",
+        "description",
+        "channel",
+    }
+    assert all(e["message"] for e in caught.value.errors)
+
+
+def test_unknown_fields_are_refused_not_stored():
+    with pytest.raises(ValidationFailed) as caught:
+        RegistrationForm.parse({**VALID, "status": "resolved"})
+    assert fields_of(caught.value) == {"status"}
+
+
+def test_oversized_text_is_refused():
+    with pytest.raises(ValidationFailed) as caught:
+        RegistrationForm.parse({**VALID, "description": "长" * 2001})
+    assert fields_of(caught.value) == {"description"}
+
+
+@pytest.mark.parametrize("code", ["6.1", "6.10", "6.3.2"])
+def test_service_items_are_clause_6_entries(code):
+    assert RegistrationForm.parse({**VALID, "service_item_code": code})
+
+
+def test_a_non_object_body_is_refused():
+    with pytest.raises(ValidationFailed) as caught:
+        RegistrationForm.parse(["not", "a", "form"])
+    assert fields_of(caught.value) == {"body"}
+
+
+def test_registering_records_the_need_and_a_progress_code():
+    demand = Demand.register(RegistrationForm.parse(VALID))
+    assert demand.needs == [{"item_code": "6.3", "description": VALID["description"]}]
+    assert len(demand.progress_code) == 10
+    assert demand.status == "registered"
+
+
+def test_the_same_idempotency_key_names_the_same_demand():
+    assert demand_id_for("k-1") == demand_id_for("k-1") != demand_id_for("k-2")
+    demand = Demand.register(RegistrationForm.parse(VALID), demand_id_for("k-1"))
+    assert demand.id == demand_id_for("k-1")
+    assert demand.same_registration(RegistrationForm.parse(VALID))
