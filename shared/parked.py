@@ -43,10 +43,16 @@ def replay(
     try:
         for row in rows:
             payload = json.loads(row["payload"])
-            publisher.publish_batch(
-                "", [(row["queue"], payload)], headers={REPLAY_HEADER: row["id"]}
-            )
+            # marked first: the consumer may finish (or park it again) before
+            # the publish call returns
             lot.mark(row["id"], REPLAYING)
+            try:
+                publisher.publish_batch(
+                    "", [(row["queue"], payload)], headers={REPLAY_HEADER: row["id"]}
+                )
+            except Exception:
+                lot.mark(row["id"], PARKED)
+                raise
             replayed.append(row["id"])
     finally:
         publisher.close()

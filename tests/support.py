@@ -8,6 +8,7 @@ import time
 import uuid
 from pathlib import Path
 
+import amqp.exceptions
 import psycopg
 from kombu import Connection
 from nameko.runners import ServiceRunner
@@ -121,3 +122,92 @@ def tamper(app, originator_id, version: int, change) -> None:
         state = json.loads(bytes(row["state"]))
         change(state)
         cursor.execute(update, (json.dumps(state).encode(), key, version))
+
+
+def drain(amqp_uri: str, queue_name: str, expect: int, timeout: float = 5.0):
+    """Consume (and ack) messages from a queue until ``expect`` arrived."""
+    import json
+
+    bodies: list[dict] = []
+    deadline = time.monotonic() + timeout
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        while len(bodies) < expect and time.monotonic() < deadline:
+            try:
+                message = channel.basic_get(queue_name, no_ack=True)
+            except amqp.exceptions.NotFound:  # not declared yet
+                channel = conn.channel()
+                time.sleep(0.05)
+                continue
+            if message is None:
+                time.sleep(0.02)
+                continue
+            bodies.append(json.loads(message.body))
+    return bodies
+
+
+class ServicesProcess:
+    """``python -m shared.run`` as a child process: what ``make run`` starts."""
+
+    def __init__(self, env: dict[str, str], services: tuple[str, ...] = ()):
+        import os
+        import sys
+
+        self.http_port = free_port()
+        self.env = {
+            **os.environ,
+            "QI_HTTP_ADDRESS": f"127.0.0.1:{self.http_port}",
+            "QI_METRICS_PORT": str(free_port()),
+            "QI_LOG_LEVEL": "WARNING",
+            **env,
+        }
+        self.command = [sys.executable, "-m", "shared.run", *services]
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['QI_METRICS_PORT']}/metrics"
+
+    def start(self, timeout: float = 20.0) -> ServicesProcess:
+        import requests
+
+        repo = Path(__file__).resolve().parent.parent
+        self.process = subprocess.Popen(
+            self.command,
+            env=self.env,
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+        def healthy():
+            if self.process.poll() is not None:
+                raise AssertionError(f"services exited:\n{self.process.stdout.read()}")
+            try:
+                return requests.get(f"{self.base_url}/healthz", timeout=1).ok
+            except requests.ConnectionError:
+                return False
+
+        wait_for(healthy, timeout=timeout, interval=0.1)
+        return self
+
+    def stop(self, timeout: float = 20.0) -> int:
+        import signal
+
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def output(self) -> str:
+        return self.process.stdout.read() if self.process else ""

@@ -1,0 +1,45 @@
+# qi-onestop: `make run` starts everything, `make test` checks everything.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+
+.PHONY: setup run test unit integration e2e faults lint format bench verify parked clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	@$(PY) -m shared.run
+
+test: $(STAMP) lint
+	$(PY) -m pytest tests/unit tests/integration tests/e2e tests/faults
+
+unit integration e2e faults: $(STAMP)
+	$(PY) -m pytest tests/$@
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+verify: $(STAMP)
+	$(PY) -m shared.verify intake
+	$(PY) -m shared.verify referral
+
+parked: $(STAMP)
+	$(PY) -m shared.parked --service referral list
+
+clean:
+	rm -rf var/*.sqlite* var/*.lock

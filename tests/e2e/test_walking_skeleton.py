@@ -1,0 +1,119 @@
+"""The whole system as ``make run`` starts it, driven through its HTTP API."""
+
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from tests import support
+
+FORM = {
+    "applicant": "无锡某食品有限公司",
+    "contact_phone": "13952012345",
+    "service_item_code": "6.8",
+    "description": "食品生产许可审查咨询",
+    "channel": "wechat",
+}
+
+
+@pytest.fixture
+def platform(amqp_uri, tmp_path):
+    support.delete_topology(amqp_uri)
+    services = support.ServicesProcess(
+        {"QI_AMQP_URI": amqp_uri, "QI_VAR_DIR": str(tmp_path)}
+    ).start()
+    yield services
+    services.kill()
+
+
+def stored_notifications(path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
+
+
+def test_a_demand_posted_is_shown_with_its_referral_within_a_second(platform):
+    started = time.monotonic()
+    created = requests.post(f"{platform.base_url}/api/v1/demands", json=FORM, timeout=5)
+    assert created.status_code == 201, created.text
+    demand = created.json()
+    assert created.headers["Location"] == f"/api/v1/demands/{demand['id']}"
+
+    def with_referral():
+        shown = requests.get(
+            f"{platform.base_url}/api/v1/demands/{demand['id']}", timeout=5
+        ).json()
+        return shown if shown["referrals"] else None
+
+    shown = support.wait_for(with_referral, timeout=1.0)
+    assert time.monotonic() - started < 1.0
+    assert shown["needs"] == [{"item_code": "6.8", "description": FORM["description"]}]
+    assert shown["contact_phone"] == "139****2345"  # masked
+    (referral,) = shown["referrals"]
+    assert referral["state"] == "requested" and referral["demand_id"] == demand["id"]
+
+
+def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored(
+    platform, tmp_path
+):
+    url = f"{platform.base_url}/api/v1/demands"
+    bad = requests.post(url, json={**FORM, "contact_phone": "110"}, timeout=5)
+    assert bad.status_code == 400
+    assert bad.headers["Content-Type"].startswith("application/problem+json")
+    assert [e["field"] for e in bad.json()["errors"]] == ["contact_phone"]
+
+    not_json = requests.post(url, data="{oops", timeout=5)
+    assert not_json.status_code == 400
+    assert not_json.json()["errors"][0]["field"] == "body"
+
+    assert stored_notifications(tmp_path / "intake.sqlite") == 0
+    missing = requests.get(f"{url}/not-a-demand", timeout=5)
+    assert missing.status_code == 404
+
+
+def test_the_same_submission_retried_with_its_key_is_registered_once(platform):
+    url = f"{platform.base_url}/api/v1/demands"
+    headers = {"Idempotency-Key": "window-3-2026-11-26-0001"}
+    first = requests.post(url, json=FORM, headers=headers, timeout=5).json()
+    again = requests.post(url, json=FORM, headers=headers, timeout=5).json()
+    assert first["id"] == again["id"]
+
+
+def test_metrics_are_served(platform):
+    requests.post(f"{platform.base_url}/api/v1/demands", json=FORM, timeout=5)
+    support.wait_for(
+        lambda: 'qi_referral_events_consumed_total{event_type="DemandRegistered"'
+        in requests.get(platform.metrics_url, timeout=5).text
+    )
+    text = requests.get(platform.metrics_url, timeout=5).text
+    for name in (
+        "qi_intake_events_published_total",
+        "qi_intake_relay_lag_notifications",
+        "qi_referral_duplicates_ignored_total",
+        "qi_referral_messages_parked_total",
+    ):
+        assert name in text
+
+
+def test_ctrl_c_stops_everything_cleanly(platform):
+    assert platform.stop() == 0
+    assert "Traceback" not in platform.output()
+
+
+def test_without_rabbitmq_it_says_so_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.run"],
+        env={
+            **support.ServicesProcess({}).env,
+            "QI_AMQP_URI": "amqp://guest:guest@127.0.0.1:1/",
+            "QI_VAR_DIR": str(tmp_path),
+        },
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "RabbitMQ is not reachable at 127.0.0.1:1" in lines[0]
+    assert "rabbitmq-server" in lines[0]

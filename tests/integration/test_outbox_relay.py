@@ -1,0 +1,91 @@
+"""The outbox relay on real RabbitMQ, on SQLite and on PostgreSQL."""
+
+import eventlet
+import pytest
+
+from services.intake.application import IntakeApplication
+from services.intake.schemas import to_envelope
+from shared import topology
+from shared.outbox import OutboxRelay
+from tests import support
+
+FORM = {
+    "applicant": "苏州某机械有限公司",
+    "contact_phone": "0512-66881234",
+    "service_item_code": "6.2",
+    "description": "企业标准编写咨询",
+    "channel": "website",
+}
+QUEUE = topology.SUBSCRIPTIONS[0].queue_name
+
+
+@pytest.fixture
+def intake(databases, clean_broker, monkeypatch):
+    monkeypatch.setenv("QI_RELAY_STANDBY_SECONDS", "0.1")
+    app = IntakeApplication()
+    yield app
+    app.close()
+
+
+def test_each_stored_event_is_published_once_with_its_audit_fields(
+    intake, clean_broker
+):
+    ids = [intake.register_demand(FORM)["id"] for _ in range(3)]
+    relay = OutboxRelay(intake, to_envelope, amqp_uri=clean_broker)
+    assert relay.pump_once() == 3
+    assert relay.position() == 3
+    assert relay.pump_once() == 0  # nothing new: nothing published again
+
+    bodies = support.drain(clean_broker, QUEUE, expect=3)
+    assert [b["position"] for b in bodies] == [1, 2, 3]
+    assert [b["aggregate_id"] for b in bodies] == ids
+    first = bodies[0]
+    assert first["type"] == "DemandRegistered" and first["schema_version"] == 1
+    assert first["source"] == "intake" and first["channel"] == "website"
+    assert first["correlation_id"] == ids[0]
+    assert first["data"]["needs"] == [
+        {"item_code": "6.2", "description": "企业标准编写咨询"}
+    ]
+    assert "applicant" not in first["data"] and "contact_phone" not in first["data"]
+    assert support.queue_depth(clean_broker, QUEUE) == 0
+
+
+def test_a_new_relay_resumes_from_the_recorded_position(intake, clean_broker):
+    intake.register_demand(FORM)
+    OutboxRelay(intake, to_envelope, amqp_uri=clean_broker).pump_once()
+    intake.register_demand(FORM)
+    restarted = OutboxRelay(intake, to_envelope, amqp_uri=clean_broker)
+    assert restarted.lag() == 1
+    assert restarted.pump_once() == 1
+    assert [b["position"] for b in support.drain(clean_broker, QUEUE, 2)] == [1, 2]
+
+
+def test_only_one_of_two_relays_is_active_and_the_other_takes_over(
+    intake, clean_broker
+):
+    second_instance = IntakeApplication()  # as a second process would have
+    relays = [
+        OutboxRelay(intake, to_envelope, amqp_uri=clean_broker),
+        OutboxRelay(second_instance, to_envelope, amqp_uri=clean_broker),
+    ]
+    threads = [eventlet.spawn(r.run, eventlet.sleep) for r in relays]
+    try:
+        for _ in range(5):
+            intake.register_demand(FORM)
+        assert len(support.drain(clean_broker, QUEUE, expect=5)) == 5
+        active = [r for r in relays if r.lock.still_held()]
+        assert len(active) == 1
+
+        active[0].stop()
+        threads[relays.index(active[0])].wait()
+        for _ in range(2):
+            intake.register_demand(FORM)
+        taken_over = support.drain(clean_broker, QUEUE, expect=2)
+        assert [b["position"] for b in taken_over] == [6, 7]
+        assert support.queue_depth(clean_broker, QUEUE) == 0
+    finally:
+        for relay in relays:
+            relay.stop()
+        for thread in threads:
+            thread.wait()
+        second_instance.close()
