@@ -150,8 +150,8 @@ class ServiceApplication(Application):
         event had already been processed, which the caller acknowledges.
         """
         for attempt in range(1, attempts + 1):
-            if self.has_processed(envelope.source, envelope.position):
-                return False
+            # No look-up first: duplicates are rare, and the tracking record's
+            # unique key refuses one anyway, inside the same transaction.
             processing = ProcessingEvent(
                 tracking=Tracking(envelope.source, envelope.position)
             )

@@ -124,6 +124,8 @@ class OutboxRelay:
         self.exchange = topology.event_exchange(self.service).name
         self._declared = False
         self._stopping = False
+        # the recorded position, cached while this relay holds the lock
+        self._position: int | None = None
 
     # -- position ----------------------------------------------------------
 
@@ -153,9 +155,10 @@ class OutboxRelay:
 
     def pump_once(self) -> int:
         """Publish the next batch; returns how many notifications it covered."""
-        start = self.position() + 1
+        if self._position is None:
+            self._position = self.position()
         notifications = self.app.recorder.select_notifications(
-            start=start, limit=self.batch_size
+            start=self._position + 1, limit=self.batch_size
         )
         if not notifications:
             self.metrics.relay_lag.set(0)
@@ -174,9 +177,11 @@ class OutboxRelay:
             if messages:
                 self.publisher.publish_batch(self.exchange, messages)
         self._save_position(notifications[-1].id)
+        self._position = notifications[-1].id
         for routing_key, _ in messages:
             self.metrics.published.labels(event_type=routing_key).inc()
-        self.metrics.relay_lag.set(self.lag())
+        caught_up = len(notifications) < self.batch_size
+        self.metrics.relay_lag.set(0 if caught_up else self.lag())
         return len(notifications)
 
     # -- the loop ----------------------------------------------------------
@@ -191,6 +196,7 @@ class OutboxRelay:
         while not self._stopping:
             if not self.lock.acquire():
                 self.metrics.relay_active.set(0)
+                self._position = None  # another relay moves it meanwhile
                 sleep(self.standby_seconds)
                 continue
             self.metrics.relay_active.set(1)
@@ -201,11 +207,13 @@ class OutboxRelay:
                     sleep(self.idle_seconds)
                     if not self.lock.still_held():
                         self.metrics.relay_active.set(0)
+                        self._position = None
             except Exception as exc:  # noqa: BLE001 - keep relaying after faults
                 log.warning(
                     "relay %s: %s; retrying in %.1fs", self.service, exc, backoff
                 )
                 self.publisher.close()
+                self._position = None  # re-read: the failed save may have landed
                 sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
         self.publisher.close()

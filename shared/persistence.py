@@ -19,6 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+# Imported here, once, not lazily: containers start in parallel greenlets, and
+# two of them importing psycopg at once can see a half-initialised module.
+import eventsourcing.postgres  # noqa: F401 - loaded by name by the factory
+import eventsourcing.sqlite  # noqa: F401
+import psycopg
+from psycopg.rows import dict_row
+
 from shared import config
 
 
@@ -89,8 +96,6 @@ def eventsourcing_env(service: str, url: str | None = None) -> dict[str, str]:
 
 
 def postgres_connect(db: DatabaseURL, **kwargs: Any):
-    import psycopg
-
     return psycopg.connect(
         host=db.host,
         port=db.port,
@@ -188,8 +193,6 @@ class KernelStore:
                 conn.execute("ROLLBACK")
                 raise
         else:
-            from psycopg.rows import dict_row
-
             if self._pg is None or self._pg.closed:
                 self._pg = postgres_connect(self.db, row_factory=dict_row)
                 self._pg.execute(f"SET search_path TO {self.db.schema}")

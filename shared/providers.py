@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
 
 from shared import audit, logs
 from shared.application import ServiceApplication
@@ -90,3 +91,13 @@ class OutboxRelayRunner(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.relay
+
+
+class Pingable:
+    """Mixin: ``ping`` answers once the service's RPC consumer is running."""
+
+    name: str
+
+    @rpc
+    def ping(self) -> str:
+        return self.name

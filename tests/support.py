@@ -189,8 +189,8 @@ class ServicesProcess:
             if self.process.poll() is not None:
                 raise AssertionError(f"services exited:\n{self.process.stdout.read()}")
             try:
-                return requests.get(f"{self.base_url}/healthz", timeout=1).ok
-            except requests.ConnectionError:
+                return requests.get(f"{self.base_url}/healthz", timeout=2).ok
+            except requests.RequestException:  # not listening, or not ready yet
                 return False
 
         wait_for(healthy, timeout=timeout, interval=0.1)

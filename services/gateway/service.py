@@ -10,6 +10,7 @@ import json
 import logging
 
 import eventlet
+from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 
@@ -49,7 +50,7 @@ def _errors_to_response(func):
             return problem(404, "未找到")
         except ConflictError as exc:
             return problem(409, "操作冲突", str(exc))
-        except ServiceUnavailable:
+        except (ServiceUnavailable, UnknownService):
             return problem(503, "服务暂不可用，请稍后再试")
         except Exception:  # noqa: BLE001 - never a stack trace to the client
             log.exception("unhandled error in %s", func.__name__)
@@ -66,7 +67,11 @@ class GatewayService:
     referral = RpcProxy("referral")
 
     @http("GET", "/healthz")
+    @_errors_to_response
     def healthz(self, request):
+        """Ready when every service behind the gateway answers."""
+        for proxy in (self.intake, self.referral):
+            _call(proxy.ping)
         return json_response({"status": "ok"})
 
     @http("POST", "/api/v1/demands")

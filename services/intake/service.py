@@ -7,10 +7,10 @@ from nameko.rpc import rpc
 from services.intake.application import IntakeApplication
 from services.intake.schemas import to_envelope
 from shared.errors import NotFound, ValidationFailed
-from shared.providers import Application, OutboxRelayRunner
+from shared.providers import Application, OutboxRelayRunner, Pingable
 
 
-class IntakeService:
+class IntakeService(Pingable):
     name = "intake"
 
     app: IntakeApplication = Application(IntakeApplication)

@@ -6,10 +6,10 @@ from nameko.rpc import rpc
 
 from services.referral.application import ReferralApplication
 from shared.entrypoints import integration_handler
-from shared.providers import Application
+from shared.providers import Application, Pingable
 
 
-class ReferralService:
+class ReferralService(Pingable):
     name = "referral"
 
     app: ReferralApplication = Application(ReferralApplication)

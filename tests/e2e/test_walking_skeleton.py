@@ -84,8 +84,10 @@ def test_the_same_submission_retried_with_its_key_is_registered_once(platform):
 def test_metrics_are_served(platform):
     requests.post(f"{platform.base_url}/api/v1/demands", json=FORM, timeout=5)
     support.wait_for(
-        lambda: 'qi_referral_events_consumed_total{event_type="DemandRegistered"'
-        in requests.get(platform.metrics_url, timeout=5).text
+        lambda: (
+            'qi_referral_events_consumed_total{event_type="DemandRegistered"'
+            in requests.get(platform.metrics_url, timeout=5).text
+        )
     )
     text = requests.get(platform.metrics_url, timeout=5).text
     for name in (
@@ -110,7 +112,9 @@ def test_without_rabbitmq_it_says_so_in_one_line(tmp_path):
             "QI_AMQP_URI": "amqp://guest:guest@127.0.0.1:1/",
             "QI_VAR_DIR": str(tmp_path),
         },
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()

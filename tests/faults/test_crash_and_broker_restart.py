@@ -1,0 +1,206 @@
+"""Faults: a service killed mid-way, a relay that forgot its position, a broker
+restarted under load. Nothing is lost and nothing takes effect twice.
+"""
+
+import concurrent.futures
+import sqlite3
+import subprocess
+import threading
+import time
+
+import psycopg
+import pytest
+import requests
+
+from shared.outbox import FileLock
+from tests import support
+
+FORM = {
+    "applicant": "常州某新材料有限公司",
+    "contact_phone": "0519-86001234",
+    "service_item_code": "6.3",
+    "description": "复合材料拉伸性能检测",
+    "channel": "website",
+}
+
+
+def count(path, sql: str) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def referrals_shown(base_url: str, demand_id: str) -> list:
+    reply = requests.get(f"{base_url}/api/v1/demands/{demand_id}", timeout=5)
+    return reply.json()["referrals"]
+
+
+@pytest.fixture
+def sqlite_env(amqp_uri, tmp_path):
+    support.delete_topology(amqp_uri)
+    return {"QI_AMQP_URI": amqp_uri, "QI_VAR_DIR": str(tmp_path)}
+
+
+def test_killed_after_storing_before_publishing_publishes_after_restart(
+    sqlite_env, tmp_path
+):
+    # Someone else holds intake's relay lock, so the service stores but cannot
+    # publish: exactly the window between save and publish.
+    blocker = FileLock(str(tmp_path / "intake.sqlite") + ".relay.lock")
+    assert blocker.acquire()
+    first = support.ServicesProcess(sqlite_env).start()
+    try:
+        created = requests.post(
+            f"{first.base_url}/api/v1/demands", json=FORM, timeout=5
+        )
+        assert created.status_code == 201
+        demand_id = created.json()["id"]
+        time.sleep(0.5)
+        assert referrals_shown(first.base_url, demand_id) == []
+    finally:
+        first.process.kill()  # SIGKILL: no clean-up of any kind
+        first.process.wait()
+    blocker.release()
+
+    second = support.ServicesProcess(sqlite_env).start()
+    try:
+        support.wait_for(lambda: referrals_shown(second.base_url, demand_id), 10)
+        time.sleep(0.5)  # room for a duplicate to show up, if there were one
+        assert (
+            count(tmp_path / "referral.sqlite", "SELECT COUNT(*) FROM stored_events")
+            == 1
+        )
+        assert (
+            count(tmp_path / "intake.sqlite", "SELECT COUNT(*) FROM stored_events") == 1
+        )
+        assert (
+            count(
+                tmp_path / "referral.sqlite", "SELECT COUNT(*) FROM qi_parked_messages"
+            )
+            == 0
+        )
+    finally:
+        second.kill()
+
+
+def test_a_relay_that_lost_its_position_republishes_without_double_effects(
+    sqlite_env, tmp_path
+):
+    services = support.ServicesProcess(sqlite_env).start()
+    try:
+        ids = [
+            requests.post(
+                f"{services.base_url}/api/v1/demands", json=FORM, timeout=5
+            ).json()["id"]
+            for _ in range(3)
+        ]
+        for demand_id in ids:
+            support.wait_for(lambda d=demand_id: referrals_shown(services.base_url, d))
+    finally:
+        services.process.kill()
+        services.process.wait()
+    # as if the crash came after the broker confirmed but before the position
+    # was written: everything is published again on restart
+    with sqlite3.connect(tmp_path / "intake.sqlite") as conn:
+        conn.execute("UPDATE qi_relay_position SET position = 0")
+
+    restarted = support.ServicesProcess(sqlite_env).start()
+    try:
+        support.wait_for(
+            lambda: (
+                "qi_referral_duplicates_ignored_total"
+                '{event_type="DemandRegistered",source="intake"} 3.0'
+                in requests.get(restarted.metrics_url, timeout=5).text
+            )
+        )
+        assert (
+            count(tmp_path / "referral.sqlite", "SELECT COUNT(*) FROM stored_events")
+            == 3
+        )
+    finally:
+        restarted.kill()
+
+
+def restart_rabbitmq() -> None:
+    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True)
+    try:
+        time.sleep(1.0)
+    finally:
+        subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True)
+        subprocess.run(["rabbitmqctl", "await_startup"], capture_output=True)
+
+
+def post_until_registered(base_url: str, key: str, deadline: float) -> str:
+    """A client that retries the same submission (same key) until it is taken."""
+    session = requests.Session()
+    while time.monotonic() < deadline:
+        try:
+            reply = session.post(
+                f"{base_url}/api/v1/demands",
+                json=FORM,
+                headers={"Idempotency-Key": key},
+                timeout=15,
+            )
+            if reply.status_code == 201:
+                return reply.json()["id"]
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{key} was never registered")
+
+
+def test_broker_restart_while_1000_demands_stream_in(amqp_uri, tmp_path):
+    support.delete_topology(amqp_uri)
+    urls, cleanup = support.database_urls("postgres", tmp_path)
+    env = {
+        "QI_AMQP_URI": amqp_uri,
+        "QI_VAR_DIR": str(tmp_path),
+        "QI_INTAKE_DATABASE_URL": urls["intake"],
+        "QI_REFERRAL_DATABASE_URL": urls["referral"],
+        "QI_RPC_TIMEOUT_SECONDS": "5",
+    }
+    services = support.ServicesProcess(env).start()
+    total, sent = 1000, threading.Semaphore(0)
+    deadline = time.monotonic() + 240
+
+    def submit(i: int) -> str:
+        demand_id = post_until_registered(services.base_url, f"stream-{i}", deadline)
+        sent.release()
+        return demand_id
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            futures = [pool.submit(submit, i) for i in range(total)]
+            for _ in range(200):  # restart once a fifth has gone through
+                sent.acquire()
+            restart_rabbitmq()
+            ids = {f.result() for f in futures}
+        assert len(ids) == total
+
+        schema = urls["referral"].split("schema=")[1]
+        intake_schema = urls["intake"].split("schema=")[1]
+
+        def referral_count() -> int:
+            with psycopg.connect(support.PG_BASE) as conn:
+                return conn.execute(
+                    f"SELECT COUNT(*) FROM {schema}.referral_events"
+                ).fetchone()[0]
+
+        support.wait_for(lambda: referral_count() >= total, timeout=120, interval=0.5)
+        time.sleep(1.0)  # late duplicates would land now
+        with psycopg.connect(support.PG_BASE) as conn:
+            referrals = conn.execute(
+                f"SELECT COUNT(*), COUNT(DISTINCT originator_id) "
+                f"FROM {schema}.referral_events"
+            ).fetchone()
+            demands = conn.execute(
+                f"SELECT COUNT(*) FROM {intake_schema}.intake_events"
+            ).fetchone()[0]
+            parked = conn.execute(
+                f"SELECT COUNT(*) FROM {schema}.qi_parked_messages"
+            ).fetchone()[0]
+        assert demands == total
+        assert referrals == (total, total)
+        assert parked == 0
+    finally:
+        services.kill()
+        cleanup()
