@@ -53,6 +53,12 @@ SETTINGS = (
         "intake,referral,gateway",
         "services `make run` starts (catalog, complaints, evaluation: not yet built)",
     ),
+    Setting(
+        "QI_PROCESSES",
+        "one",
+        "`one`: all services in one process; `per-service`: a process each "
+        "(uses every core)",
+    ),
     Setting("QI_MAX_WORKERS", "10", "concurrent workers per service container"),
     Setting(
         "QI_RELAY_BATCH_SIZE", "500", "notifications the outbox relay reads per batch"
@@ -122,7 +128,8 @@ def nameko_config() -> dict:
 def markdown_table() -> str:
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
     for s in SETTINGS:
-        rows.append(f"| `{s.name}` | `{s.default}` | {s.help} |")
+        default = f"`{s.default}`" if s.default else "*(empty)*"
+        rows.append(f"| `{s.name}` | {default} | {s.help} |")
     return "\n".join(rows)
 
 

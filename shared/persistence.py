@@ -46,10 +46,13 @@ class DatabaseURL:
     def parse(cls, url: str, service: str) -> DatabaseURL:
         parsed = urlparse(url)
         if parsed.scheme == "sqlite":
-            path = unquote(parsed.path)
-            if url.startswith("sqlite:////"):
-                path = "/" + path.lstrip("/")
-            return cls(kind="sqlite", path=path)
+            # as SQLAlchemy reads it: sqlite:///relative, sqlite:////absolute
+            if not url.startswith("sqlite:///"):
+                raise ValueError(
+                    "a SQLite URL is sqlite:///relative/path or "
+                    "sqlite:////absolute/path"
+                )
+            return cls(kind="sqlite", path=unquote(url[len("sqlite:///") :]))
         if parsed.scheme in ("postgres", "postgresql"):
             query = parse_qs(parsed.query)
             return cls(

@@ -17,7 +17,9 @@ eventlet.monkey_patch()  # noqa: E402 - must precede every other import
 
 import importlib  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
@@ -55,21 +57,7 @@ def rabbitmq_problem(uri: str) -> str | None:
         )
 
 
-def main(argv: list[str]) -> int:
-    logs.configure(config.get("QI_LOG_LEVEL"))
-    names = argv or [n.strip() for n in config.get("QI_SERVICES").split(",") if n]
-    unknown = [n for n in names if n not in SERVICE_CLASSES]
-    if unknown:
-        print(
-            f"unknown or not yet built service(s): {', '.join(unknown)}; "
-            f"available: {', '.join(SERVICE_CLASSES)}",
-            file=sys.stderr,
-        )
-        return 2
-    problem = rabbitmq_problem(config.get("QI_AMQP_URI"))
-    if problem:
-        print(problem, file=sys.stderr)
-        return 1
+def run_in_this_process(names: list[str]) -> int:
     metrics.serve(config.get_int("QI_METRICS_PORT"))
     runner = ServiceRunner(config.nameko_config())
     for name in names:
@@ -88,6 +76,49 @@ def main(argv: list[str]) -> int:
     runner.wait()
     log.info("stopped")
     return 0
+
+
+def run_one_process_each(names: list[str]) -> int:
+    """One child process per service, so they use every core; metrics of the
+    n-th child on QI_METRICS_PORT + n."""
+    base_port = config.get_int("QI_METRICS_PORT")
+    children = []
+    for offset, name in enumerate(names):
+        env = {**os.environ, "QI_PROCESSES": "one"}
+        env["QI_METRICS_PORT"] = str(base_port + offset if base_port else 0)
+        children.append(
+            subprocess.Popen([sys.executable, "-m", "shared.run", name], env=env)
+        )
+
+    def forward(signum, frame):
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    codes = [child.wait() for child in children]
+    return max(codes, key=abs)
+
+
+def main(argv: list[str]) -> int:
+    logs.configure(config.get("QI_LOG_LEVEL"))
+    names = argv or [n.strip() for n in config.get("QI_SERVICES").split(",") if n]
+    unknown = [n for n in names if n not in SERVICE_CLASSES]
+    if unknown:
+        print(
+            f"unknown or not yet built service(s): {', '.join(unknown)}; "
+            f"available: {', '.join(SERVICE_CLASSES)}",
+            file=sys.stderr,
+        )
+        return 2
+    problem = rabbitmq_problem(config.get("QI_AMQP_URI"))
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    if config.get("QI_PROCESSES") == "per-service" and len(names) > 1:
+        return run_one_process_each(names)
+    return run_in_this_process(names)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,47 @@
+"""Configuration: every variable is documented with its default."""
+
+from shared import config
+from shared.persistence import DatabaseURL
+
+
+def test_the_readme_lists_every_setting_with_its_default():
+    readme = (config.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for line in config.markdown_table().splitlines()[2:]:
+        assert line in readme
+
+
+def test_the_readme_starts_with_the_two_commands():
+    first_lines = (config.REPO_ROOT / "README.md").read_text().splitlines()[:5]
+    assert any("make run" in line for line in first_lines)
+    assert any("make test" in line for line in first_lines)
+
+
+def test_database_defaults_to_a_sqlite_file_per_service(monkeypatch, tmp_path):
+    monkeypatch.delenv("QI_DATABASE_URL", raising=False)
+    monkeypatch.delenv("QI_INTAKE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("QI_VAR_DIR", str(tmp_path))
+    assert config.database_url("intake") == f"sqlite:///{tmp_path / 'intake.sqlite'}"
+
+
+def test_a_service_url_overrides_the_shared_one(monkeypatch):
+    monkeypatch.setenv("QI_DATABASE_URL", "postgresql://u@h/db")
+    monkeypatch.setenv("QI_REFERRAL_DATABASE_URL", "sqlite:////tmp/r.sqlite")
+    assert config.database_url("intake") == "postgresql://u@h/db"
+    assert config.database_url("referral") == "sqlite:////tmp/r.sqlite"
+
+
+def test_database_urls_are_read_as_sqlalchemy_writes_them():
+    assert (
+        DatabaseURL.parse("sqlite:////tmp/a.sqlite", "intake").path == "/tmp/a.sqlite"
+    )
+    assert DatabaseURL.parse("sqlite:///var/a.sqlite", "intake").path == "var/a.sqlite"
+    pg = DatabaseURL.parse("postgresql://qi:s%40cret@db:5433/qi", "referral")
+    assert (pg.host, pg.port, pg.user, pg.password, pg.dbname, pg.schema) == (
+        "db",
+        5433,
+        "qi",
+        "s@cret",
+        "qi",
+        "referral",
+    )
+    assert DatabaseURL.parse("postgresql://u@h/d?schema=x", "intake").schema == "x"
