@@ -7,6 +7,7 @@ import logging
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
+import shared.nameko_fixes  # noqa: F401 - must patch before consumers run
 from shared import audit, logs
 from shared.application import ServiceApplication
 from shared.audit import AuditContext

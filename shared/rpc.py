@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nameko.exceptions import deserialize_to_instance, registry
 
+import shared.nameko_fixes  # noqa: F401 - must patch before consumers run
 from shared.audit import Actor, AuditContext
 from shared.errors import ConflictError, NotFound, ValidationFailed
 

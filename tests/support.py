@@ -173,21 +173,27 @@ class ServicesProcess:
         return f"http://127.0.0.1:{self.env['QI_METRICS_PORT']}/metrics"
 
     def start(self, timeout: float = 20.0) -> ServicesProcess:
+        import tempfile
+
         import requests
 
         repo = Path(__file__).resolve().parent.parent
+        # a file, not a pipe: a pipe nobody reads fills up and blocks the logger
+        self.log = tempfile.NamedTemporaryFile(
+            "w+", prefix="qi-services-", suffix=".log", delete=False
+        )
         self.process = subprocess.Popen(
             self.command,
             env=self.env,
             cwd=repo,
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
         )
 
         def healthy():
             if self.process.poll() is not None:
-                raise AssertionError(f"services exited:\n{self.process.stdout.read()}")
+                raise AssertionError(f"services exited:\n{self.output()}")
             try:
                 return requests.get(f"{self.base_url}/healthz", timeout=2).ok
             except requests.RequestException:  # not listening, or not ready yet
@@ -210,4 +216,6 @@ class ServicesProcess:
             self.process.wait(timeout=10)
 
     def output(self) -> str:
-        return self.process.stdout.read() if self.process else ""
+        if self.process is None:
+            return ""
+        return Path(self.log.name).read_text(encoding="utf-8", errors="replace")
