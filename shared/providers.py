@@ -77,17 +77,16 @@ class OutboxRelayRunner(DependencyProvider):
         )
 
     def stop(self) -> None:
-        if self.relay is not None:
-            self.relay.stop()
-        if self._thread is not None:
-            self._thread.wait()
-            self._thread = None
+        self._halt(lambda thread: thread.wait())
 
     def kill(self) -> None:
+        self._halt(lambda thread: thread.kill())
+
+    def _halt(self, finish) -> None:
         if self.relay is not None:
             self.relay.stop()
         if self._thread is not None:
-            self._thread.kill()
+            finish(self._thread)
             self._thread = None
 
     def get_dependency(self, worker_ctx):

@@ -30,6 +30,8 @@ from shared import config, logs, metrics  # noqa: E402
 
 log = logging.getLogger("qi.run")
 
+STOP_GRACE_SECONDS = 15.0
+
 SERVICE_CLASSES = {
     "intake": "services.intake.service:IntakeService",
     "referral": "services.referral.service:ReferralService",
@@ -63,9 +65,25 @@ def run_in_this_process(names: list[str]) -> int:
     for name in names:
         runner.add_service(load(name))
 
+    signals_seen = []
+
     def shutdown(signum, frame):
-        log.info("stopping (signal %d)", signum)
-        eventlet.spawn_n(runner.stop)
+        signals_seen.append(signum)
+        if len(signals_seen) == 1:
+            log.info("stopping (signal %d); again to stop at once", signum)
+            eventlet.spawn_n(stop_within, STOP_GRACE_SECONDS)
+        else:
+            log.warning("stopping at once")
+            eventlet.spawn_n(runner.kill)
+
+    def stop_within(seconds: float) -> None:
+        """Let workers finish; whatever hangs past ``seconds`` is killed."""
+        try:
+            with eventlet.Timeout(seconds):
+                runner.stop()
+        except eventlet.Timeout:
+            log.warning("services did not stop within %.0fs; killing them", seconds)
+            runner.kill()
 
     signal.signal(signal.SIGINT, shutdown)
     signal.signal(signal.SIGTERM, shutdown)

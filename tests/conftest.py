@@ -58,16 +58,6 @@ def databases(backend, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def sqlite_databases(tmp_path, monkeypatch):
-    urls, cleanup = support.database_urls("sqlite", tmp_path)
-    for service, url in urls.items():
-        monkeypatch.setenv(f"QI_{service.upper()}_DATABASE_URL", url)
-    monkeypatch.setenv("QI_VAR_DIR", str(tmp_path))
-    yield urls
-    cleanup()
-
-
-@pytest.fixture
 def runner_factory(clean_broker, monkeypatch):
     """Start services in this process with nameko's ServiceRunner."""
     runners = []

@@ -1,0 +1,370 @@
+"""(c) end to end: ``python -m shared.run`` under load, and where its CPU goes.
+
+The services run as a child process on a fresh vhost and fresh schemas, with
+``QI_PROCESSES`` set to the mode: ``one`` (every service in one process, what
+``make run`` starts) or ``per-service`` (a launcher and one child process per
+service). A pool of HTTP clients POSTs N demands; the clock runs from the
+first POST until the referral service has stored a referral for every one.
+Over that window it records the CPU time of each services process, of
+PostgreSQL and RabbitMQ, and of the bench itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import requests
+
+from bench import procstat
+from bench.common import PG_BASE, WARMUP, free_port, progress, wait_until
+from bench.procstat import CpuReport, CpuWindow, Group
+from bench.profiler import BusiestProfiler
+
+REPO = Path(__file__).resolve().parent.parent
+FORM = {
+    "applicant": "某公司",
+    "contact_phone": "13800138000",
+    "service_item_code": "6.3",
+    "description": "检测",
+    "channel": "window",
+}
+MODES = ("one", "per-service")
+IDLE_SECONDS = 2.0
+# What `make run` starts; QI_PROCESSES picks the mode.
+RUN = ["-m", "shared.run"]
+
+
+@dataclass
+class EndToEnd:
+    mode: str
+    demands: int
+    failed_posts: int
+    http_seconds: float
+    total_seconds: float
+    post_latencies: list[float]
+    lags: list[float]
+    cpu: CpuReport  # over the window
+    idle: CpuReport  # over IDLE_SECONDS just before it, no load from the bench
+    profiled: str = ""  # which process py-spy recorded
+    profile: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.demands / self.total_seconds
+
+
+class ServicesExited(RuntimeError):
+    pass
+
+
+class Services:
+    """The services as a child process (and its children), output to a log."""
+
+    def __init__(self, mode: str, amqp_uri: str, urls: dict[str, str], var: Path):
+        self.mode = mode
+        self.address = f"127.0.0.1:{free_port()}"
+        self.log_path = var / "services.log"
+        self.env = {
+            **os.environ,
+            "QI_PROCESSES": mode,
+            "QI_AMQP_URI": amqp_uri,
+            "QI_INTAKE_DATABASE_URL": urls["intake"],
+            "QI_REFERRAL_DATABASE_URL": urls["referral"],
+            "QI_HTTP_ADDRESS": self.address,
+            "QI_METRICS_PORT": str(free_port()),
+            "QI_VAR_DIR": str(var),
+            "QI_LOG_LEVEL": "WARNING",
+        }
+        self.process: subprocess.Popen | None = None
+        self.children: dict[int, str] = {}  # pid -> service (per-service mode)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.address}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, *RUN],
+                env=self.env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+        def healthy() -> bool:
+            self.check()
+            try:
+                return requests.get(f"{self.base_url}/healthz", timeout=1).ok
+            except requests.RequestException:
+                return False
+
+        wait_until(healthy, timeout, "services answering /healthz")
+        if self.mode == "per-service":
+            self.children = {
+                pid: procstat.argv(pid)[-1]
+                for pid in procstat.children(self.process.pid)
+            }
+
+    def processes(self) -> dict[int, str]:
+        """The processes that run services: pid -> what runs in it."""
+        assert self.process is not None
+        if self.mode == "one":
+            return {self.process.pid: "services (all in one process)"}
+        return self.children
+
+    def cpu_groups(self) -> list[Group]:
+        assert self.process is not None
+        groups = [
+            Group.process(label, pid, reaped=False)
+            for pid, label in self.processes().items()
+        ]
+        if self.mode == "per-service":
+            groups.append(Group.process("launcher", self.process.pid, reaped=False))
+        return groups
+
+    def check(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            raise ServicesExited(f"services exited ({self.process.returncode})")
+
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.log_path.exists():
+            return ""
+        text = self.log_path.read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGINT (graceful), then kill if it does not stop in time."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                progress("services did not stop on SIGINT; killing")
+                self.process.kill()
+                self.process.wait(timeout=10)
+        for pid in self.children:  # left behind if the launcher was killed
+            if procstat.argv(pid)[-3:-1] == RUN:
+                progress(f"killing left-over services child {pid}")
+                os.kill(pid, signal.SIGKILL)
+
+
+class Clients:
+    """A pool of threads, each POSTing demands over its own requests.Session."""
+
+    def __init__(self, base_url: str, clients: int):
+        self.url = f"{base_url}/api/v1/demands"
+        self.clients = clients
+        self._local = threading.local()
+
+    def _post(self, _: int) -> tuple[str | None, float]:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        started = time.perf_counter()
+        try:
+            response = session.post(self.url, json=FORM, timeout=30)
+        except requests.RequestException:
+            return None, time.perf_counter() - started
+        latency = time.perf_counter() - started
+        return (response.json()["id"] if response.status_code == 201 else None), latency
+
+    def post(self, n: int) -> list[tuple[str | None, float]]:
+        pool = ThreadPoolExecutor(self.clients, thread_name_prefix="client")
+        try:
+            return list(pool.map(self._post, range(n)))
+        finally:  # on Ctrl-C: drop the queued POSTs, finish those in flight
+            pool.shutdown(cancel_futures=True)
+
+
+class RowCount:
+    """The rows of a table; 0 while it does not exist yet."""
+
+    def __init__(self, schema: str, table: str):
+        self.conn = psycopg.connect(PG_BASE, autocommit=True)
+        self.sql = f"SELECT count(*) FROM {schema}.{table}"
+
+    def __call__(self) -> int:
+        try:
+            return self.conn.execute(self.sql).fetchone()[0]
+        except psycopg.errors.UndefinedTable:
+            return 0
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def warm_up(
+    services: Services,
+    pool: Clients,
+    stored: dict[str, RowCount],
+    timeout: float = 60.0,
+) -> None:
+    """POST until WARMUP demands were accepted, then until all are referred.
+
+    /healthz answers only once intake and referral answer an RPC ping, so the
+    services are ready; the warm-up runs every path once (connections, queues,
+    the relay's first batch) so that the measured window starts warm.
+    """
+    deadline = time.monotonic() + timeout
+    accepted = 0
+    while accepted < WARMUP:
+        services.check()
+        accepted += sum(1 for demand_id, _ in pool.post(WARMUP - accepted) if demand_id)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"warm-up: {accepted}/{WARMUP} POSTs accepted")
+        if accepted < WARMUP:
+            time.sleep(0.2)
+
+    def settled() -> bool:
+        services.check()
+        return stored["referral"]() >= max(accepted, stored["intake"]())
+
+    wait_until(settled, timeout, "warm-up referrals")
+
+
+def stored_events(app) -> list:
+    """Every stored event of an application, decoded by its mapper."""
+    found, start = [], 1
+    while batch := app.recorder.select_notifications(start=start, limit=1000):
+        found.extend(app.mapper.to_domain_event(n) for n in batch)
+        start = batch[-1].id + 1
+    return found
+
+
+def propagation_lags(urls: dict[str, str], demand_ids: set[str]) -> list[float]:
+    """Seconds from each demand's Registered to its referral's Requested."""
+    from services.intake.application import IntakeApplication
+    from services.intake.domain import Demand
+    from services.referral.application import ReferralApplication
+    from services.referral.domain import Referral
+
+    intake = IntakeApplication(urls["intake"])
+    referral = ReferralApplication(urls["referral"])
+    try:
+        registered = {
+            str(e.originator_id): e.timestamp
+            for e in stored_events(intake)
+            if isinstance(e, Demand.Registered)
+        }
+        requested = {
+            e.demand_id: e.timestamp
+            for e in stored_events(referral)
+            if isinstance(e, Referral.Requested)
+        }
+    finally:
+        intake.close()
+        referral.close()
+    return [
+        (requested[d] - registered[d]).total_seconds()
+        for d in demand_ids
+        if d in requested and d in registered
+    ]
+
+
+def _py_spy_pids() -> list[int]:
+    """py-spy started by the bench (a zombie until reaped still has its times)."""
+    return [p for p in procstat.children(os.getpid()) if procstat.comm(p) == "py-spy"]
+
+
+def cpu_window(services: Services) -> CpuWindow:
+    """The services processes, both servers, the bench and its py-spy.
+
+    The servers' rows count every client's work, not only this run's; the
+    idle baseline taken before the window shows what the others add.
+    """
+    return CpuWindow(
+        [
+            *services.cpu_groups(),
+            Group.named("postgresql (every postgres process)", "postgres"),
+            Group.named("rabbitmq (beam.smp)", "beam.smp"),
+            Group.process("bench (HTTP clients)", os.getpid(), reaped=False),
+            Group("py-spy", _py_spy_pids, reaped=False),
+        ]
+    )
+
+
+def bench_end_to_end(
+    mode: str,
+    amqp_uri: str,
+    prefix: str,
+    n: int,
+    clients: int,
+    py_spy: str | None,
+) -> EndToEnd:
+    """Start the services in ``mode`` on schemas ``{prefix}_*``; measure (c)."""
+    urls = {s: f"{PG_BASE}?schema={prefix}_{s}" for s in ("intake", "referral")}
+    var_dir = Path(tempfile.mkdtemp(prefix="qi-bench-"))
+    services = Services(mode, amqp_uri, urls, var_dir)
+    pool = Clients(services.base_url, clients)
+    stored = {s: RowCount(f"{prefix}_{s}", f"{s}_events") for s in urls}
+    profiler = None
+    tag = f"(c) [{mode}]"
+    try:
+        progress(f"{tag} starting services on {services.base_url}")
+        services.start()
+        progress(f"{tag} warm-up: {WARMUP} demands")
+        warm_up(services, pool, stored)
+        before = stored["referral"]()
+        cpu = cpu_window(services)
+        progress(f"{tag} idle baseline: {IDLE_SECONDS:.0f}s")
+        cpu.start()
+        time.sleep(IDLE_SECONDS)
+        idle = cpu.stop()
+
+        progress(f"{tag} POSTing {n} demands with {clients} clients")
+        cpu.start()
+        if py_spy:
+            profiler = BusiestProfiler(services.processes(), py_spy, progress)
+        started = time.perf_counter()
+        posted = pool.post(n)
+        http_seconds = time.perf_counter() - started
+        ids = {demand_id for demand_id, _ in posted if demand_id}
+        progress(f"{tag} POSTs answered in {http_seconds:.1f}s; waiting for referrals")
+
+        def all_referred() -> bool:
+            services.check()
+            return stored["referral"]() >= before + len(ids)
+
+        wait_until(all_referred, 60 + n / 10, f"{len(ids)} referrals")
+        total_seconds = time.perf_counter() - started
+        cpu_report = cpu.stop()
+        profile = profiler.finish() if profiler else []
+        progress(f"{tag} reading event timestamps back")
+        return EndToEnd(
+            mode=mode,
+            demands=len(ids),
+            failed_posts=n - len(ids),
+            http_seconds=http_seconds,
+            total_seconds=total_seconds,
+            post_latencies=[latency for _, latency in posted],
+            lags=propagation_lags(urls, ids),
+            cpu=cpu_report,
+            idle=idle,
+            profiled=profiler.label if profiler else "",
+            profile=profile,
+        )
+    except Exception:
+        progress(f"services log (tail):\n{services.log_tail() or '(empty)'}")
+        raise
+    finally:
+        if profiler is not None:
+            profiler.stop()
+        for count in stored.values():
+            count.close()
+        progress(f"{tag} stopping services (SIGINT)")
+        services.stop()
+        shutil.rmtree(var_dir, ignore_errors=True)
