@@ -10,12 +10,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
+from eventsourcing.persistence import (
+    IntegrityError,
+    RecordConflictError,
+    Tracking,
+    Transcoding,
+)
 from eventsourcing.utils import get_topic
 
 from shared import audit
@@ -26,6 +32,19 @@ from shared.persistence import KernelStore, eventsourcing_env
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class DateAsISO(Transcoding):
+    """Calendar dates (validity, deadlines) stored as ISO text."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
 
 
 class AuditedAggregate(Aggregate):
@@ -54,6 +73,10 @@ class ServiceApplication(Application):
         self.database_url = url
         super().__init__(env={**eventsourcing_env(self.name, url), **(env or {})})
         self.kernel = KernelStore(self.name, url)
+
+    def register_transcodings(self, transcoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
 
     def construct_recorder(self):
         """A process recorder: it stores tracking records with new events."""

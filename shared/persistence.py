@@ -122,6 +122,10 @@ KERNEL_TABLES = (
         service TEXT PRIMARY KEY,
         position BIGINT NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS qi_projection_position (
+        projection TEXT PRIMARY KEY,
+        position BIGINT NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS qi_parked_messages (
         id {serial},
         consumer TEXT NOT NULL,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
@@ -20,13 +21,23 @@ log = logging.getLogger(__name__)
 class Application(DependencyProvider):
     """Gives workers the service's eventsourcing application (one per container)."""
 
-    def __init__(self, app_class: type[ServiceApplication], **kwargs):
+    def __init__(
+        self,
+        app_class: type[ServiceApplication],
+        on_start: Callable[[ServiceApplication], object] | None = None,
+        **kwargs,
+    ):
         self.app_class = app_class
+        self.on_start = on_start
         self.app: ServiceApplication | None = None
         super().__init__(**kwargs)
 
     def setup(self) -> None:
         self.app = self.app_class()
+
+    def start(self) -> None:
+        if self.on_start is not None:
+            self.on_start(self.app)
 
     def get_dependency(self, worker_ctx):
         return self.app

@@ -35,6 +35,7 @@ STOP_GRACE_SECONDS = 15.0
 SERVICE_CLASSES = {
     "intake": "services.intake.service:IntakeService",
     "referral": "services.referral.service:ReferralService",
+    "catalog": "services.catalog.service:CatalogService",
     "gateway": "services.gateway.service:GatewayService",
 }
 

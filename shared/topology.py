@@ -30,6 +30,12 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(
         "intake", "DemandRegistered", "referral", "handle_intake_demand_registered"
     ),
+    Subscription(
+        "catalog",
+        "QualificationChanged",
+        "referral",
+        "handle_catalog_qualification_changed",
+    ),
 )
 
 

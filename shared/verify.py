@@ -15,6 +15,7 @@ import sys
 APPLICATIONS = {
     "intake": "services.intake.application:IntakeApplication",
     "referral": "services.referral.application:ReferralApplication",
+    "catalog": "services.catalog.application:CatalogApplication",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 
 import eventlet
 from nameko.exceptions import UnknownService
@@ -65,12 +66,13 @@ class GatewayService:
 
     intake = RpcProxy("intake")
     referral = RpcProxy("referral")
+    catalog = RpcProxy("catalog")
 
     @http("GET", "/healthz")
     @_errors_to_response
     def healthz(self, request):
         """Ready when every service behind the gateway answers."""
-        for proxy in (self.intake, self.referral):
+        for proxy in (self.intake, self.referral, self.catalog):
             _call(proxy.ping)
         return json_response({"status": "ok"})
 
@@ -103,3 +105,30 @@ class GatewayService:
         codes = [need["item_code"] for need in demand["needs"]]
         demand["referrals"] = _call(self.referral.referrals_for, demand["id"], codes)
         return json_response(demand)
+
+    # -- public service information (5.1.5, 6.4 c) -------------------------
+
+    @http("GET", "/api/v1/catalog/items")
+    @_errors_to_response
+    def catalog_items(self, request):
+        return json_response({"items": _call(self.catalog.items)})
+
+    @http("GET", "/api/v1/catalog/items/<string:code>")
+    @_errors_to_response
+    def catalog_item(self, request, code):
+        return json_response(_call(self.catalog.item, code))
+
+    @http("GET", "/api/v1/catalog/qualified-institutions")
+    @_errors_to_response
+    def qualified_institutions(self, request):
+        """Who may serve an item on a day: ``?item=6.4.3&on=2026-05-31``."""
+        item = request.args.get("item", "")
+        if not item:
+            raise ValidationFailed.single("item", "请给出服务事项编码")
+        on = request.args.get("on") or date.today().isoformat()
+        try:
+            date.fromisoformat(on)
+        except ValueError:
+            raise ValidationFailed.single("on", "日期应写作 2026-05-31") from None
+        found = _call(self.catalog.qualified_institutions, item, on)
+        return json_response({"item": item, "on": on, "institutions": found})

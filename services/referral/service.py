@@ -18,6 +18,14 @@ class ReferralService(Pingable):
     def handle_intake_demand_registered(self, envelope):
         return self.app.on_demand_registered(envelope)
 
+    @integration_handler("catalog", "QualificationChanged")
+    def handle_catalog_qualification_changed(self, envelope):
+        return self.app.on_qualification_changed(envelope)
+
+    @rpc
+    def partner_standing(self, institution_id, on_date):
+        return self.app.partner_standing(institution_id, on_date)
+
     @rpc
     def referrals_for(self, demand_id, item_codes):
         return self.app.referrals_for(demand_id, list(item_codes))

@@ -121,3 +121,26 @@ def test_without_rabbitmq_it_says_so_in_one_line(tmp_path):
     assert len(lines) == 1 and "Traceback" not in result.stderr
     assert "RabbitMQ is not reachable at 127.0.0.1:1" in lines[0]
     assert "rabbitmq-server" in lines[0]
+
+
+def test_public_catalog_lists_clause_6_items_and_answers_who_is_qualified(platform):
+    items = requests.get(f"{platform.base_url}/api/v1/catalog/items", timeout=5)
+    assert items.status_code == 200
+    codes = [i["code"] for i in items.json()["items"]]
+    assert codes[0] == "6.1" and "6.10" in codes and "6.4.3" in codes
+    item = requests.get(f"{platform.base_url}/api/v1/catalog/items/6.4.3", timeout=5)
+    assert item.json()["materials"]
+    query = requests.get(
+        f"{platform.base_url}/api/v1/catalog/qualified-institutions",
+        params={"item": "6.4.3", "on": "2026-05-31"},
+        timeout=5,
+    )
+    assert query.status_code == 200 and query.json()["institutions"] == []
+    bad = requests.get(
+        f"{platform.base_url}/api/v1/catalog/qualified-institutions",
+        params={"item": "6.4.3", "on": "31/05/2026"},
+        timeout=5,
+    )
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "on"
+    missing = requests.get(f"{platform.base_url}/api/v1/catalog/items/9.9", timeout=5)
+    assert missing.status_code == 404

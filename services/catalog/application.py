@@ -1,0 +1,253 @@
+"""Catalog application: service items, institutions and qualifications (4.1, 6)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from services.catalog.domain import (
+    INSTITUTION_KINDS,
+    QUALIFICATION_KINDS,
+    Institution,
+    ServiceItem,
+    item_id,
+)
+from services.catalog.projections import CatalogView
+from services.catalog.seed_items import SEED_ITEMS, parent_code
+from shared.application import ServiceApplication
+from shared.errors import NotFound, ValidationFailed
+from shared.projection import ProjectionRunner
+from shared.qualification import STATUS_LABELS, QualificationView
+
+STATUS_ACTIONS = {"suspend": "suspend", "reinstate": "reinstate", "revoke": "revoke"}
+
+
+def only_fields(form: object, allowed: tuple[str, ...]) -> dict:
+    """Refuse what is not a known field (mass assignment), naming each."""
+    if not isinstance(form, dict):
+        raise ValidationFailed.single("body", "请求内容应为 JSON 对象")
+    unknown = sorted(set(form) - set(allowed))
+    if unknown:
+        raise ValidationFailed(
+            [{"field": f, "message": "不认识的字段"} for f in unknown]
+        )
+    return form
+
+
+def parse_day(value: object, field: str = "on_date") -> date:
+    try:
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed.single(field, "应为日期，如 2026-05-31") from None
+
+
+class CatalogApplication(ServiceApplication):
+    name = "catalog"
+
+    def __init__(self, url: str | None = None, env: dict | None = None):
+        super().__init__(url, env)
+        self.view = ProjectionRunner(self, CatalogView())
+
+    # -- service items (clause 6) -----------------------------------------
+
+    def seed_items(self) -> int:
+        """Define every clause-6 item not yet defined; returns how many."""
+        new = []
+        for seed in SEED_ITEMS:
+            try:
+                self.repository.get(item_id(seed.code))
+            except AggregateNotFoundError:
+                new.append(
+                    ServiceItem(
+                        code=seed.code,
+                        name=seed.name,
+                        description=seed.description,
+                        materials=list(seed.materials),
+                        cycle_days=seed.cycle_days,
+                        parent=parent_code(seed.code),
+                    )
+                )
+        if new:
+            try:
+                self.save(*new)
+            except IntegrityError:  # another instance seeded them meanwhile
+                return self.seed_items()
+        return len(new)
+
+    def _item(self, code: str) -> ServiceItem:
+        try:
+            return self.repository.get(item_id(str(code)))
+        except AggregateNotFoundError:
+            raise NotFound(f"service item {code}") from None
+
+    def revise_item(self, code: str, form: dict) -> dict:
+        """A platform admin edits an item; each edit is a new version."""
+        fields = ("name", "description", "materials", "cycle_days")
+        only_fields(form, fields)
+
+        def revise():
+            item = self._item(code)
+            current = {f: getattr(item, f) for f in fields}
+            item.revise(**{**current, **form})
+            self.save(item)
+            return item.version
+
+        self.retry_on_conflict(revise)
+        return self.item(code)
+
+    def items(self) -> list[dict]:
+        self.view.catch_up()
+        rows = self.kernel.query("SELECT * FROM catalog_items")
+        return sorted((self._item_row(r) for r in rows), key=_code_order)
+
+    def item(self, code: str) -> dict:
+        self.view.catch_up()
+        rows = self.kernel.query("SELECT * FROM catalog_items WHERE code=%s", (code,))
+        if not rows:
+            raise NotFound(f"service item {code}")
+        return self._item_row(rows[0])
+
+    @staticmethod
+    def _item_row(row: dict) -> dict:
+        return {**row, "materials": json.loads(row["materials"])}
+
+    # -- institutions and qualifications (4.1) ----------------------------
+
+    def register_institution(self, form: dict) -> dict:
+        form = only_fields(form, ("code", "name", "kind", "contact_phone", "address"))
+        institution = Institution.register(
+            form.get("code"),
+            form.get("name"),
+            form.get("kind"),
+            form.get("contact_phone", ""),
+            form.get("address", ""),
+        )
+        try:
+            self.save(institution)
+        except IntegrityError:
+            raise ValidationFailed.single("code", "该机构代码已登记") from None
+        return self.institution(str(institution.id))
+
+    def _institution(self, institution: str) -> Institution:
+        try:
+            return self.repository.get(UUID(str(institution)))
+        except (ValueError, AggregateNotFoundError):
+            raise NotFound(f"institution {institution}") from None
+
+    def _change(self, institution: str, change) -> dict:
+        def command():
+            aggregate = self._institution(institution)
+            change(aggregate)
+            self.save(aggregate)
+
+        self.retry_on_conflict(command)
+        return self.institution(institution)
+
+    def grant_qualification(self, institution: str, form: dict) -> dict:
+        form = only_fields(
+            form,
+            ("kind", "cert_no", "scope_codes", "scope_text", "valid_from", "valid_to"),
+        )
+        return self._change(
+            institution,
+            lambda i: i.grant(
+                form.get("kind"),
+                form.get("cert_no"),
+                form.get("scope_codes"),
+                form.get("scope_text", ""),
+                form.get("valid_from"),
+                form.get("valid_to"),
+            ),
+        )
+
+    def change_qualification_status(
+        self, institution: str, cert_no: str, action: str, effective_on, reason: str
+    ) -> dict:
+        """Suspend, reinstate or revoke, effective on a date (4.1)."""
+        if action not in STATUS_ACTIONS:
+            raise ValidationFailed.single("action", "应为 suspend、reinstate 或 revoke")
+        return self._change(
+            institution,
+            lambda i: getattr(i, STATUS_ACTIONS[action])(cert_no, effective_on, reason),
+        )
+
+    def renew_qualification(self, institution: str, cert_no: str, valid_to) -> dict:
+        return self._change(institution, lambda i: i.renew(cert_no, valid_to))
+
+    def institution(self, institution: str, on_date=None) -> dict:
+        found = self._institution(institution)
+        day = parse_day(on_date) if on_date else date.today()
+        return {
+            "id": str(found.id),
+            "code": found.code,
+            "name": found.name,
+            "kind": found.kind,
+            "kind_label": INSTITUTION_KINDS[found.kind],
+            "contact_phone": found.contact_phone,
+            "address": found.address,
+            "qualifications": [
+                _qualification_row(QualificationView.from_state(q), day)
+                for q in found.qualifications.values()
+            ],
+            "version": found.version,
+        }
+
+    def qualified_institutions(self, item_code: str, on_date) -> list[dict]:
+        """Institutions whose qualification covers ``item_code`` on ``on_date``.
+
+        Clause 4.1: expired, suspended, revoked and not-yet-valid
+        qualifications never count; both ends of a validity range do.
+        """
+        day = parse_day(on_date)
+        self.view.catch_up()
+        rows = self.kernel.query(
+            "SELECT q.*, i.code AS institution_code, i.name AS institution_name, "
+            "i.kind AS institution_kind FROM catalog_qualifications q "
+            "JOIN catalog_institutions i ON i.id = q.institution_id "
+            "WHERE q.valid_from <= %s AND q.valid_to >= %s "
+            "ORDER BY i.name, q.cert_no",
+            (day.isoformat(), day.isoformat()),
+        )
+        found = []
+        for row in rows:
+            view = QualificationView.from_state(
+                {
+                    **row,
+                    "scope_codes": json.loads(row["scope_codes"]),
+                    "history": json.loads(row["history"]),
+                }
+            )
+            if view.qualifies(item_code, day):
+                found.append(
+                    {
+                        "institution_id": row["institution_id"],
+                        "institution_code": row["institution_code"],
+                        "institution_name": row["institution_name"],
+                        "institution_kind": row["institution_kind"],
+                        **_qualification_row(view, day),
+                    }
+                )
+        return found
+
+
+def _qualification_row(view: QualificationView, day: date) -> dict:
+    status = view.status_on(day)
+    return {
+        "cert_no": view.cert_no,
+        "kind": view.kind,
+        "kind_label": QUALIFICATION_KINDS.get(view.kind, view.kind),
+        "scope_codes": list(view.scope_codes),
+        "scope_text": view.scope_text,
+        "valid_from": view.valid_from.isoformat(),
+        "valid_to": view.valid_to.isoformat(),
+        "status": status,
+        "status_label": STATUS_LABELS[status],
+    }
+
+
+def _code_order(row: dict) -> tuple[int, ...]:
+    return tuple(int(part) for part in row["code"].split("."))

@@ -1,0 +1,238 @@
+"""Catalog domain: service items (clause 6) and who is qualified to serve them (4.1).
+
+Only an institution whose qualification covers an item and is valid on a date
+may take that item on that date (4.1, 4.2). Validity is a date range; a
+suspension, reinstatement or revocation takes effect on its own date, so the
+question "who was qualified on 3 March?" has one answer, forever.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from shared.application import AuditedAggregate
+from shared.errors import ValidationFailed
+from shared.qualification import STATUS_LABELS, QualificationView
+
+INSTITUTION_KINDS = {
+    "lab": "检验检测机构",
+    "metrology": "计量技术机构",
+    "certification": "认证机构",
+    "standardisation": "标准化技术机构",
+}
+QUALIFICATION_KINDS = {
+    "CMA": "检验检测机构资质认定（CMA）",
+    "CNAS": "实验室认可（CNAS）",
+    "CERT_BODY": "认证机构批准",
+    "METROLOGY": "计量授权",
+    "FOOD": "食品检验机构资质",
+}
+ITEM_CODE = re.compile(r"^6\.(10|[1-9])(\.\d{1,2})?$")
+
+
+def institution_id(code: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"qi-onestop:institution:{code}")
+
+
+def item_id(code: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"qi-onestop:service-item:{code}")
+
+
+def _check_text(errors, field, value, label, max_len, required=True) -> None:
+    if not isinstance(value, str) or (required and not value.strip()):
+        errors.append({"field": field, "message": f"请填写{label}"})
+    elif len(value) > max_len:
+        errors.append({"field": field, "message": f"{label}不能超过{max_len}个字"})
+
+
+def _as_date(errors, field, value, label) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        errors.append({"field": field, "message": f"{label}应为日期，如 2026-05-31"})
+        return None
+
+
+class Institution(AuditedAggregate):
+    """A partner institution and its qualifications (4.1)."""
+
+    @staticmethod
+    def create_id(code: str) -> UUID:
+        return institution_id(code)
+
+    @event("Registered")
+    def __init__(self, code: str, name: str, kind: str, contact_phone: str, address):
+        self.code = code
+        self.name = name
+        self.kind = kind
+        self.contact_phone = contact_phone
+        self.address = address
+        self.qualifications: dict[str, dict] = {}
+
+    @classmethod
+    def register(cls, code, name, kind, contact_phone="", address="") -> Institution:
+        errors: list[dict] = []
+        _check_text(errors, "code", code, "机构代码", 40)
+        _check_text(errors, "name", name, "机构名称", 100)
+        if kind not in INSTITUTION_KINDS:
+            errors.append(
+                {
+                    "field": "kind",
+                    "message": "机构类别应为：" + "、".join(INSTITUTION_KINDS),
+                }
+            )
+        _check_text(errors, "contact_phone", contact_phone, "联系电话", 30, False)
+        _check_text(errors, "address", address, "地址", 200, False)
+        if errors:
+            raise ValidationFailed(errors)
+        return cls(code.strip(), name.strip(), kind, contact_phone, address)
+
+    # -- qualifications ----------------------------------------------------
+
+    def qualification(self, cert_no: str) -> QualificationView:
+        try:
+            return QualificationView.from_state(self.qualifications[cert_no])
+        except KeyError:
+            raise ValidationFailed.single("cert_no", "该机构没有这个证书编号") from None
+
+    def grant(self, kind, cert_no, scope_codes, scope_text, valid_from, valid_to):
+        errors: list[dict] = []
+        if kind not in QUALIFICATION_KINDS:
+            errors.append(
+                {
+                    "field": "kind",
+                    "message": "资质类别应为：" + "、".join(QUALIFICATION_KINDS),
+                }
+            )
+        _check_text(errors, "cert_no", cert_no, "证书编号", 60)
+        if isinstance(cert_no, str) and cert_no.strip() in self.qualifications:
+            errors.append({"field": "cert_no", "message": "该证书编号已登记"})
+        codes = list(scope_codes or [])
+        bad = [c for c in codes if not isinstance(c, str) or not ITEM_CODE.match(c)]
+        if not codes or bad:
+            errors.append(
+                {
+                    "field": "scope_codes",
+                    "message": "资质范围应列出第6章服务事项编码，如 6.3、6.4.3",
+                }
+            )
+        _check_text(errors, "scope_text", scope_text, "范围说明", 2000, False)
+        start = _as_date(errors, "valid_from", valid_from, "有效期起")
+        end = _as_date(errors, "valid_to", valid_to, "有效期止")
+        if start and end and end < start:
+            errors.append({"field": "valid_to", "message": "有效期止不能早于有效期起"})
+        if errors:
+            raise ValidationFailed(errors)
+        self._granted(
+            kind,
+            cert_no.strip(),
+            sorted(set(codes)),
+            scope_text or "",
+            start.isoformat(),
+            end.isoformat(),
+        )
+
+    @event("QualificationGranted")
+    def _granted(self, kind, cert_no, scope_codes, scope_text, valid_from, valid_to):
+        self.qualifications[cert_no] = {
+            "kind": kind,
+            "cert_no": cert_no,
+            "scope_codes": list(scope_codes),
+            "scope_text": scope_text,
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+            "history": [],
+        }
+
+    def suspend(self, cert_no: str, effective_on, reason: str) -> None:
+        self._change_status(cert_no, effective_on, reason, "suspended")
+
+    def reinstate(self, cert_no: str, effective_on, reason: str) -> None:
+        self._change_status(cert_no, effective_on, reason, "valid")
+
+    def revoke(self, cert_no: str, effective_on, reason: str) -> None:
+        self._change_status(cert_no, effective_on, reason, "revoked")
+
+    def _change_status(self, cert_no, effective_on, reason, status) -> None:
+        current = self.qualification(cert_no)
+        errors: list[dict] = []
+        day = _as_date(errors, "effective_on", effective_on, "生效日期")
+        _check_text(errors, "reason", reason, "原因", 500)
+        if errors:
+            raise ValidationFailed(errors)
+        latest = current.history[-1][1] if current.history else "valid"
+        if latest == "revoked":
+            raise ValidationFailed.single("cert_no", "资质已撤销，不能再变更")
+        if latest == status:
+            label = STATUS_LABELS[status]
+            raise ValidationFailed.single("status", f"资质已是“{label}”状态")
+        if current.history and day < current.history[-1][0]:
+            raise ValidationFailed.single("effective_on", "生效日期不能早于上一次变更")
+        self._status_changed(cert_no, day.isoformat(), reason, status)
+
+    @event("QualificationStatusChanged")
+    def _status_changed(self, cert_no, effective_on, reason, status):
+        self.qualifications[cert_no]["history"].append([effective_on, status])
+
+    def renew(self, cert_no: str, valid_to) -> None:
+        current = self.qualification(cert_no)
+        errors: list[dict] = []
+        end = _as_date(errors, "valid_to", valid_to, "有效期止")
+        if errors:
+            raise ValidationFailed(errors)
+        if end <= current.valid_to:
+            raise ValidationFailed.single(
+                "valid_to", "续期后的有效期止应晚于原有效期止"
+            )
+        self._renewed(cert_no, end.isoformat())
+
+    @event("QualificationRenewed")
+    def _renewed(self, cert_no, valid_to):
+        self.qualifications[cert_no]["valid_to"] = valid_to
+
+
+class ServiceItem(AuditedAggregate):
+    """A service item or sub-item of clause 6, edited by a platform admin."""
+
+    @staticmethod
+    def create_id(code: str) -> UUID:
+        return item_id(code)
+
+    @event("Defined")
+    def __init__(self, code, name, description, materials, cycle_days, parent):
+        self.code = code
+        self.name = name
+        self.description = description
+        self.materials = list(materials)
+        self.cycle_days = cycle_days
+        self.parent = parent
+
+    def revise(self, name, description, materials, cycle_days) -> None:
+        errors: list[dict] = []
+        _check_text(errors, "name", name, "事项名称", 60)
+        _check_text(errors, "description", description, "事项说明", 500)
+        items = list(materials or [])
+        if not items or not all(isinstance(m, str) and m.strip() for m in items):
+            errors.append({"field": "materials", "message": "请列出所需材料"})
+        elif len(set(items)) != len(items):
+            errors.append({"field": "materials", "message": "材料清单有重复"})
+        if not isinstance(cycle_days, int) or not 0 < cycle_days <= 365:
+            errors.append(
+                {"field": "cycle_days", "message": "办理周期应为1到365个工作日"}
+            )
+        if errors:
+            raise ValidationFailed(errors)
+        self._revised(self.code, name, description, items, cycle_days)
+
+    @event("Revised")
+    def _revised(self, code, name, description, materials, cycle_days):
+        self.name = name
+        self.description = description
+        self.materials = list(materials)
+        self.cycle_days = cycle_days

@@ -1,0 +1,463 @@
+"""Large-instrument sharing (6.7 b): an instrument, its open slots and bookings.
+
+All bookings of one instrument are one ``Instrument`` aggregate, so rules across
+bookings see one consistent state; concurrent requests race on its version and
+``request_booking`` retries the loser on fresh state (delivery contract 5).
+Times are timezone-aware; intervals half-open ``[start, end)``; business time
+(``now``) is passed in, never read from the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import event
+
+from shared.application import AuditedAggregate, ServiceApplication
+from shared.errors import ConflictError, NotFound, ValidationFailed
+
+T = TypeVar("T")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+STATES = {
+    "requested": "待审批",
+    "approved": "已批准",
+    "rejected": "已驳回",
+    "cancelled": "已取消",
+    "checked_in": "使用中",
+    "checked_out": "已完成",
+    "no_show": "爽约",
+}
+FREED = {"rejected", "cancelled"}  # bookings that no longer hold their interval
+
+
+class BookingConflict(ConflictError):
+    """The requested interval overlaps a booking that still holds it."""
+
+
+@dataclass(frozen=True)
+class BookingRules:
+    """Per-instrument booking policy, fixed when the instrument is registered."""
+
+    grace_minutes: int = 15
+    check_in_opens_minutes: int = 30
+    violation_threshold: int = 2
+    violation_window_days: int = 90
+    block_days: int = 30
+
+    @classmethod
+    def parse(cls, data: dict | None) -> BookingRules:
+        data = dict(data or {})
+        unknown = set(data) - {f.name for f in fields(cls)}
+        errors = [{"field": f"rules.{k}", "message": "未知的预约规则"} for k in unknown]
+        for name in set(data) - unknown:
+            value = data[name]
+            if type(value) is not int or value < (0 if "minutes" in name else 1):
+                errors.append({"field": f"rules.{name}", "message": "应为正整数"})
+        if errors:
+            raise ValidationFailed(errors)
+        return cls(**data)
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(minutes=self.grace_minutes)
+
+
+@dataclass
+class Booking:
+    id: str
+    requester: str
+    start: datetime
+    end: datetime
+    requested_at: datetime
+    state: str = "requested"
+    decided_by: str = ""
+    reason: str = ""
+    checked_in_at: datetime | None = None
+    checked_out_at: datetime | None = None
+    overrun_minutes: int = 0
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, datetime):
+                data[key] = value.isoformat()
+        return {**data, "state_label": STATES[self.state]}
+
+
+# -- pure helpers -----------------------------------------------------------
+
+
+def aware(value: Any, field: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise ValidationFailed.single(field, "应为日期时间")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationFailed.single(field, "日期时间须带时区")
+    return value
+
+
+def interval(start: Any, end: Any, prefix: str = "") -> tuple[datetime, datetime]:
+    start, end = aware(start, f"{prefix}start"), aware(end, f"{prefix}end")
+    if end <= start:
+        raise ValidationFailed.single(f"{prefix}end", "结束时间应晚于开始时间")
+    return start, end
+
+
+def overlaps(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> bool:
+    """Half-open intervals: one ending when the other starts do not overlap."""
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def merge(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple]:
+    """The union of intervals, sorted; touching intervals are joined."""
+    merged: list[list[datetime]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end) for start, end in merged]
+
+
+def hours_within(intervals: Iterable[tuple], start: datetime, end: datetime) -> float:
+    """Hours of the (disjoint) intervals that fall inside [start, end)."""
+    seconds = sum(
+        max(0.0, (min(e, end) - max(s, start)).total_seconds()) for s, e in intervals
+    )
+    return seconds / 3600
+
+
+def block_end(times: Iterable[datetime], now: datetime, rules: BookingRules):
+    """When the block running at ``now`` ends, or None if there is none.
+
+    Each violation that brings the count within ``violation_window_days`` to
+    ``violation_threshold`` or more starts a block of ``block_days`` from it.
+    """
+    window, block = timedelta(days=rules.violation_window_days), None
+    past = sorted(t for t in times if t <= now)
+    for i, at in enumerate(past):
+        recent = sum(1 for earlier in past[: i + 1] if earlier > at - window)
+        ends = at + timedelta(days=rules.block_days)
+        if recent >= rules.violation_threshold and ends > now:
+            block = max(block or ends, ends)
+    return block
+
+
+def money(value: Any, field: str) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value)) if not isinstance(value, bool) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0:
+        raise ValidationFailed.single(field, "价格应为不小于0的金额")
+    return str(amount)
+
+
+def text(value: Any, field: str, label: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed.single(field, f"请填写{label}")
+    return value.strip()
+
+
+def chinese_time(moment: datetime, tz) -> str:
+    local = moment.astimezone(tz)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+# -- the aggregate ----------------------------------------------------------
+
+
+class Instrument(AuditedAggregate):
+    """A large instrument an institution shares, with its bookings."""
+
+    @classmethod
+    def register(
+        cls,
+        owner_id: str,
+        name: str,
+        capabilities: list[str],
+        price_per_hour: Any = None,
+        price_per_sample: Any = None,
+        rules: dict | None = None,
+    ) -> Instrument:
+        owner_id = text(owner_id, "owner_id", "所属机构")
+        name = text(name, "name", "仪器名称")
+        if not CJK.search(name):
+            raise ValidationFailed.single("name", "仪器名称应为中文")
+        if not isinstance(capabilities, list) or not capabilities:
+            raise ValidationFailed.single("capabilities", "请至少填写一项检测能力")
+        capabilities = [text(c, "capabilities", "检测能力") for c in capabilities]
+        hourly = money(price_per_hour, "price_per_hour")
+        per_sample = money(price_per_sample, "price_per_sample")
+        if hourly is None and per_sample is None:
+            raise ValidationFailed.single("price_per_hour", "请填写机时价格或单样价格")
+        policy = asdict(BookingRules.parse(rules))
+        return cls(owner_id, name, capabilities, hourly, per_sample, policy)
+
+    @event("Registered")
+    def __init__(
+        self, owner_id, name, capabilities, price_per_hour, price_per_sample, rules
+    ):
+        self.owner_id = owner_id
+        self.name = name
+        self.capabilities = list(capabilities)
+        self._price_per_hour = price_per_hour
+        self._price_per_sample = price_per_sample
+        self.rules = BookingRules(**rules)
+        self.slots: list[tuple[datetime, datetime]] = []
+        self.bookings: dict[str, Booking] = {}
+        self.violations: list[tuple[str, datetime, str, str]] = []
+
+    @property
+    def price_per_hour(self) -> Decimal | None:
+        return Decimal(self._price_per_hour) if self._price_per_hour else None
+
+    @property
+    def price_per_sample(self) -> Decimal | None:
+        return Decimal(self._price_per_sample) if self._price_per_sample else None
+
+    # -- slots ---------------------------------------------------------------
+
+    def open_slots(self, slots: Iterable[tuple[datetime, datetime]]) -> None:
+        """Open slots for booking; overlapping or touching slots are joined."""
+        checked = []
+        for i, slot in enumerate(slots):
+            if not isinstance(slot, list | tuple) or len(slot) != 2:
+                raise ValidationFailed.single(f"slots[{i}]", "时段应为(开始, 结束)")
+            checked.append(interval(*slot, prefix=f"slots[{i}]."))
+        if not checked:
+            raise ValidationFailed.single("slots", "请至少开放一个时段")
+        self._slots_opened([[start, end] for start, end in checked])
+
+    @event("SlotsOpened")
+    def _slots_opened(self, slots: list) -> None:
+        self.slots = merge([*self.slots, *(tuple(s) for s in slots)])
+
+    # -- bookings -------------------------------------------------------------
+
+    def blocked_until(self, requester: str, now: datetime) -> datetime | None:
+        times = [at for who, at, _, _ in self.violations if who == requester]
+        return block_end(times, now, self.rules)
+
+    def request_booking(self, booking_id, requester, start, end, now) -> dict:
+        booking_id = text(booking_id, "booking_id", "预约编号")
+        if booking_id in self.bookings:
+            raise ValidationFailed.single("booking_id", "预约编号已存在")
+        requester = text(requester, "requester", "预约人")
+        start, end = interval(start, end)
+        now = aware(now, "now")
+        if start < now:
+            raise ValidationFailed.single("start", "预约开始时间不能早于当前时间")
+        if not any(s <= start and end <= e for s, e in self.slots):
+            raise ValidationFailed.single("start", "预约时段不在仪器开放时段内")
+        until = self.blocked_until(requester, now)
+        if until is not None:
+            raise ValidationFailed.single(
+                "requester",
+                "该预约人近期多次爽约或超时使用，已被暂停预约，"
+                f"至{chinese_time(until, now.tzinfo)}解除",
+            )
+        held = [b for b in self.bookings.values() if b.state not in FREED]
+        other = next(
+            (b for b in held if overlaps((start, end), (b.start, b.end))), None
+        )
+        if other is not None:
+            raise BookingConflict(
+                f"该时段已被预约（{chinese_time(other.start, start.tzinfo)}至"
+                f"{chinese_time(other.end, start.tzinfo)}），请选择其他时段"
+            )
+        self._booking_requested(booking_id, requester, start, end, now)
+        return self.bookings[booking_id].as_dict()
+
+    @event("BookingRequested")
+    def _booking_requested(self, booking_id, requester, start, end, requested_at):
+        self.bookings[booking_id] = Booking(
+            booking_id, requester, start, end, requested_at
+        )
+
+    def _update(self, booking_id: str, **changes: Any) -> None:
+        vars(self.bookings[booking_id]).update(changes)
+
+    def _expect(self, booking_id: str, *states: str) -> Booking:
+        if not isinstance(booking_id, str) or booking_id not in self.bookings:
+            raise ValidationFailed.single("booking_id", "没有这个预约")
+        booking = self.bookings[booking_id]
+        if booking.state not in states:
+            allowed = "、".join(STATES[s] for s in states)
+            raise ValidationFailed.single(
+                "booking_id",
+                f"预约当前为{STATES[booking.state]}，只有{allowed}的预约可以办理",
+            )
+        return booking
+
+    def approve(self, booking_id: str, staff_id: str, now: datetime) -> dict:
+        booking = self._expect(booking_id, "requested")
+        staff_id = text(staff_id, "staff_id", "审批人员")
+        if aware(now, "now") > booking.start + self.rules.grace:
+            raise ValidationFailed.single("booking_id", "预约时段已过，无法批准")
+        self._booking_approved(booking_id, staff_id)
+        return booking.as_dict()
+
+    @event("BookingApproved")
+    def _booking_approved(self, booking_id: str, staff_id: str) -> None:
+        self._update(booking_id, state="approved", decided_by=staff_id)
+
+    def reject(self, booking_id: str, staff_id: str, reason: str) -> dict:
+        booking = self._expect(booking_id, "requested")
+        staff_id = text(staff_id, "staff_id", "审批人员")
+        self._booking_rejected(booking_id, staff_id, text(reason, "reason", "驳回理由"))
+        return booking.as_dict()
+
+    @event("BookingRejected")
+    def _booking_rejected(self, booking_id, staff_id, reason) -> None:
+        self._update(booking_id, state="rejected", decided_by=staff_id, reason=reason)
+
+    def cancel(self, booking_id: str, by: str, now: datetime, reason: str = "") -> dict:
+        booking = self._expect(booking_id, "requested", "approved")
+        by = text(by, "by", "取消人")
+        if aware(now, "now") >= booking.start:
+            raise ValidationFailed.single("booking_id", "预约已开始，不能取消")
+        self._booking_cancelled(booking_id, by, str(reason or ""))
+        return booking.as_dict()
+
+    @event("BookingCancelled")
+    def _booking_cancelled(self, booking_id, by, reason) -> None:
+        self._update(booking_id, state="cancelled", decided_by=by, reason=reason)
+
+    def check_in(self, booking_id: str, now: datetime) -> dict:
+        booking = self._expect(booking_id, "approved")
+        now = aware(now, "now")
+        opens = booking.start - timedelta(minutes=self.rules.check_in_opens_minutes)
+        if now < opens:
+            when = chinese_time(opens, now.tzinfo)
+            raise ValidationFailed.single("now", f"尚未到签到时间，最早可于{when}签到")
+        if now > booking.start + self.rules.grace:
+            raise ValidationFailed.single(
+                "now",
+                f"已超过签到时限（开始后{self.rules.grace_minutes}分钟），按爽约处理",
+            )
+        self._checked_in(booking_id, now)
+        return booking.as_dict()
+
+    @event("CheckedIn")
+    def _checked_in(self, booking_id: str, at: datetime) -> None:
+        self._update(booking_id, state="checked_in", checked_in_at=at)
+
+    def check_out(self, booking_id: str, actual_end: datetime) -> dict:
+        """Record the actual end of use; past end + grace it is an overrun."""
+        booking = self._expect(booking_id, "checked_in")
+        if aware(actual_end, "actual_end") <= booking.checked_in_at:
+            raise ValidationFailed.single("actual_end", "实际结束时间应晚于签到时间")
+        self._checked_out(booking_id, actual_end)
+        if actual_end > booking.end + self.rules.grace:
+            minutes = int((actual_end - booking.end).total_seconds() // 60)
+            self._overrun_recorded(booking_id, booking.requester, minutes, actual_end)
+        return booking.as_dict()
+
+    @event("CheckedOut")
+    def _checked_out(self, booking_id: str, actual_end: datetime) -> None:
+        self._update(booking_id, state="checked_out", checked_out_at=actual_end)
+
+    @event("OverrunRecorded")
+    def _overrun_recorded(self, booking_id, requester, minutes, at) -> None:
+        self._update(booking_id, overrun_minutes=minutes)
+        self.violations.append((requester, at, "overrun", booking_id))
+
+    def record_no_show(self, booking_id: str, now: datetime) -> dict:
+        booking = self._expect(booking_id, "approved")
+        deadline = booking.start + self.rules.grace
+        if aware(now, "now") <= deadline:
+            raise ValidationFailed.single("now", "签到时限未过，尚不能记为爽约")
+        self._no_show_recorded(booking_id, booking.requester, deadline)
+        return booking.as_dict()
+
+    def record_no_shows(self, now: datetime) -> list[str]:
+        """Every approved booking not checked in by start + grace becomes a no-show."""
+        now, grace = aware(now, "now"), self.rules.grace
+        late = [
+            b.id
+            for b in self.bookings.values()
+            if b.state == "approved" and now > b.start + grace
+        ]
+        for booking_id in late:
+            self.record_no_show(booking_id, now)
+        return late
+
+    @event("NoShowRecorded")
+    def _no_show_recorded(self, booking_id, requester, at) -> None:
+        self._update(booking_id, state="no_show")
+        self.violations.append((requester, at, "no_show", booking_id))
+
+    # -- utilisation ----------------------------------------------------------
+
+    def utilisation(self, start: datetime, end: datetime) -> float:
+        """Hours in use / open slot hours within [start, end); 0.0 if none open.
+
+        Use runs from the later of check-in and booked start to check-out (the
+        booked end while still checked in), counted only inside open slots.
+        """
+        start, end = interval(start, end)
+        open_hours = hours_within(self.slots, start, end)
+        if not open_hours:
+            return 0.0
+        uses = merge(
+            (max(b.checked_in_at, b.start), b.checked_out_at or b.end)
+            for b in self.bookings.values()
+            if b.checked_in_at is not None
+        )
+        used = sum(
+            hours_within(self.slots, max(s, start), min(e, end))
+            for s, e in uses
+            if max(s, start) < min(e, end)
+        )
+        return used / open_hours
+
+
+# -- commands on a stored instrument ------------------------------------------
+
+
+def load(app: ServiceApplication, instrument_id: Any) -> Instrument:
+    try:
+        return app.repository.get(UUID(str(instrument_id)))
+    except (ValueError, AggregateNotFoundError):
+        raise NotFound(f"instrument {instrument_id}") from None
+
+
+def change(app: ServiceApplication, instrument_id: Any, command: Callable[..., T]) -> T:
+    """Load, apply ``command(instrument)``, save; retried on fresh state.
+
+    Any command: ``change(app, instrument_id, lambda i: i.approve(b, staff, now))``
+    returns what the command returns (a booking's summary for booking commands).
+    """
+
+    def attempt() -> T:
+        instrument = load(app, instrument_id)
+        result = command(instrument)
+        app.save(instrument)
+        return result
+
+    return app.retry_on_conflict(attempt)
+
+
+def request_booking(
+    app: ServiceApplication, instrument_id, booking_id, requester, start, end, now
+) -> dict:
+    """Request a booking (load, request, save, retried on a version conflict).
+
+    Of two concurrent requests for overlapping intervals the one that saves
+    second is retried on fresh state, sees the overlap and gets
+    ``BookingConflict``; ``ValidationFailed`` names a bad field.
+    """
+    return change(
+        app,
+        instrument_id,
+        lambda i: i.request_booking(booking_id, requester, start, end, now),
+    )

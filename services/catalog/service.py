@@ -1,0 +1,61 @@
+"""Catalog's nameko entrypoints: thin, each one call into the application."""
+
+from __future__ import annotations
+
+from nameko.rpc import rpc
+
+from services.catalog.application import CatalogApplication
+from services.catalog.schemas import to_envelope
+from shared.errors import ConflictError, NotFound, ValidationFailed
+from shared.providers import Application, OutboxRelayRunner, Pingable
+
+EXPECTED = (ValidationFailed, NotFound, ConflictError)
+
+
+class CatalogService(Pingable):
+    name = "catalog"
+
+    app: CatalogApplication = Application(
+        CatalogApplication, on_start=CatalogApplication.seed_items
+    )
+    relay = OutboxRelayRunner(to_envelope)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def items(self):
+        return self.app.items()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def item(self, code):
+        return self.app.item(code)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def revise_item(self, code, form, audit_data=None):
+        return self.app.revise_item(code, form)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_institution(self, form, audit_data=None):
+        return self.app.register_institution(form)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def grant_qualification(self, institution_id, form, audit_data=None):
+        return self.app.grant_qualification(institution_id, form)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def change_qualification_status(
+        self, institution_id, cert_no, action, effective_on, reason, audit_data=None
+    ):
+        return self.app.change_qualification_status(
+            institution_id, cert_no, action, effective_on, reason
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def renew_qualification(self, institution_id, cert_no, valid_to, audit_data=None):
+        return self.app.renew_qualification(institution_id, cert_no, valid_to)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def institution(self, institution_id, on_date=None):
+        return self.app.institution(institution_id, on_date)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def qualified_institutions(self, item_code, on_date):
+        return self.app.qualified_institutions(item_code, on_date)
