@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
+from services.catalog import sharing
 from services.catalog.application import CatalogApplication
 from services.catalog.schemas import to_envelope
 from shared.errors import ConflictError, NotFound, ValidationFailed
@@ -59,3 +60,37 @@ class CatalogService(Pingable):
     @rpc(expected_exceptions=EXPECTED)
     def qualified_institutions(self, item_code, on_date):
         return self.app.qualified_institutions(item_code, on_date)
+
+    # -- large-instrument sharing (6.7) ----------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_instrument(self, form, audit_data=None):
+        return sharing.register_instrument(self.app, form)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def open_instrument_slots(self, instrument_id, slots, audit_data=None):
+        return sharing.open_slots(self.app, instrument_id, slots)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def book_instrument(
+        self, instrument_id, booking_id, requester, start, end, audit_data=None
+    ):
+        return sharing.book(self.app, instrument_id, booking_id, requester, start, end)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def approve_booking(self, instrument_id, booking_id, staff_id, audit_data=None):
+        return sharing.approve_booking(self.app, instrument_id, booking_id, staff_id)
+
+    # -- fee quotes (5.3.1.5) ---------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def draft_quote(self, demand_id, form, audit_data=None):
+        return sharing.draft_quote(self.app, demand_id, form)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def change_quote(self, quote_id, action, args=(), audit_data=None):
+        return sharing.change_quote(self.app, quote_id, action, *args)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def quote(self, quote_id):
+        return sharing.get_quote(self.app, quote_id)

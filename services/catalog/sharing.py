@@ -1,0 +1,154 @@
+"""Use cases of large-instrument sharing (6.7) and fee quotes (5.3.1.5).
+
+Commands arrive over RPC as JSON: times as ISO 8601 text with an offset,
+money as text. Each command loads one aggregate, changes it and saves it,
+retried on fresh state when another writer got there first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from services.catalog import instruments
+from services.catalog.instruments import Instrument
+from services.catalog.quotes import Quote, QuoteStateError
+from shared.application import ServiceApplication
+from shared.errors import ConflictError, NotFound, ValidationFailed
+
+
+def moment(value: object, field: str) -> datetime:
+    """ISO 8601 with an offset, e.g. 2026-12-01T09:00:00+08:00."""
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed.single(
+            field, "应为带时区的时间，如 2026-12-01T09:00:00+08:00"
+        ) from None
+    return instruments.aware(parsed, field)
+
+
+# -- instruments -----------------------------------------------------------
+
+
+def register_instrument(app: ServiceApplication, form: dict) -> dict:
+    allowed = (
+        "owner_id",
+        "name",
+        "capabilities",
+        "price_per_hour",
+        "price_per_sample",
+        "rules",
+    )
+    unknown = sorted(set(form) - set(allowed)) if isinstance(form, dict) else ["body"]
+    if unknown:
+        raise ValidationFailed(
+            [{"field": f, "message": "不认识的字段"} for f in unknown]
+        )
+    instrument = Instrument.register(**form)
+    app.save(instrument)
+    return instrument_summary(instrument)
+
+
+def instrument_summary(instrument: Instrument) -> dict:
+    return {
+        "id": str(instrument.id),
+        "owner_id": instrument.owner_id,
+        "name": instrument.name,
+        "capabilities": list(instrument.capabilities),
+        "price_per_hour": _text(instrument.price_per_hour),
+        "price_per_sample": _text(instrument.price_per_sample),
+        "slots": [[s.isoformat(), e.isoformat()] for s, e in instrument.slots],
+        "bookings": [b.as_dict() for b in instrument.bookings.values()],
+        "version": instrument.version,
+    }
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def open_slots(app: ServiceApplication, instrument_id: str, slots: list) -> dict:
+    parsed = [
+        (moment(s, f"slots[{i}].start"), moment(e, f"slots[{i}].end"))
+        for i, (s, e) in enumerate(slots)
+    ]
+    instruments.change(app, instrument_id, lambda i: i.open_slots(parsed))
+    return instrument_summary(instruments.load(app, instrument_id))
+
+
+def book(app, instrument_id, booking_id, requester, start, end, now=None) -> dict:
+    """Request a booking; an overlap answers as a conflict (409)."""
+    start, end = moment(start, "start"), moment(end, "end")
+    now = moment(now, "now") if now else datetime.now(start.tzinfo)
+    try:
+        return instruments.request_booking(
+            app, instrument_id, booking_id, requester, start, end, now
+        )
+    except instruments.BookingConflict as exc:
+        raise ConflictError(str(exc)) from None
+
+
+def approve_booking(app, instrument_id, booking_id, staff_id, now=None) -> dict:
+    when = moment(now, "now") if now else datetime.now().astimezone()
+    return instruments.change(
+        app, instrument_id, lambda i: i.approve(booking_id, staff_id, when)
+    )
+
+
+# -- quotes ----------------------------------------------------------------
+
+
+def _quote(app: ServiceApplication, quote_id: str) -> Quote:
+    try:
+        return app.repository.get(UUID(str(quote_id)))
+    except (ValueError, AggregateNotFoundError):
+        raise NotFound(f"quote {quote_id}") from None
+
+
+def quote_summary(quote: Quote) -> dict:
+    return {
+        "id": str(quote.id),
+        "demand_id": quote.demand_id,
+        "state": quote.state,
+        "revision": quote.revision,
+        "breakdown": quote.breakdown(),
+        "version": quote.version,
+    }
+
+
+def draft_quote(app: ServiceApplication, demand_id: str, form: dict) -> dict:
+    allowed = ("lines", "discount_percent", "customer_kind", "green_channel")
+    unknown = sorted(set(form) - set(allowed)) if isinstance(form, dict) else ["body"]
+    if unknown:
+        raise ValidationFailed(
+            [{"field": f, "message": "不认识的字段"} for f in unknown]
+        )
+    quote = Quote.draft(demand_id, **form)
+    app.save(quote)
+    return quote_summary(quote)
+
+
+def change_quote(app: ServiceApplication, quote_id: str, action: str, *args) -> dict:
+    """issue / accept(revision) / withdraw(reason) / revise(lines, …)."""
+    if action not in ("issue", "accept", "withdraw", "revise"):
+        raise ValidationFailed.single(
+            "action", "应为 issue、accept、withdraw 或 revise"
+        )
+
+    def command():
+        quote = _quote(app, quote_id)
+        getattr(quote, action)(*args)
+        app.save(quote)
+        return quote
+
+    try:
+        return quote_summary(app.retry_on_conflict(command))
+    except QuoteStateError as exc:
+        raise ConflictError(str(exc)) from None
+
+
+def get_quote(app: ServiceApplication, quote_id: str) -> dict:
+    return quote_summary(_quote(app, quote_id))
