@@ -16,6 +16,7 @@ from services.catalog.domain import (
     ServiceItem,
     item_id,
 )
+from services.catalog.guide import DEFAULTS, GUIDE_ID, ServiceGuide
 from services.catalog.projections import CatalogView
 from services.catalog.seed_items import SEED_ITEMS, parent_code
 from shared.application import ServiceApplication
@@ -53,6 +54,32 @@ class CatalogApplication(ServiceApplication):
         self.view = ProjectionRunner(self, CatalogView())
 
     # -- service items (clause 6) -----------------------------------------
+
+    def start(self) -> None:
+        """On service start: seed clause-6 items and the public guide."""
+        self.seed_items()
+        self.seed_guide()
+
+    def seed_guide(self) -> None:
+        try:
+            self.repository.get(GUIDE_ID)
+        except AggregateNotFoundError:
+            try:
+                self.save(ServiceGuide(**DEFAULTS))
+            except IntegrityError:  # another instance published it meanwhile
+                pass
+
+    def guide(self) -> dict:
+        return self.repository.get(GUIDE_ID).as_dict()
+
+    def revise_guide(self, changes: dict) -> dict:
+        def revise():
+            guide = self.repository.get(GUIDE_ID)
+            guide.revise(changes)
+            self.save(guide)
+            return guide.as_dict()
+
+        return self.retry_on_conflict(revise)
 
     def seed_items(self) -> int:
         """Define every clause-6 item not yet defined; returns how many."""

@@ -17,9 +17,17 @@ class CatalogService(Pingable):
     name = "catalog"
 
     app: CatalogApplication = Application(
-        CatalogApplication, on_start=CatalogApplication.seed_items
+        CatalogApplication, on_start=CatalogApplication.start
     )
     relay = OutboxRelayRunner(to_envelope)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def guide(self):
+        return self.app.guide()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def revise_guide(self, changes, audit_data=None):
+        return self.app.revise_guide(changes)
 
     @rpc(expected_exceptions=EXPECTED)
     def items(self):

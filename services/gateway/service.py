@@ -108,6 +108,12 @@ class GatewayService:
 
     # -- public service information (5.1.5, 6.4 c) -------------------------
 
+    @http("GET", "/api/v1/public/guide")
+    @_errors_to_response
+    def service_guide(self, request):
+        """Service process, contacts and the complaint phone (5.1.5, 9.1.1)."""
+        return json_response(_call(self.catalog.guide))
+
     @http("GET", "/api/v1/catalog/items")
     @_errors_to_response
     def catalog_items(self, request):

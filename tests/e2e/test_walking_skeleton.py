@@ -144,3 +144,10 @@ def test_public_catalog_lists_clause_6_items_and_answers_who_is_qualified(platfo
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "on"
     missing = requests.get(f"{platform.base_url}/api/v1/catalog/items/9.9", timeout=5)
     assert missing.status_code == 404
+
+
+def test_the_public_guide_shows_process_and_complaint_phone(platform):
+    guide = requests.get(f"{platform.base_url}/api/v1/public/guide", timeout=5)
+    assert guide.status_code == 200
+    body = guide.json()
+    assert body["complaint_phone"] and len(body["process"]) >= 4

@@ -127,3 +127,16 @@ def test_a_revocation_published_by_catalog_is_consumed_by_referral(
     )
     support.wait_for(lambda: status_on("2026-06-01") == "revoked")
     assert status_on("2026-05-31") == "valid"
+
+
+def test_the_public_guide_is_published_once_and_edits_are_versions(catalog):
+    catalog.start()
+    catalog.start()  # a second instance starting: nothing doubles
+    first = catalog.guide()
+    assert first["version"] == 1 and first["complaint_phone"]
+    revised = catalog.revise_guide({"complaint_phone": "025-66668888"})
+    assert revised["complaint_phone"] == "025-66668888" and revised["version"] == 2
+    assert revised["process"] == first["process"]
+    with pytest.raises(ValidationFailed) as caught:
+        catalog.revise_guide({"process": [], "fax": "1"})
+    assert caught.value.errors[0]["field"] == "fax"

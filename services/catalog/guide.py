@@ -1,0 +1,86 @@
+"""The public service guide (5.1.5, 9.1.1): process, contacts, complaint phone.
+
+One guide for the platform, edited by a platform admin; every edit is an event,
+so what the public was shown on any day can be read back.
+"""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from shared.application import AuditedAggregate
+from shared.errors import ValidationFailed
+
+GUIDE_ID: UUID = uuid5(NAMESPACE_URL, "qi-onestop:service-guide")
+
+# 8.2–8.3 and 9.2, in the words a customer reads at the window.
+DEFAULT_PROCESS = (
+    "提出需求：到服务窗口，或通过网站、移动应用、小程序、电话、微信、电子邮件提出",
+    "需求登记：服务人员登记需求，首问负责，材料不全的一次性告知",
+    "评估对接：能即时答复的当场答复；能自主服务的按流程办理；不能自主服务的登记分类并对接相应机构",
+    "跟踪办理：凭进度查询码随时查询办理进度",
+    "服务评价：服务结束后5个工作日内邀请评价",
+)
+DEFAULTS = {
+    "process": list(DEFAULT_PROCESS),
+    "service_phone": "025-12345678",
+    "complaint_phone": "12315",
+    "suggestion_email": "suggest@qi-onestop.example.cn",
+    "address": "请在各服务窗口信息中查看地址与办公时间",
+}
+FIELDS = tuple(DEFAULTS)
+
+
+class ServiceGuide(AuditedAggregate):
+    @staticmethod
+    def create_id() -> UUID:
+        return GUIDE_ID  # one guide for the platform
+
+    @event("Published")
+    def __init__(
+        self, process, service_phone, complaint_phone, suggestion_email, address
+    ):
+        self._set(process, service_phone, complaint_phone, suggestion_email, address)
+
+    def _set(self, process, service_phone, complaint_phone, suggestion_email, address):
+        self.process = list(process)
+        self.service_phone = service_phone
+        self.complaint_phone = complaint_phone
+        self.suggestion_email = suggestion_email
+        self.address = address
+
+    def as_dict(self) -> dict:
+        return {f: getattr(self, f) for f in FIELDS} | {"version": self.version}
+
+    def revise(self, changes: dict) -> None:
+        if not isinstance(changes, dict):
+            raise ValidationFailed.single("body", "请求内容应为 JSON 对象")
+        unknown = sorted(set(changes) - set(FIELDS))
+        if unknown:
+            raise ValidationFailed(
+                [{"field": f, "message": "不认识的字段"} for f in unknown]
+            )
+        merged = {f: getattr(self, f) for f in FIELDS} | changes
+        errors = []
+        steps = merged["process"]
+        if (
+            not isinstance(steps, list)
+            or not steps
+            or not all(isinstance(s, str) and s.strip() for s in steps)
+        ):
+            errors.append({"field": "process", "message": "请按顺序列出服务流程的步骤"})
+        for field in FIELDS[1:]:
+            value = merged[field]
+            if not isinstance(value, str) or not value.strip() or len(value) > 200:
+                errors.append({"field": field, "message": "不能为空，且不超过200字"})
+        if errors:
+            raise ValidationFailed(errors)
+        self._revised(**merged)
+
+    @event("Revised")
+    def _revised(
+        self, process, service_phone, complaint_phone, suggestion_email, address
+    ):
+        self._set(process, service_phone, complaint_phone, suggestion_email, address)
