@@ -18,6 +18,7 @@ from services.catalog.domain import (
 )
 from services.catalog.guide import DEFAULTS, GUIDE_ID, ServiceGuide
 from services.catalog.projections import CatalogView
+from services.catalog.rules import code_key
 from services.catalog.seed_items import SEED_ITEMS, parent_code
 from shared.application import ServiceApplication
 from shared.errors import NotFound, ValidationFailed
@@ -129,7 +130,9 @@ class CatalogApplication(ServiceApplication):
     def items(self) -> list[dict]:
         self.view.catch_up()
         rows = self.kernel.query("SELECT * FROM catalog_items")
-        return sorted((self._item_row(r) for r in rows), key=_code_order)
+        return sorted(
+            (self._item_row(r) for r in rows), key=lambda r: code_key(r["code"])
+        )
 
     def item(self, code: str) -> dict:
         self.view.catch_up()
@@ -274,7 +277,3 @@ def _qualification_row(view: QualificationView, day: date) -> dict:
         "status": status,
         "status_label": STATUS_LABELS[status],
     }
-
-
-def _code_order(row: dict) -> tuple[int, ...]:
-    return tuple(int(part) for part in row["code"].split("."))

@@ -8,12 +8,11 @@ question "who was qualified on 3 March?" has one answer, forever.
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
+from services.catalog.rules import ITEM_CODE, as_date, check_text
 from shared.application import AuditedAggregate
 from shared.errors import ValidationFailed
 from shared.qualification import STATUS_LABELS, QualificationView
@@ -31,7 +30,6 @@ QUALIFICATION_KINDS = {
     "METROLOGY": "计量授权",
     "FOOD": "食品检验机构资质",
 }
-ITEM_CODE = re.compile(r"^6\.(10|[1-9])(\.\d{1,2})?$")
 
 
 def institution_id(code: str) -> UUID:
@@ -40,23 +38,6 @@ def institution_id(code: str) -> UUID:
 
 def item_id(code: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"qi-onestop:service-item:{code}")
-
-
-def _check_text(errors, field, value, label, max_len, required=True) -> None:
-    if not isinstance(value, str) or (required and not value.strip()):
-        errors.append({"field": field, "message": f"请填写{label}"})
-    elif len(value) > max_len:
-        errors.append({"field": field, "message": f"{label}不能超过{max_len}个字"})
-
-
-def _as_date(errors, field, value, label) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        errors.append({"field": field, "message": f"{label}应为日期，如 2026-05-31"})
-        return None
 
 
 class Institution(AuditedAggregate):
@@ -78,8 +59,8 @@ class Institution(AuditedAggregate):
     @classmethod
     def register(cls, code, name, kind, contact_phone="", address="") -> Institution:
         errors: list[dict] = []
-        _check_text(errors, "code", code, "机构代码", 40)
-        _check_text(errors, "name", name, "机构名称", 100)
+        check_text(errors, "code", code, "机构代码", 40)
+        check_text(errors, "name", name, "机构名称", 100)
         if kind not in INSTITUTION_KINDS:
             errors.append(
                 {
@@ -87,8 +68,8 @@ class Institution(AuditedAggregate):
                     "message": "机构类别应为：" + "、".join(INSTITUTION_KINDS),
                 }
             )
-        _check_text(errors, "contact_phone", contact_phone, "联系电话", 30, False)
-        _check_text(errors, "address", address, "地址", 200, False)
+        check_text(errors, "contact_phone", contact_phone, "联系电话", 30, False)
+        check_text(errors, "address", address, "地址", 200, False)
         if errors:
             raise ValidationFailed(errors)
         return cls(code.strip(), name.strip(), kind, contact_phone, address)
@@ -110,7 +91,7 @@ class Institution(AuditedAggregate):
                     "message": "资质类别应为：" + "、".join(QUALIFICATION_KINDS),
                 }
             )
-        _check_text(errors, "cert_no", cert_no, "证书编号", 60)
+        check_text(errors, "cert_no", cert_no, "证书编号", 60)
         if isinstance(cert_no, str) and cert_no.strip() in self.qualifications:
             errors.append({"field": "cert_no", "message": "该证书编号已登记"})
         codes = list(scope_codes or [])
@@ -122,9 +103,9 @@ class Institution(AuditedAggregate):
                     "message": "资质范围应列出第6章服务事项编码，如 6.3、6.4.3",
                 }
             )
-        _check_text(errors, "scope_text", scope_text, "范围说明", 2000, False)
-        start = _as_date(errors, "valid_from", valid_from, "有效期起")
-        end = _as_date(errors, "valid_to", valid_to, "有效期止")
+        check_text(errors, "scope_text", scope_text, "范围说明", 2000, False)
+        start = as_date(errors, "valid_from", valid_from, "有效期起")
+        end = as_date(errors, "valid_to", valid_to, "有效期止")
         if start and end and end < start:
             errors.append({"field": "valid_to", "message": "有效期止不能早于有效期起"})
         if errors:
@@ -162,8 +143,8 @@ class Institution(AuditedAggregate):
     def _change_status(self, cert_no, effective_on, reason, status) -> None:
         current = self.qualification(cert_no)
         errors: list[dict] = []
-        day = _as_date(errors, "effective_on", effective_on, "生效日期")
-        _check_text(errors, "reason", reason, "原因", 500)
+        day = as_date(errors, "effective_on", effective_on, "生效日期")
+        check_text(errors, "reason", reason, "原因", 500)
         if errors:
             raise ValidationFailed(errors)
         latest = current.history[-1][1] if current.history else "valid"
@@ -183,7 +164,7 @@ class Institution(AuditedAggregate):
     def renew(self, cert_no: str, valid_to) -> None:
         current = self.qualification(cert_no)
         errors: list[dict] = []
-        end = _as_date(errors, "valid_to", valid_to, "有效期止")
+        end = as_date(errors, "valid_to", valid_to, "有效期止")
         if errors:
             raise ValidationFailed(errors)
         if end <= current.valid_to:
@@ -215,8 +196,8 @@ class ServiceItem(AuditedAggregate):
 
     def revise(self, name, description, materials, cycle_days) -> None:
         errors: list[dict] = []
-        _check_text(errors, "name", name, "事项名称", 60)
-        _check_text(errors, "description", description, "事项说明", 500)
+        check_text(errors, "name", name, "事项名称", 60)
+        check_text(errors, "description", description, "事项说明", 500)
         items = list(materials or [])
         if not items or not all(isinstance(m, str) and m.strip() for m in items):
             errors.append({"field": "materials", "message": "请列出所需材料"})

@@ -1,0 +1,214 @@
+"""Experts the platform coordinates to serve a request (5.2.2 c).
+
+An expert covers the clause-6 items listed as fields of expertise and their
+sub-items (6.3 covers 6.3.2). Unavailability (leave, or already booked) is a
+list of date ranges, both ends included, that never overlap; a retired expert
+is unavailable from the retirement date on. ``match_experts`` ranks who can
+take an item on a day: an exact sub-item match before a parent match, then by
+name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from eventsourcing.domain import event
+
+from services.catalog.rules import (
+    ITEM_CODE,
+    as_day,
+    bad,
+    check_phone,
+    check_text,
+    item_codes,
+    one_of,
+    refuse,
+)
+from shared.application import AuditedAggregate
+from shared.errors import ValidationFailed
+from shared.qualification import covers
+
+EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+UNAVAILABLE_REASONS = {"leave": "休假", "booked": "已有安排"}
+
+
+def check_email(errors: list, field: str, value) -> None:
+    if value in (None, ""):
+        return
+    if not isinstance(value, str) or len(value) > 100 or not EMAIL.match(value):
+        bad(errors, field, "电子邮箱格式不正确，如 expert@example.cn")
+
+
+def check_specialities(errors: list, specialities) -> list[str]:
+    """Free-text specialities: short, non-empty, de-duplicated, in given order."""
+    items = specialities if isinstance(specialities, list | tuple) else None
+    if items is None or not all(isinstance(s, str) and s.strip() for s in items):
+        bad(errors, "specialities", '专长应为文字列表，如 ["食品微生物检验"]')
+        return []
+    if any(len(s.strip()) > 50 for s in items):
+        bad(errors, "specialities", "每项专长不能超过50个字")
+    return list(dict.fromkeys(s.strip() for s in items))
+
+
+class Expert(AuditedAggregate):
+    """An expert who can be coordinated to serve clause-6 items (5.2.2 c)."""
+
+    @classmethod
+    def register(
+        cls,
+        name: str,
+        fields: list[str],
+        title: str,
+        phone: str = "",
+        email: str = "",
+        specialities: Iterable[str] = (),
+        institution_id: str | None = None,
+    ) -> Expert:
+        errors: list[dict] = []
+        check_text(errors, "name", name, "专家姓名", 30)
+        codes = item_codes(errors, "fields", fields, required=True)
+        specialities = check_specialities(errors, list(specialities or []))
+        check_text(errors, "title", title, "职称", 30)
+        check_phone(errors, "phone", phone, required=False)
+        check_email(errors, "email", email)
+        if not phone and not email:
+            bad(errors, "phone", "请至少填写联系电话或电子邮箱之一")
+        if institution_id is not None:
+            check_text(errors, "institution_id", institution_id, "所属机构", 64)
+        refuse(errors)
+        return cls(
+            name.strip(),
+            institution_id.strip() if institution_id else None,
+            codes,
+            specialities,
+            title.strip(),
+            (phone or "").strip(),
+            (email or "").strip(),
+        )
+
+    @event("Registered")
+    def __init__(self, name, institution_id, fields, specialities, title, phone, email):
+        self.name = name
+        self.institution_id = institution_id
+        self.fields = list(fields)
+        self.specialities = list(specialities)
+        self.title = title
+        self.phone = phone
+        self.email = email
+        self.unavailable: list[dict] = []  # {start, end, reason, note}, by start
+        self.retired_on: date | None = None
+        self.retire_reason = ""
+
+    def _expect_active(self) -> None:
+        if self.retired_on is not None:
+            raise ValidationFailed.single("expert", "该专家已退出，不能再变更")
+
+    def change_fields(self, fields: list[str], specialities: Iterable[str]) -> None:
+        self._expect_active()
+        errors: list[dict] = []
+        codes = item_codes(errors, "fields", fields, required=True)
+        specialities = check_specialities(errors, list(specialities or []))
+        refuse(errors)
+        if codes == self.fields and specialities == self.specialities:
+            raise ValidationFailed.single("fields", "专业领域没有变化")
+        self._fields_changed(codes, specialities)
+
+    @event("FieldsChanged")
+    def _fields_changed(self, fields: list[str], specialities: list[str]) -> None:
+        self.fields = list(fields)
+        self.specialities = list(specialities)
+
+    # -- availability -----------------------------------------------------
+
+    def add_unavailability(self, start, end, reason: str, note: str = "") -> None:
+        """Mark ``start``..``end`` (both included) unavailable: on leave or booked."""
+        self._expect_active()
+        errors: list[dict] = []
+        first = as_day(errors, "start", start, "开始日期")
+        last = as_day(errors, "end", end, "结束日期")
+        if first and last and last < first:
+            bad(errors, "end", "结束日期不能早于开始日期")
+        one_of(errors, "reason", reason, UNAVAILABLE_REASONS, "不可用原因")
+        check_text(errors, "note", note, "备注", 200, required=False)
+        refuse(errors)
+        clash = next(
+            (p for p in self.unavailable if p["start"] <= last and first <= p["end"]),
+            None,
+        )
+        if clash is not None:
+            span = f"{clash['start']}至{clash['end']}"
+            raise ValidationFailed.single(
+                "start", f"与已登记的不可用时段（{span}）重叠"
+            )
+        note = (note or "").strip()
+        self._unavailability_added(first.isoformat(), last.isoformat(), reason, note)
+
+    @event("UnavailabilityAdded")
+    def _unavailability_added(self, start: str, end: str, reason: str, note: str):
+        period = {
+            "start": date.fromisoformat(start),
+            "end": date.fromisoformat(end),
+            "reason": reason,
+            "note": note,
+        }
+        self.unavailable = sorted([*self.unavailable, period], key=lambda p: p["start"])
+
+    def remove_unavailability(self, start, end) -> None:
+        """Withdraw a registered period, named by its exact start and end."""
+        self._expect_active()
+        errors: list[dict] = []
+        first = as_day(errors, "start", start, "开始日期")
+        last = as_day(errors, "end", end, "结束日期")
+        refuse(errors)
+        if not any(p["start"] == first and p["end"] == last for p in self.unavailable):
+            raise ValidationFailed.single("start", "没有登记这个不可用时段")
+        self._unavailability_removed(first.isoformat(), last.isoformat())
+
+    @event("UnavailabilityRemoved")
+    def _unavailability_removed(self, start: str, end: str) -> None:
+        key = (date.fromisoformat(start), date.fromisoformat(end))
+        self.unavailable = [
+            p for p in self.unavailable if (p["start"], p["end"]) != key
+        ]
+
+    def retire(self, retired_on, reason: str) -> None:
+        self._expect_active()
+        errors: list[dict] = []
+        day = as_day(errors, "retired_on", retired_on, "退出日期")
+        check_text(errors, "reason", reason, "退出原因", 500)
+        refuse(errors)
+        self._retired(day.isoformat(), reason.strip())
+
+    @event("Retired")
+    def _retired(self, retired_on: str, reason: str) -> None:
+        self.retired_on = date.fromisoformat(retired_on)
+        self.retire_reason = reason
+
+    def available_on(self, day: date) -> bool:
+        if self.retired_on is not None and day >= self.retired_on:
+            return False
+        return not any(p["start"] <= day <= p["end"] for p in self.unavailable)
+
+    def coverage(self, item_code: str) -> int | None:
+        """0 for an exact match, 1 when a parent item is listed, else None."""
+        if item_code in self.fields:
+            return 0
+        return 1 if covers(self.fields, item_code) else None
+
+
+def match_experts(experts: Iterable[Expert], item_code: str, day: date) -> list[Expert]:
+    """Available experts covering ``item_code`` on ``day``, best first.
+
+    An expert listing the item itself ranks before one listing its parent item
+    (6.3.2 before 6.3); ties go by name, then id, so the order is stable.
+    """
+    if not isinstance(item_code, str) or not ITEM_CODE.match(item_code):
+        raise ValidationFailed.single("item_code", "应为第6章服务事项编码，如 6.3.2")
+    ranked = []
+    for expert in experts:
+        rank = expert.coverage(item_code)
+        if rank is not None and expert.available_on(day):
+            ranked.append((rank, expert.name, str(expert.id), expert))
+    return [expert for *_, expert in sorted(ranked, key=lambda r: r[:3])]
