@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 
 from services.catalog.domain import Institution, ServiceItem
+from services.catalog.experts import Expert
+from services.catalog.venues import Equipment, Venue
 from shared.projection import Projection
 
 
 class CatalogView(Projection):
     name = "catalog_view"
-    table_names = ("catalog_items", "catalog_institutions", "catalog_qualifications")
+    table_names = (
+        "catalog_items",
+        "catalog_institutions",
+        "catalog_qualifications",
+        "catalog_directory",
+    )
     tables = (
         """CREATE TABLE IF NOT EXISTS catalog_items (
             code TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL,
@@ -24,6 +31,10 @@ class CatalogView(Projection):
             kind TEXT NOT NULL, scope_codes TEXT NOT NULL, scope_text TEXT NOT NULL,
             valid_from TEXT NOT NULL, valid_to TEXT NOT NULL, history TEXT NOT NULL,
             PRIMARY KEY (institution_id, cert_no))""",
+        # which venues, equipment and experts exist, and whose they are
+        """CREATE TABLE IF NOT EXISTS catalog_directory (
+            kind TEXT NOT NULL, id TEXT NOT NULL, owner TEXT,
+            PRIMARY KEY (kind, id))""",
     )
 
     def apply(self, event, cursor) -> None:
@@ -106,7 +117,19 @@ class CatalogView(Projection):
             (e.valid_to, str(e.originator_id), e.cert_no),
         )
 
+    def _listed(kind: str, owner: str):
+        def handler(self, e, cursor):
+            cursor.execute(
+                "INSERT INTO catalog_directory (kind, id, owner) VALUES (%s, %s, %s)",
+                (kind, str(e.originator_id), getattr(e, owner) or ""),
+            )
+
+        return handler
+
     handlers = {
+        Venue.Opened: _listed("venue", "institution_id"),
+        Equipment.Registered: _listed("equipment", "venue_id"),
+        Expert.Registered: _listed("expert", "institution_id"),
         ServiceItem.Defined: _item_defined,
         ServiceItem.Revised: _item_revised,
         Institution.Registered: _institution_registered,

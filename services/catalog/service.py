@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from nameko.rpc import rpc
 
-from services.catalog import sharing
-from services.catalog.application import CatalogApplication
+from services.catalog import resources, sharing
+from services.catalog.application import CatalogApplication, parse_day
 from services.catalog.schemas import to_envelope
 from shared.errors import ConflictError, NotFound, ValidationFailed
 from shared.providers import Application, OutboxRelayRunner, Pingable
@@ -102,3 +104,38 @@ class CatalogService(Pingable):
     @rpc(expected_exceptions=EXPECTED)
     def quote(self, quote_id):
         return sharing.get_quote(self.app, quote_id)
+
+    # -- venues, equipment, experts (5.1, 5.1.6, 5.2.2 c) -----------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def open_venue(self, form, audit_data=None):
+        return resources.open_venue(self.app, form)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def venues(self, institution_id=None):
+        return resources.venues(self.app, institution_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_equipment(self, form, audit_data=None):
+        return resources.register_equipment(self.app, form)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_equipment_check(
+        self, equipment_id, checked_on, result, by, note="", audit_data=None
+    ):
+        return resources.record_check(
+            self.app, equipment_id, checked_on, result, by, note
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def overdue_equipment(self, today=None):
+        day = parse_day(today, "today") if today else date.today()
+        return resources.overdue_equipment(self.app, day)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_expert(self, form, audit_data=None):
+        return resources.register_expert(self.app, form)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def experts_for(self, item_code, on_date):
+        return resources.experts_for(self.app, item_code, date.fromisoformat(on_date))

@@ -94,3 +94,61 @@ def test_a_quote_is_drafted_issued_and_accepted_once(catalog):
     with pytest.raises(ValidationFailed) as caught:
         catalog.draft_quote("demand-1", {"lines": [], "price": 1})
     assert caught.value.errors[0]["field"] == "price"
+
+
+WEEKDAYS = {
+    d: ["08:30-12:00", "13:30-17:30"] for d in ("mon", "tue", "wed", "thu", "fri")
+}
+
+
+def test_an_equipment_check_past_due_is_flagged_overdue(catalog):
+    venue = catalog.open_venue(
+        {
+            "institution_id": "lab-1",
+            "kind": "window",
+            "name": "一站式服务窗口",
+            "address": "南京市玄武区某路1号",
+            "hours": WEEKDAYS,
+            "accepts": ["6.3"],
+            "contact_phone": "025-83210000",
+        }
+    )
+    extinguisher = catalog.register_equipment(
+        {
+            "venue_id": venue["id"],
+            "name": "干粉灭火器",
+            "category": "fire",
+            "asset_no": "XF-001",
+            "interval_days": 30,
+            "last_checked": "2026-03-01",
+        }
+    )
+    assert extinguisher["next_due"] == "2026-03-31"
+    assert catalog.overdue_equipment("2026-03-31") == []  # on the due day: on time
+    (late,) = catalog.overdue_equipment("2026-04-01")
+    assert late["asset_no"] == "XF-001" and late["overdue"] is True
+    catalog.record_equipment_check(extinguisher["id"], "2026-04-02", "ok", "staff-1")
+    assert catalog.overdue_equipment("2026-04-03") == []
+    assert [v["name"] for v in catalog.venues("lab-1")] == ["一站式服务窗口"]
+    with pytest.raises(ValidationFailed):
+        catalog.overdue_equipment("next tuesday")
+
+
+def test_experts_for_an_item_are_the_available_ones_best_fit_first(catalog):
+    catalog.register_expert(
+        {
+            "name": "王工",
+            "fields": ["6.3"],
+            "title": "高级工程师",
+            "phone": "13900000001",
+        }
+    )
+    exact = catalog.register_expert(
+        {"name": "李工", "fields": ["6.3.1"], "title": "研究员", "phone": "13900000002"}
+    )
+    catalog.register_expert(
+        {"name": "赵工", "fields": ["6.1"], "title": "工程师", "phone": "13900000003"}
+    )
+    found = catalog.experts_for("6.3.1", "2026-05-01")
+    assert [e["name"] for e in found] == ["李工", "王工"]
+    assert found[0]["id"] == exact["id"]
