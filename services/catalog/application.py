@@ -18,7 +18,7 @@ from services.catalog.domain import (
 )
 from services.catalog.guide import DEFAULTS, GUIDE_ID, ServiceGuide
 from services.catalog.projections import CatalogView
-from services.catalog.rules import code_key
+from services.catalog.rules import code_key, known_fields
 from services.catalog.seed_items import SEED_ITEMS, parent_code
 from shared.application import ServiceApplication
 from shared.errors import NotFound, ValidationFailed
@@ -26,18 +26,6 @@ from shared.projection import ProjectionRunner
 from shared.qualification import STATUS_LABELS, QualificationView
 
 STATUS_ACTIONS = {"suspend": "suspend", "reinstate": "reinstate", "revoke": "revoke"}
-
-
-def only_fields(form: object, allowed: tuple[str, ...]) -> dict:
-    """Refuse what is not a known field (mass assignment), naming each."""
-    if not isinstance(form, dict):
-        raise ValidationFailed.single("body", "请求内容应为 JSON 对象")
-    unknown = sorted(set(form) - set(allowed))
-    if unknown:
-        raise ValidationFailed(
-            [{"field": f, "message": "不认识的字段"} for f in unknown]
-        )
-    return form
 
 
 def parse_day(value: object, field: str = "on_date") -> date:
@@ -115,7 +103,7 @@ class CatalogApplication(ServiceApplication):
     def revise_item(self, code: str, form: dict) -> dict:
         """A platform admin edits an item; each edit is a new version."""
         fields = ("name", "description", "materials", "cycle_days")
-        only_fields(form, fields)
+        known_fields(form, fields)
 
         def revise():
             item = self._item(code)
@@ -148,7 +136,7 @@ class CatalogApplication(ServiceApplication):
     # -- institutions and qualifications (4.1) ----------------------------
 
     def register_institution(self, form: dict) -> dict:
-        form = only_fields(form, ("code", "name", "kind", "contact_phone", "address"))
+        form = known_fields(form, ("code", "name", "kind", "contact_phone", "address"))
         institution = Institution.register(
             form.get("code"),
             form.get("name"),
@@ -178,7 +166,7 @@ class CatalogApplication(ServiceApplication):
         return self.institution(institution)
 
     def grant_qualification(self, institution: str, form: dict) -> dict:
-        form = only_fields(
+        form = known_fields(
             form,
             ("kind", "cert_no", "scope_codes", "scope_text", "valid_from", "valid_to"),
         )

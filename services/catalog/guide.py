@@ -10,6 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
+from services.catalog.rules import known_fields
 from shared.application import AuditedAggregate
 from shared.errors import ValidationFailed
 
@@ -55,13 +56,7 @@ class ServiceGuide(AuditedAggregate):
         return {f: getattr(self, f) for f in FIELDS} | {"version": self.version}
 
     def revise(self, changes: dict) -> None:
-        if not isinstance(changes, dict):
-            raise ValidationFailed.single("body", "请求内容应为 JSON 对象")
-        unknown = sorted(set(changes) - set(FIELDS))
-        if unknown:
-            raise ValidationFailed(
-                [{"field": f, "message": "不认识的字段"} for f in unknown]
-            )
+        known_fields(changes, FIELDS)
         merged = {f: getattr(self, f) for f in FIELDS} | changes
         errors = []
         steps = merged["process"]

@@ -14,20 +14,10 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.catalog.experts import Expert, match_experts
+from services.catalog.rules import known_fields
 from services.catalog.venues import Equipment, Venue, overdue
 from shared.application import ServiceApplication
 from shared.errors import NotFound, ValidationFailed
-
-
-def _form(form: object, allowed: tuple[str, ...]) -> dict:
-    if not isinstance(form, dict):
-        raise ValidationFailed.single("body", "请求内容应为 JSON 对象")
-    unknown = sorted(set(form) - set(allowed))
-    if unknown:
-        raise ValidationFailed(
-            [{"field": f, "message": "不认识的字段"} for f in unknown]
-        )
-    return form
 
 
 def _load(app: ServiceApplication, kind: type, object_id: object):
@@ -84,7 +74,7 @@ def open_venue(app: ServiceApplication, form: dict) -> dict:
         "accepts",
         "contact_phone",
     )
-    form = _form(form, fields)
+    form = known_fields(form, fields)
     venue = Venue.open(**{f: form.get(f) for f in fields})
     _save_new(app, venue, "name", "该机构已有同名场所")
     return venue_summary(venue)
@@ -122,7 +112,7 @@ def register_equipment(app: ServiceApplication, form: dict) -> dict:
         "interval_days",
         "last_checked",
     )
-    form = _form(form, fields)
+    form = known_fields(form, fields)
     _load(app, Venue, form.get("venue_id"))
     item = Equipment.register(**{f: form.get(f) for f in fields})
     _save_new(app, item, "asset_no", "该场所已登记这个资产编号")
@@ -169,7 +159,7 @@ def register_expert(app: ServiceApplication, form: dict) -> dict:
         "specialities",
         "institution_id",
     )
-    form = _form(form, fields)
+    form = known_fields(form, fields)
     expert = Expert.register(**{f: form[f] for f in fields if f in form})
     app.save(expert)
     return expert_summary(expert)

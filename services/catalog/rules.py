@@ -72,3 +72,16 @@ def item_codes(errors: list, field: str, codes, required: bool) -> list[str]:
         bad(errors, field, "应列出第6章服务事项编码，如 6.3、6.4.3")
         return []
     return sorted(set(codes), key=code_key)
+
+
+def known_fields(form: object, allowed: tuple[str, ...]) -> dict:
+    """The form, if it is an object with only known fields (no mass assignment);
+    otherwise every unknown field is named."""
+    if not isinstance(form, dict):
+        raise ValidationFailed.single("body", "请求内容应为 JSON 对象")
+    unknown = sorted(set(form) - set(allowed))
+    if unknown:
+        raise ValidationFailed(
+            [{"field": f, "message": "不认识的字段"} for f in unknown]
+        )
+    return form
