@@ -214,6 +214,20 @@ class CatalogApplication(ServiceApplication):
             "version": found.version,
         }
 
+    def institutions(self, kind: str | None = None, on_date=None) -> list[dict]:
+        """Institutions (of one kind, e.g. certification bodies: 6.4 c) with
+        their qualifications and scopes as they stand on a day."""
+        if kind is not None and kind not in INSTITUTION_KINDS:
+            raise ValidationFailed.single(
+                "kind", "应为：" + "、".join(INSTITUTION_KINDS)
+            )
+        self.view.catch_up()
+        sql, params = "SELECT id FROM catalog_institutions", ()
+        if kind is not None:
+            sql, params = sql + " WHERE kind=%s", (kind,)
+        rows = self.kernel.query(sql + " ORDER BY name", params)
+        return [self.institution(row["id"], on_date) for row in rows]
+
     def qualified_institutions(self, item_code: str, on_date) -> list[dict]:
         """Institutions whose qualification covers ``item_code`` on ``on_date``.
 

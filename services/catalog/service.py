@@ -68,6 +68,10 @@ class CatalogService(Pingable):
         return self.app.institution(institution_id, on_date)
 
     @rpc(expected_exceptions=EXPECTED)
+    def institutions(self, kind=None, on_date=None):
+        return self.app.institutions(kind, on_date)
+
+    @rpc(expected_exceptions=EXPECTED)
     def qualified_institutions(self, item_code, on_date):
         return self.app.qualified_institutions(item_code, on_date)
 
@@ -88,8 +92,18 @@ class CatalogService(Pingable):
         return sharing.book(self.app, instrument_id, booking_id, requester, start, end)
 
     @rpc(expected_exceptions=EXPECTED)
-    def approve_booking(self, instrument_id, booking_id, staff_id, audit_data=None):
-        return sharing.approve_booking(self.app, instrument_id, booking_id, staff_id)
+    def booking_action(self, instrument_id, action, booking_id, args, audit_data=None):
+        return sharing.booking_action(
+            self.app, instrument_id, action, booking_id, **(args or {})
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_no_shows(self, instrument_id, now=None, audit_data=None):
+        return sharing.record_no_shows(self.app, instrument_id, now)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def instrument_utilisation(self, instrument_id, start, end):
+        return sharing.utilisation(self.app, instrument_id, start, end)
 
     # -- fee quotes (5.3.1.5) ---------------------------------------------
 

@@ -91,11 +91,44 @@ def book(app, instrument_id, booking_id, requester, start, end, now=None) -> dic
         raise ConflictError(str(exc)) from None
 
 
-def approve_booking(app, instrument_id, booking_id, staff_id, now=None) -> dict:
-    when = moment(now, "now") if now else datetime.now().astimezone()
+def _now(value: object) -> datetime:
+    return moment(value, "now") if value else datetime.now().astimezone()
+
+
+def booking_action(app, instrument_id, action: str, booking_id: str, **args) -> dict:
+    """approve(staff_id) / reject(staff_id, reason) / cancel(by, reason) /
+    check_in() / check_out(actual_end); ``now`` may be given, else the clock."""
+    commands = {
+        "approve": lambda i: i.approve(
+            booking_id, args["staff_id"], _now(args.get("now"))
+        ),
+        "reject": lambda i: i.reject(booking_id, args["staff_id"], args["reason"]),
+        "cancel": lambda i: i.cancel(
+            booking_id, args["by"], _now(args.get("now")), args.get("reason", "")
+        ),
+        "check_in": lambda i: i.check_in(booking_id, _now(args.get("now"))),
+        "check_out": lambda i: i.check_out(
+            booking_id, moment(args["actual_end"], "actual_end")
+        ),
+    }
+    if action not in commands:
+        raise ValidationFailed.single("action", "应为：" + "、".join(commands))
+    try:
+        return instruments.change(app, instrument_id, commands[action])
+    except KeyError as missing:
+        raise ValidationFailed.single(str(missing.args[0]), "请填写") from None
+
+
+def record_no_shows(app, instrument_id, now=None) -> list[str]:
+    """Approved bookings nobody checked in to by start + grace (violations)."""
     return instruments.change(
-        app, instrument_id, lambda i: i.approve(booking_id, staff_id, when)
+        app, instrument_id, lambda i: i.record_no_shows(_now(now))
     )
+
+
+def utilisation(app, instrument_id, start, end) -> float:
+    instrument = instruments.load(app, instrument_id)
+    return instrument.utilisation(moment(start, "start"), moment(end, "end"))
 
 
 # -- quotes ----------------------------------------------------------------

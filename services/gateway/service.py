@@ -40,6 +40,16 @@ def _call(method, *args, **kwargs):
         raise ServiceUnavailable("timed out") from None
 
 
+def _day(value: str | None) -> str:
+    """A query's ``on`` date (default today), checked before any call."""
+    day = value or date.today().isoformat()
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise ValidationFailed.single("on", "日期应写作 2026-05-31") from None
+    return day
+
+
 def _errors_to_response(func):
     def wrapper(self, request, *args, **kwargs):
         logs.current_service.set("gateway")
@@ -124,6 +134,14 @@ class GatewayService:
     def catalog_item(self, request, code):
         return json_response(_call(self.catalog.item, code))
 
+    @http("GET", "/api/v1/catalog/certification-bodies")
+    @_errors_to_response
+    def certification_bodies(self, request):
+        """Certification bodies and their scopes (6.4 c): ``?on=2026-05-31``."""
+        on = _day(request.args.get("on"))
+        found = _call(self.catalog.institutions, "certification", on)
+        return json_response({"on": on, "institutions": found})
+
     @http("GET", "/api/v1/catalog/qualified-institutions")
     @_errors_to_response
     def qualified_institutions(self, request):
@@ -131,10 +149,6 @@ class GatewayService:
         item = request.args.get("item", "")
         if not item:
             raise ValidationFailed.single("item", "请给出服务事项编码")
-        on = request.args.get("on") or date.today().isoformat()
-        try:
-            date.fromisoformat(on)
-        except ValueError:
-            raise ValidationFailed.single("on", "日期应写作 2026-05-31") from None
+        on = _day(request.args.get("on"))
         found = _call(self.catalog.qualified_institutions, item, on)
         return json_response({"item": item, "on": on, "institutions": found})

@@ -151,3 +151,11 @@ def test_the_public_guide_shows_process_and_complaint_phone(platform):
     assert guide.status_code == 200
     body = guide.json()
     assert body["complaint_phone"] and len(body["process"]) >= 4
+
+
+def test_certification_bodies_and_their_scopes_can_be_queried(platform):
+    url = f"{platform.base_url}/api/v1/catalog/certification-bodies"
+    found = requests.get(url, params={"on": "2026-05-31"}, timeout=5)
+    assert found.status_code == 200 and found.json()["institutions"] == []
+    bad = requests.get(url, params={"on": "tomorrow"}, timeout=5)
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "on"

@@ -140,3 +140,30 @@ def test_the_public_guide_is_published_once_and_edits_are_versions(catalog):
     with pytest.raises(ValidationFailed) as caught:
         catalog.revise_guide({"process": [], "fax": "1"})
     assert caught.value.errors[0]["field"] == "fax"
+
+
+def test_certification_bodies_are_listed_with_their_scopes(catalog):
+    body = catalog.register_institution(
+        {"code": "CNCA-R-2002-001", "name": "某质量认证中心", "kind": "certification"}
+    )
+    catalog.grant_qualification(
+        body["id"],
+        {
+            "kind": "CERT_BODY",
+            "cert_no": "CNCA-R-2002-001",
+            "scope_codes": ["6.6"],
+            "scope_text": "质量、环境、职业健康安全管理体系认证",
+            "valid_from": "2024-01-01",
+            "valid_to": "2028-12-31",
+        },
+    )
+    lab(catalog)
+    (listed,) = catalog.institutions("certification", "2026-05-31")
+    assert listed["name"] == "某质量认证中心"
+    (qualification,) = listed["qualifications"]
+    assert (
+        qualification["scope_codes"] == ["6.6"] and qualification["status"] == "valid"
+    )
+    assert len(catalog.institutions(None, "2026-05-31")) == 2
+    with pytest.raises(ValidationFailed):
+        catalog.institutions("bank")

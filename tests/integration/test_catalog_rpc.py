@@ -152,3 +152,42 @@ def test_experts_for_an_item_are_the_available_ones_best_fit_first(catalog):
     found = catalog.experts_for("6.3.1", "2026-05-01")
     assert [e["name"] for e in found] == ["李工", "王工"]
     assert found[0]["id"] == exact["id"]
+
+
+def test_a_booking_is_approved_used_and_counted_in_utilisation(catalog):
+    instrument = catalog.register_instrument(
+        {
+            "owner_id": "lab-2",
+            "name": "扫描电子显微镜",
+            "capabilities": ["形貌分析"],
+            "price_per_hour": "600",
+        }
+    )
+    day = "2030-12-02T{}:00+08:00"
+    catalog.open_instrument_slots(
+        instrument["id"], [[day.format("08:00"), day.format("18:00")]]
+    )
+    catalog.book_instrument(
+        instrument["id"], "b1", "customer-1", day.format("09:00"), day.format("11:00")
+    )
+    approved = catalog.booking_action(
+        instrument["id"],
+        "approve",
+        "b1",
+        {"staff_id": "staff-3", "now": day.format("08:00")},
+    )
+    assert approved["state"] == "approved"
+    catalog.booking_action(
+        instrument["id"], "check_in", "b1", {"now": day.format("09:00")}
+    )
+    done = catalog.booking_action(
+        instrument["id"], "check_out", "b1", {"actual_end": day.format("11:00")}
+    )
+    assert done["state"] == "checked_out"
+    used = catalog.instrument_utilisation(
+        instrument["id"], day.format("08:00"), day.format("18:00")
+    )
+    assert used == pytest.approx(0.2)  # 2 of 10 open hours
+    with pytest.raises(ValidationFailed) as caught:
+        catalog.booking_action(instrument["id"], "approve", "b1", {})
+    assert caught.value.errors[0]["field"] == "staff_id"
