@@ -22,6 +22,7 @@ from services.catalog.rules import (
     bad,
     check_phone,
     check_text,
+    dated_reason,
     item_codes,
     one_of,
     refuse,
@@ -175,11 +176,10 @@ class Expert(AuditedAggregate):
 
     def retire(self, retired_on, reason: str) -> None:
         self._expect_active()
-        errors: list[dict] = []
-        day = as_day(errors, "retired_on", retired_on, "退出日期")
-        check_text(errors, "reason", reason, "退出原因", 500)
-        refuse(errors)
-        self._retired(day.isoformat(), reason.strip())
+        day, why = dated_reason(
+            "retired_on", retired_on, "退出日期", reason, "退出原因"
+        )
+        self._retired(day.isoformat(), why)
 
     @event("Retired")
     def _retired(self, retired_on: str, reason: str) -> None:

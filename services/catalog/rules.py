@@ -85,3 +85,12 @@ def known_fields(form: object, allowed: tuple[str, ...]) -> dict:
             [{"field": f, "message": "不认识的字段"} for f in unknown]
         )
     return form
+
+
+def dated_reason(field: str, value, label: str, reason, reason_label: str):
+    """A change that takes effect on a date and needs a reason: (day, reason)."""
+    errors: list[dict] = []
+    day = as_day(errors, field, value, label)
+    check_text(errors, "reason", reason, reason_label, 500)
+    refuse(errors)
+    return day, reason.strip()

@@ -21,6 +21,7 @@ from services.catalog.rules import (
     bad,
     check_phone,
     check_text,
+    dated_reason,
     item_codes,
     one_of,
     refuse,
@@ -175,11 +176,8 @@ class Venue(AuditedAggregate):
     def close(self, closed_on, reason: str) -> None:
         """Close the venue from ``closed_on`` on (that day included)."""
         self._expect_open()
-        errors: list[dict] = []
-        day = as_day(errors, "closed_on", closed_on, "关闭日期")
-        check_text(errors, "reason", reason, "关闭原因", 500)
-        refuse(errors)
-        self._closed(day.isoformat(), reason.strip())
+        day, why = dated_reason("closed_on", closed_on, "关闭日期", reason, "关闭原因")
+        self._closed(day.isoformat(), why)
 
     @event("Closed")
     def _closed(self, closed_on: str, reason: str) -> None:
@@ -290,11 +288,10 @@ class Equipment(AuditedAggregate):
 
     def retire(self, retired_on, reason: str) -> None:
         self._expect_in_service()
-        errors: list[dict] = []
-        day = as_day(errors, "retired_on", retired_on, "报废日期")
-        check_text(errors, "reason", reason, "报废原因", 500)
-        refuse(errors)
-        self._retired(day.isoformat(), reason.strip())
+        day, why = dated_reason(
+            "retired_on", retired_on, "报废日期", reason, "报废原因"
+        )
+        self._retired(day.isoformat(), why)
 
     @event("Retired")
     def _retired(self, retired_on: str, reason: str) -> None:
