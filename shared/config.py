@@ -70,6 +70,13 @@ SETTINGS = (
         "how often a standby relay retries to become the active one",
     ),
     Setting(
+        "QI_CALENDAR_OVERRIDES",
+        "",
+        "JSON file of date: holiday or workday that wins over chinese-calendar and "
+        "the fallback rule (empty: none); needed past chinese-calendar's last year "
+        "(see shared/calendar_overrides.example.json)",
+    ),
+    Setting(
         "QI_RPC_TIMEOUT_SECONDS", "10", "gateway's timeout for a call to a service"
     ),
 )

@@ -9,6 +9,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 import shared.nameko_fixes  # noqa: F401 - must patch before consumers run
+import shared.rpc  # noqa: F401 - our errors cross RPC as themselves
 from shared import audit, logs
 from shared.application import ServiceApplication
 from shared.audit import AuditContext

@@ -8,7 +8,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.intake.domain import Demand, RegistrationForm, demand_id_for
+from services.intake.domain import Demand
+from services.intake.registration import RegistrationForm, demand_id_for
 from shared import audit
 from shared.application import ServiceApplication
 from shared.errors import NotFound, ValidationFailed
@@ -48,11 +49,7 @@ class IntakeApplication(ServiceApplication):
         return self.summary(demand)
 
     def get_demand(self, demand_id: str) -> dict:
-        try:
-            demand = self.repository.get(UUID(str(demand_id)))
-        except (ValueError, TypeError, AggregateNotFoundError):
-            raise NotFound(f"demand {demand_id}") from None
-        return self.summary(demand)
+        return self.summary(self._demand(demand_id))
 
     @staticmethod
     def summary(demand: Demand) -> dict:
@@ -65,5 +62,81 @@ class IntakeApplication(ServiceApplication):
             "status": demand.status,
             "progress_code": demand.progress_code,
             "registered_at": demand.created_on.isoformat(),
+            "owner": demand.owner,
+            "handover": demand.handover,
+            "outstanding_materials": list(demand.outstanding),
+            "materials_complete_at": (
+                demand.materials_complete_at.isoformat()
+                if demand.materials_complete_at
+                else None
+            ),
             "version": demand.version,
         }
+
+    # -- staff commands: first responder, hand-over, follow-up, materials --
+
+    def _change(self, demand_id: str, command) -> dict:
+        """Load, apply, save — retried on fresh state if someone got there first."""
+
+        def attempt():
+            demand = self._demand(demand_id)
+            result = command(demand)
+            self.save(demand)
+            return result, demand
+
+        result, demand = self.retry_on_conflict(attempt)
+        return {**self.summary(demand), "result": result}
+
+    def _demand(self, demand_id: str) -> Demand:
+        try:
+            return self.repository.get(UUID(str(demand_id)))
+        except (ValueError, TypeError, AggregateNotFoundError):
+            raise NotFound(f"demand {demand_id}") from None
+
+    def take(self, demand_id: str, staff_id: str) -> dict:
+        return self._change(demand_id, lambda d: d.take(staff_id))
+
+    def offer_handover(self, demand_id, staff_id, to_staff, reason) -> dict:
+        return self._change(
+            demand_id, lambda d: d.offer_handover(staff_id, to_staff, reason)
+        )
+
+    def answer_handover(self, demand_id, staff_id, accept: bool, reason="") -> dict:
+        if accept:
+            return self._change(demand_id, lambda d: d.accept_handover(staff_id))
+        return self._change(demand_id, lambda d: d.refuse_handover(staff_id, reason))
+
+    def follow_up(self, demand_id, staff_id, note) -> dict:
+        return self._change(demand_id, lambda d: d.follow_up(staff_id, note))
+
+    def notify_materials(
+        self, demand_id, staff_id, checklist, provided, nonconforming, contacts
+    ) -> dict:
+        """Issue the one-time notice; ``result`` lists late items if refused."""
+        return self._change(
+            demand_id,
+            lambda d: d.notify_materials(
+                staff_id, checklist, provided or [], nonconforming or {}, contacts
+            ),
+        )
+
+    def supply_materials(self, demand_id, items) -> dict:
+        return self._change(demand_id, lambda d: d.supply_materials(items))
+
+    def history(self, demand_id: str) -> list[dict]:
+        """Every event of the demand, in order, with who did it (audit)."""
+        self._demand(demand_id)
+        return [
+            {
+                "version": e.originator_version,
+                "event": type(e).__name__,
+                "at": e.timestamp.isoformat(),
+                "actor": e.audit["actor"],
+                "channel": e.audit["channel"],
+                "correlation_id": e.audit["correlation_id"],
+            }
+            for e in (
+                self.mapper.to_domain_event(s)
+                for s in self.recorder.select_events(UUID(str(demand_id)))
+            )
+        ]

@@ -1,124 +1,19 @@
-"""Intake domain: the demand, registered once (8.2.3, Appendix B).
+"""Intake domain: the demand, from registration to resolution.
 
-This first cut holds the walking skeleton's minimal form — applicant, contact
-phone, one service need and the channel — with the rules enforced before
-anything is stored. The full Appendix B form grows here (issue 5).
+Every rule staff are audited on is enforced here, before an event is stored:
+first-responder ownership and hand-over (7.4.2), follow-ups (8.3.5), the
+one-time notification of missing materials (7.4.3).
 """
 
 from __future__ import annotations
 
-import re
-import secrets
-from dataclasses import dataclass
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import event
 
+from services.intake.registration import RegistrationForm, new_progress_code
 from shared.application import AuditedAggregate
 from shared.errors import ValidationFailed
-
-# 5.2.1, 7.4.4, 8.2.1, 8.2.2: the channels a demand may arrive on.
-CHANNELS = {
-    "window": "服务窗口",
-    "phone": "电话",
-    "website": "网站",
-    "app": "移动应用",
-    "mini_program": "小程序",
-    "wechat": "微信",
-    "wecom": "企业微信",
-    "qq": "QQ",
-    "email": "电子邮件",
-    "visit": "上门走访",
-}
-
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
-# Service items are the sub-clauses of clause 6 (6.1 … 6.10), optionally with
-# a sub-item number, e.g. "6.3" or "6.3.2".
-ITEM_CODE = re.compile(r"^6\.(10|[1-9])(\.\d{1,2})?$")
-PROGRESS_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-
-IDEMPOTENCY_NAMESPACE = UUID("0b8e5f7a-2c7d-4d0e-9d0b-6a1f3c2e9b10")
-
-
-def new_progress_code() -> str:
-    return "".join(secrets.choice(PROGRESS_ALPHABET) for _ in range(10))
-
-
-def demand_id_for(idempotency_key: str) -> UUID:
-    """A retried submission with the same key names the same demand."""
-    return uuid5(IDEMPOTENCY_NAMESPACE, idempotency_key)
-
-
-def _text(form: dict, field: str, label: str, max_len: int, errors: list) -> str:
-    value = form.get(field)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        errors.append({"field": field, "message": f"请填写{label}"})
-        return ""
-    if not isinstance(value, str):
-        errors.append({"field": field, "message": f"{label}应为文字"})
-        return ""
-    value = value.strip()
-    if len(value) > max_len:
-        errors.append({"field": field, "message": f"{label}不能超过{max_len}个字"})
-    return value
-
-
-@dataclass(frozen=True)
-class RegistrationForm:
-    """A demand registration that passed every rule (8.2.3)."""
-
-    applicant: str
-    contact_phone: str
-    service_item_code: str
-    description: str
-    channel: str
-
-    FIELDS = (
-        "applicant",
-        "contact_phone",
-        "service_item_code",
-        "description",
-        "channel",
-    )
-
-    @classmethod
-    def parse(cls, form: object) -> RegistrationForm:
-        if not isinstance(form, dict):
-            raise ValidationFailed.single("body", "请求内容应为 JSON 对象")
-        errors: list[dict] = []
-        unknown = sorted(set(form) - set(cls.FIELDS))
-        for field in unknown:  # mass assignment: refuse what we do not know
-            errors.append({"field": field, "message": "不认识的字段"})
-        applicant = _text(form, "applicant", "申请人", 100, errors)
-        phone = _text(form, "contact_phone", "联系电话", 20, errors)
-        if phone and not (MOBILE.match(phone) or LANDLINE.match(phone)):
-            errors.append(
-                {
-                    "field": "contact_phone",
-                    "message": "联系电话应为11位手机号或带区号的固定电话",
-                }
-            )
-        code = _text(form, "service_item_code", "服务事项编码", 10, errors)
-        if code and not ITEM_CODE.match(code):
-            errors.append(
-                {
-                    "field": "service_item_code",
-                    "message": "服务事项编码应为第6章的条目，如 6.3 或 6.3.2",
-                }
-            )
-        description = _text(form, "description", "需求描述", 2000, errors)
-        channel = _text(form, "channel", "受理渠道", 20, errors)
-        if channel and channel not in CHANNELS:
-            errors.append(
-                {
-                    "field": "channel",
-                    "message": "受理渠道应为：" + "、".join(CHANNELS),
-                }
-            )
-        if errors:
-            raise ValidationFailed(errors)
-        return cls(applicant, phone, code, description, channel)
 
 
 class Demand(AuditedAggregate):
@@ -139,6 +34,18 @@ class Demand(AuditedAggregate):
         self.needs = needs
         self.progress_code = progress_code
         self.status = "registered"
+        self.owner: str | None = None
+        self.handover: dict | None = None  # a pending offer
+        self.follow_ups: list[dict] = []
+        self.notices: list[dict] = []
+        # since the first notice of the current request: its checklist, what
+        # notices listed, and what the customer supplied
+        self.checklist_at_first_notice: list[str] | None = None
+        self.listed: list[str] = []
+        self.supplied_since_first_notice: list[str] = []
+        self.outstanding: list[str] = []
+        self.notice_violations: list[dict] = []
+        self.materials_complete_at = None
 
     @classmethod
     def register(cls, form: RegistrationForm, demand_id: UUID | None = None) -> Demand:
@@ -163,3 +70,186 @@ class Demand(AuditedAggregate):
             and self.needs[0]["item_code"] == form.service_item_code
             and self.needs[0]["description"] == form.description
         )
+
+    # -- first responder (7.4.2) -------------------------------------------
+
+    def take(self, staff_id: str) -> None:
+        """The first staff member who takes the demand owns it, whether or not
+        it is within their duties."""
+        _require_text(staff_id, "staff_id", "服务人员")
+        if self.owner is not None:
+            raise ValidationFailed.single("owner", f"该需求已由 {self.owner} 首问负责")
+        self._taken(staff_id)
+
+    @event("Taken")
+    def _taken(self, staff_id: str) -> None:
+        self.owner = staff_id
+
+    def _require_owner(self, staff_id: str, doing: str) -> None:
+        if self.owner is None:
+            raise ValidationFailed.single("owner", "该需求尚无首问负责人，请先受理")
+        if staff_id != self.owner:
+            raise ValidationFailed.single(
+                "staff_id", f"只有首问负责人 {self.owner} 可以{doing}"
+            )
+
+    def offer_handover(self, staff_id: str, to_staff: str, reason: str) -> None:
+        """Ownership moves only by an explicit hand-over with a reason."""
+        self._require_owner(staff_id, "移交")
+        _require_text(to_staff, "to_staff", "接收人")
+        _require_text(reason, "reason", "移交原因")
+        if to_staff == self.owner:
+            raise ValidationFailed.single("to_staff", "不能移交给自己")
+        if self.handover is not None:
+            raise ValidationFailed.single(
+                "handover", f"已有待 {self.handover['to']} 接收的移交"
+            )
+        self._handover_offered(staff_id, to_staff, reason.strip())
+
+    @event("HandoverOffered")
+    def _handover_offered(self, from_staff: str, to_staff: str, reason: str) -> None:
+        self.handover = {"from": from_staff, "to": to_staff, "reason": reason}
+
+    def _require_receiver(self, staff_id: str) -> None:
+        if self.handover is None:
+            raise ValidationFailed.single("handover", "没有待接收的移交")
+        if staff_id != self.handover["to"]:
+            raise ValidationFailed.single(
+                "staff_id", f"该移交只能由 {self.handover['to']} 接收"
+            )
+
+    def accept_handover(self, staff_id: str) -> None:
+        self._require_receiver(staff_id)
+        self._handover_accepted(staff_id)
+
+    @event("HandoverAccepted")
+    def _handover_accepted(self, staff_id: str) -> None:
+        self.owner = staff_id
+        self.handover = None
+
+    def refuse_handover(self, staff_id: str, reason: str) -> None:
+        """A refused hand-over leaves the demand with its owner."""
+        self._require_receiver(staff_id)
+        _require_text(reason, "reason", "拒绝原因")
+        self._handover_refused(staff_id, reason.strip())
+
+    @event("HandoverRefused")
+    def _handover_refused(self, staff_id: str, reason: str) -> None:
+        self.handover = None
+
+    def follow_up(self, staff_id: str, note: str) -> None:
+        """The owner records each follow-up until resolution (8.3.5)."""
+        self._require_owner(staff_id, "记录跟进")
+        _require_text(note, "note", "跟进记录", 2000)
+        self._followed_up(staff_id, note.strip())
+
+    @event("FollowedUp")
+    def _followed_up(self, staff_id: str, note: str) -> None:
+        self.follow_ups.append({"staff_id": staff_id, "note": note})
+
+    # -- one-time notification (7.4.3) -------------------------------------
+
+    def notify_materials(
+        self,
+        staff_id: str,
+        checklist: list[str],
+        provided: list[str],
+        nonconforming: dict[str, str],
+        contacts: str,
+    ) -> list[str]:
+        """List every missing or non-conforming material at once.
+
+        A later notice may repeat what earlier ones listed, or ask for what is
+        new since: a supplement found non-conforming, or materials of a changed
+        request. Asking for anything else of the first checklist — it was
+        missing or flawed then and should have been listed — breaks the rule:
+        the notice is refused and counted against the issuer (``NoticeRefused``).
+        """
+        self._require_owner(staff_id, "发出材料告知")
+        _require_text(contacts, "contacts", "联系方式")
+        unknown = sorted(set(nonconforming) - set(checklist))
+        if unknown:
+            raise ValidationFailed.single(
+                "nonconforming", "不在材料清单中：" + "、".join(unknown)
+            )
+        missing = [m for m in checklist if m not in provided]
+        requested = missing + [m for m in nonconforming if m not in missing]
+        if not requested:
+            raise ValidationFailed.single("provided", "材料已齐全，无需告知")
+        late = self._late(requested)
+        if late:
+            self._notice_refused(staff_id, late)
+            return late
+        self._notice_issued(
+            staff_id, requested, dict(nonconforming), contacts, checklist
+        )
+        return []
+
+    def _late(self, requested: list[str]) -> list[str]:
+        """What a later notice asks for that the first one should have listed."""
+        if self.checklist_at_first_notice is None:
+            return []
+        return [
+            m
+            for m in requested
+            if m in self.checklist_at_first_notice
+            and m not in self.listed
+            and m not in self.supplied_since_first_notice
+        ]
+
+    @event("MaterialsNoticeIssued")
+    def _notice_issued(self, staff_id, requested, nonconforming, contacts, checklist):
+        self.notices.append(
+            {
+                "staff_id": staff_id,
+                "requested": list(requested),
+                "nonconforming": dict(nonconforming),
+                "contacts": contacts,
+            }
+        )
+        if self.checklist_at_first_notice is None:
+            self.checklist_at_first_notice = list(checklist)
+        self.listed.extend(m for m in requested if m not in self.listed)
+        self.outstanding = list(requested)
+        self.materials_complete_at = None
+
+    @event("NoticeRefused")
+    def _notice_refused(self, staff_id: str, late: list[str]) -> None:
+        self.notice_violations.append({"staff_id": staff_id, "late": list(late)})
+
+    def supply_materials(self, items: list[str]) -> None:
+        """The customer's supplements; complete materials restart the clock."""
+        if not isinstance(items, list) or not items:
+            raise ValidationFailed.single("items", "请列出补充的材料")
+        unknown = [i for i in items if i not in self.outstanding]
+        if unknown:
+            raise ValidationFailed.single("items", "未告知需要：" + "、".join(unknown))
+        self._materials_supplied(list(items))
+
+    @event("MaterialsSupplied")
+    def _materials_supplied(self, items: list[str]) -> None:
+        self.outstanding = [m for m in self.outstanding if m not in items]
+        self.supplied_since_first_notice.extend(items)
+        if not self.outstanding:
+            self.materials_complete_at = self.modified_on
+
+    def change_request(self, needs: list[dict]) -> None:
+        """The customer changed what they ask for; new materials may follow."""
+        if not isinstance(needs, list) or not needs:
+            raise ValidationFailed.single("needs", "请列出服务需求")
+        self._request_changed([dict(n) for n in needs])
+
+    @event("RequestChanged")
+    def _request_changed(self, needs: list[dict]) -> None:
+        self.needs = needs
+        # a changed request starts a new first notice (7.4.3)
+        self.checklist_at_first_notice = None
+        self.listed = []
+        self.supplied_since_first_notice = []
+
+
+def _require_text(value, field: str, label: str, max_len: int = 200) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed.single(field, f"请填写{label}")
+    if len(value) > max_len:
+        raise ValidationFailed.single(field, f"{label}不能超过{max_len}个字")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 
 from services.intake.application import IntakeApplication
 from services.intake.schemas import to_envelope
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import ConflictError, NotFound, ValidationFailed
 from shared.providers import Application, OutboxRelayRunner, Pingable
+
+EXPECTED = (ValidationFailed, NotFound, ConflictError)
 
 
 class IntakeService(Pingable):
     name = "intake"
+
+    catalog = RpcProxy("catalog")
 
     app: IntakeApplication = Application(IntakeApplication)
     relay = OutboxRelayRunner(to_envelope)
@@ -20,6 +24,46 @@ class IntakeService(Pingable):
     def register_demand(self, form, audit_data=None, idempotency_key=None):
         """``audit_data`` (who, on which channel) is applied by the provider."""
         return self.app.register_demand(form, idempotency_key)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def take(self, demand_id, staff_id, audit_data=None):
+        """7.4.2: the first staff member to take a demand owns it."""
+        return self.app.take(demand_id, staff_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def offer_handover(self, demand_id, staff_id, to_staff, reason, audit_data=None):
+        return self.app.offer_handover(demand_id, staff_id, to_staff, reason)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def answer_handover(self, demand_id, staff_id, accept, reason="", audit_data=None):
+        return self.app.answer_handover(demand_id, staff_id, bool(accept), reason)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def follow_up(self, demand_id, staff_id, note, audit_data=None):
+        return self.app.follow_up(demand_id, staff_id, note)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def notify_materials(
+        self, demand_id, staff_id, provided, nonconforming=None, audit_data=None
+    ):
+        """7.4.3: the checklist of the requested items comes from catalog."""
+        demand = self.app.get_demand(demand_id)
+        checklist, contacts = [], self.catalog.guide()["service_phone"]
+        for need in demand["needs"]:
+            for material in self.catalog.item(need["item_code"])["materials"]:
+                if material not in checklist:
+                    checklist.append(material)
+        return self.app.notify_materials(
+            demand_id, staff_id, checklist, provided, nonconforming, contacts
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def supply_materials(self, demand_id, items, audit_data=None):
+        return self.app.supply_materials(demand_id, items)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def history(self, demand_id):
+        return self.app.history(demand_id)
 
     @rpc(expected_exceptions=(NotFound,))
     def get_demand(self, demand_id):

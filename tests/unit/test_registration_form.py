@@ -2,7 +2,8 @@
 
 import pytest
 
-from services.intake.domain import Demand, RegistrationForm, demand_id_for
+from services.intake.domain import Demand
+from services.intake.registration import RegistrationForm, demand_id_for
 from shared.errors import ValidationFailed
 
 VALID = {

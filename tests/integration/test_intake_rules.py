@@ -1,0 +1,84 @@
+"""Intake's staff rules over RPC, with catalog answering the materials checklist."""
+
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.catalog.service import CatalogService
+from services.intake.service import IntakeService
+from shared import rpc  # noqa: F401 - registers our errors for deserialisation
+from shared.errors import ValidationFailed
+
+FORM = {
+    "applicant": "扬州某玩具有限公司",
+    "contact_phone": "0514-87651234",
+    "service_item_code": "6.3.1",
+    "description": "玩具安全性能检测",
+    "channel": "window",
+}
+
+
+def staff(staff_id: str) -> dict:
+    return {
+        "actor": {"id": staff_id, "role": "staff", "institution": "jsqi"},
+        "channel": "window",
+    }
+
+
+@pytest.fixture
+def intake(databases, runner_factory, clean_broker):
+    runner_factory(IntakeService, CatalogService)
+    with ClusterRpcProxy({"AMQP_URI": clean_broker}, timeout=20) as cluster:
+        yield cluster.intake, cluster.catalog
+
+
+def test_first_responder_notice_and_hand_over_leave_a_full_history(intake):
+    intake, catalog = intake
+    demand = intake.register_demand(FORM, audit_data=staff("staff-a"))
+    demand_id = demand["id"]
+    assert intake.take(demand_id, "staff-a", audit_data=staff("staff-a"))["owner"] == (
+        "staff-a"
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        intake.take(demand_id, "staff-b", audit_data=staff("staff-b"))
+    assert "staff-a" in caught.value.errors[0]["message"]
+
+    checklist = catalog.item("6.3.1")["materials"]
+    noticed = intake.notify_materials(
+        demand_id, "staff-a", checklist[:1], audit_data=staff("staff-a")
+    )
+    assert noticed["outstanding_materials"] == checklist[1:]
+    assert noticed["result"] == []
+    # a licence copy that was handed in at the start, flagged only now
+    refused = intake.notify_materials(
+        demand_id,
+        "staff-a",
+        checklist[:1],
+        {checklist[0]: "复印件模糊"},
+        audit_data=staff("staff-a"),
+    )
+    assert refused["result"] == [checklist[0]]
+    assert refused["outstanding_materials"] == checklist[1:]
+
+    intake.offer_handover(
+        demand_id, "staff-a", "staff-b", "需要计量窗口处理", audit_data=staff("staff-a")
+    )
+    intake.answer_handover(
+        demand_id, "staff-b", False, "非本岗位", audit_data=staff("staff-b")
+    )
+    assert intake.get_demand(demand_id)["owner"] == "staff-a"
+    intake.supply_materials(demand_id, checklist[1:], audit_data=staff("staff-a"))
+    assert intake.get_demand(demand_id)["materials_complete_at"]
+
+    history = intake.history(demand_id)
+    assert [h["event"] for h in history] == [
+        "Registered",
+        "Taken",
+        "MaterialsNoticeIssued",
+        "NoticeRefused",
+        "HandoverOffered",
+        "HandoverRefused",
+        "MaterialsSupplied",
+    ]
+    assert history[5]["actor"]["id"] == "staff-b"
+    assert all(h["correlation_id"] == demand_id for h in history)
+    assert all(h["actor"]["institution"] == "jsqi" for h in history)

@@ -1,0 +1,158 @@
+"""First responder (7.4.2), follow-ups (8.3.5), one-time notification (7.4.3)."""
+
+import pytest
+
+from services.intake.domain import Demand
+from services.intake.registration import RegistrationForm
+from shared.errors import ValidationFailed
+
+FORM = RegistrationForm.parse(
+    {
+        "applicant": "泰州某电器有限公司",
+        "contact_phone": "13800001111",
+        "service_item_code": "6.3.1",
+        "description": "家用电器安全检测",
+        "channel": "window",
+    }
+)
+CHECKLIST = [
+    "检验检测委托单",
+    "营业执照复印件",
+    "样品及样品信息表",
+    "产品标准或技术要求",
+]
+
+
+def demand(owner: str | None = "staff-a") -> Demand:
+    d = Demand.register(FORM)
+    if owner:
+        d.take(owner)
+    return d
+
+
+def test_the_first_to_take_a_demand_owns_it():
+    d = demand(owner=None)
+    d.take("staff-a")
+    assert d.owner == "staff-a"
+    with pytest.raises(ValidationFailed) as caught:
+        d.take("staff-b")
+    assert "staff-a" in caught.value.errors[0]["message"]
+    assert d.owner == "staff-a"
+
+
+def test_ownership_moves_only_by_an_accepted_hand_over_with_a_reason():
+    d = demand()
+    with pytest.raises(ValidationFailed) as caught:
+        d.offer_handover("staff-a", "staff-b", " ")
+    assert caught.value.errors[0]["field"] == "reason"
+    with pytest.raises(ValidationFailed):
+        d.offer_handover("staff-c", "staff-b", "不是我的")  # only the owner
+    d.offer_handover("staff-a", "staff-b", "涉及计量，转计量窗口")
+    assert d.owner == "staff-a"  # still, until accepted
+    with pytest.raises(ValidationFailed):
+        d.accept_handover("staff-c")  # only the named receiver
+    d.accept_handover("staff-b")
+    assert d.owner == "staff-b" and d.handover is None
+
+
+def test_a_refused_hand_over_stays_with_the_owner():
+    d = demand()
+    d.offer_handover("staff-a", "staff-b", "休假")
+    with pytest.raises(ValidationFailed):
+        d.offer_handover("staff-a", "staff-c", "another")  # one offer at a time
+    d.refuse_handover("staff-b", "非本部门业务")
+    assert d.owner == "staff-a" and d.handover is None
+
+
+def test_only_the_owner_records_follow_ups():
+    d = demand()
+    d.follow_up("staff-a", "已电话联系客户确认样品数量")
+    with pytest.raises(ValidationFailed) as caught:
+        d.follow_up("staff-b", "x")
+    assert caught.value.errors[0]["field"] == "staff_id"
+    assert [f["note"] for f in d.follow_ups] == ["已电话联系客户确认样品数量"]
+
+
+def test_a_notice_lists_all_missing_and_nonconforming_materials_at_once():
+    d = demand()
+    late = d.notify_materials(
+        "staff-a",
+        CHECKLIST,
+        ["检验检测委托单", "营业执照复印件"],
+        {"营业执照复印件": "复印件模糊"},
+        "025-83210000 王工",
+    )
+    assert late == []
+    (notice,) = d.notices
+    assert notice["requested"] == [
+        "样品及样品信息表",
+        "产品标准或技术要求",
+        "营业执照复印件",
+    ]
+
+
+def test_asking_later_for_what_the_first_notice_should_have_listed_is_refused():
+    d = demand()
+    d.notify_materials("staff-a", CHECKLIST, CHECKLIST[:2], {}, "025-83210000")
+    # the licence copy was handed in at the start; calling it flawed only now
+    late = d.notify_materials(
+        "staff-a", CHECKLIST, CHECKLIST[:2], {"营业执照复印件": "复印件模糊"}, "025"
+    )
+    assert late == ["营业执照复印件"]
+    assert len(d.notices) == 1  # no second notice issued
+    assert d.notice_violations == [{"staff_id": "staff-a", "late": late}]
+
+
+def test_a_supplement_found_nonconforming_may_be_asked_for_again():
+    d = demand()
+    d.notify_materials("staff-a", CHECKLIST, CHECKLIST[:2], {}, "025-83210000")
+    d.supply_materials(["样品及样品信息表"])
+    late = d.notify_materials(
+        "staff-a", CHECKLIST, CHECKLIST[:3], {"样品及样品信息表": "信息表缺型号"}, "025"
+    )
+    assert late == [] and len(d.notices) == 2
+    assert d.outstanding == ["产品标准或技术要求", "样品及样品信息表"]
+
+
+def test_a_changed_request_may_need_new_materials_without_a_violation():
+    d = demand()
+    d.notify_materials("staff-a", CHECKLIST[:3], CHECKLIST[:2], {}, "025-83210000")
+    d.change_request([{"item_code": "6.3.1", "description": "增加能效检测"}])
+    extended = [*CHECKLIST, "能效检测申请表"]
+    assert d.notify_materials("staff-a", extended, CHECKLIST[:3], {}, "025") == []
+    assert len(d.notices) == 2 and d.notice_violations == []
+    assert d.outstanding == ["产品标准或技术要求", "能效检测申请表"]
+
+
+def test_supplements_complete_the_materials_and_restart_the_clock():
+    d = demand()
+    d.notify_materials("staff-a", CHECKLIST, CHECKLIST[:2], {}, "025-83210000")
+    with pytest.raises(ValidationFailed):
+        d.supply_materials(["发票"])  # never asked for
+    d.supply_materials(["样品及样品信息表"])
+    assert d.materials_complete_at is None
+    d.supply_materials(["产品标准或技术要求"])
+    assert d.outstanding == [] and d.materials_complete_at is not None
+
+
+def test_a_notice_when_nothing_is_missing_is_refused():
+    d = demand()
+    with pytest.raises(ValidationFailed) as caught:
+        d.notify_materials("staff-a", CHECKLIST, CHECKLIST, {}, "025-83210000")
+    assert caught.value.errors[0]["field"] == "provided"
+    assert d.notices == []
+
+
+def test_refused_commands_add_no_event():
+    d = demand()
+    before = len(d.pending_events)
+    for command in (
+        lambda: d.take("staff-b"),
+        lambda: d.follow_up("staff-b", "x"),
+        lambda: d.accept_handover("staff-b"),
+        lambda: d.offer_handover("staff-a", "staff-a", "self"),
+        lambda: d.notify_materials("staff-b", CHECKLIST, [], {}, "025"),
+    ):
+        with pytest.raises(ValidationFailed):
+            command()
+    assert len(d.pending_events) == before
