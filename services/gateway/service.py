@@ -116,6 +116,12 @@ class GatewayService:
         demand["referrals"] = _call(self.referral.referrals_for, demand["id"], codes)
         return json_response(demand)
 
+    @http("GET", "/api/v1/progress/<string:code>")
+    @_errors_to_response
+    def progress(self, request, code):
+        """7.4.6: a customer follows their demand by its progress code."""
+        return json_response(_call(self.intake.progress, code))
+
     # -- public service information (5.1.5, 6.4 c) -------------------------
 
     @http("GET", "/api/v1/public/guide")

@@ -2,25 +2,65 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.intake.domain import Demand
+from services.intake.projections import IntakeView
 from services.intake.registration import RegistrationForm, demand_id_for
 from shared import audit
 from shared.application import ServiceApplication
+from shared.calendar import calendar_from_env
 from shared.errors import NotFound, ValidationFailed
+from shared.projection import ProjectionRunner
 
 
 def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
 
 
+STATUS_LABELS = {
+    "registered": "已登记",
+    "in_service": "服务中",
+    "referred": "已转办",
+    "resolved": "已办结",
+    "reopened": "重新办理",
+}
+# what a customer sees of each event; the rest is internal work
+STAGES = {
+    "Registered": "需求已登记",
+    "Taken": "已受理（首问负责）",
+    "MaterialsNoticeIssued": "已一次性告知需补充的材料",
+    "MaterialsSupplied": "已收到补充材料",
+    "GreenChannelOpened": "已开通绿色通道",
+    "Resolved": "已办结",
+    "Reopened": "重新办理",
+}
+PROGRESS_CODE = re.compile(r"^[A-Z2-9]{10}$")
+
+
+def stage_of(event) -> dict | None:
+    name = type(event).__name__
+    label = STAGES.get(name)
+    if name == "Decided":
+        label = {"answered": "已答复", "in_house": "服务中", "referred": "已转办"}[
+            event.outcome
+        ]
+    return {"stage": label, "at": event.timestamp.isoformat()} if label else None
+
+
 class IntakeApplication(ServiceApplication):
     name = "intake"
+
+    def __init__(self, url: str | None = None, env: dict | None = None):
+        super().__init__(url, env)
+        self.view = ProjectionRunner(self, IntakeView())
+        self.calendar = calendar_from_env()
 
     def register_demand(self, form: dict, idempotency_key: str | None = None) -> dict:
         """Register a demand (8.2.3); a repeated idempotency key returns the first.
@@ -140,3 +180,67 @@ class IntakeApplication(ServiceApplication):
                 for s in self.recorder.select_events(UUID(str(demand_id)))
             )
         ]
+
+    # -- green channel, review, triage, resolution --------------------------
+
+    def open_green_channel(self, demand_id: str, reason: str) -> dict:
+        """7.4.5: only a service manager opens it."""
+        actor = audit.current().actor
+        if actor.role != "manager":
+            raise ValidationFailed.single("role", "只有服务管理人员可以开通绿色通道")
+        return self._change(demand_id, lambda d: d.open_green_channel(actor.id, reason))
+
+    def review_contract(self, demand_id, staff_id, checks) -> dict:
+        return self._change(demand_id, lambda d: d.review_contract(staff_id, checks))
+
+    def decide(self, demand_id, staff_id, outcome, details=None) -> dict:
+        return self._change(
+            demand_id, lambda d: d.decide(staff_id, outcome, details or {})
+        )
+
+    def resolve(self, demand_id, staff_id, summary) -> dict:
+        return self._change(demand_id, lambda d: d.resolve(staff_id, summary))
+
+    def reopen(self, demand_id, staff_id, reason) -> dict:
+        return self._change(demand_id, lambda d: d.reopen(staff_id, reason))
+
+    # -- progress (7.4.6) and stale demands (7.4.2) -------------------------
+
+    def progress(self, code: str) -> dict:
+        """The stages of the demand with this code, and nothing personal."""
+        if not isinstance(code, str) or not PROGRESS_CODE.match(code):
+            raise NotFound("progress code")
+        self.view.catch_up()
+        rows = self.kernel.query(
+            "SELECT demand_id FROM intake_progress WHERE code=%s", (code,)
+        )
+        if not rows:
+            raise NotFound("progress code")
+        demand = self._demand(rows[0]["demand_id"])
+        events = [
+            self.mapper.to_domain_event(s)
+            for s in self.recorder.select_events(demand.id)
+        ]
+        return {
+            "status": demand.status,
+            "status_label": STATUS_LABELS.get(demand.status, demand.status),
+            "green_channel": demand.green_channel is not None,
+            "items": [n["item_code"] for n in demand.needs],
+            "outstanding_materials": list(demand.outstanding),
+            "stages": [s for s in (stage_of(e) for e in events) if s],
+        }
+
+    def stale_demands(self, now, working_hours: float) -> list[dict]:
+        """Open demands whose owner did nothing for ``working_hours`` (7.4.2)."""
+        self.view.catch_up()
+        rows = self.kernel.query(
+            "SELECT * FROM intake_open WHERE status <> %s ORDER BY demand_id",
+            ("resolved",),
+        )
+        stale = []
+        for row in rows:
+            since = datetime.fromisoformat(row["last_owner_action_at"])
+            idle = self.calendar.working_hours_between(since, now)
+            if idle >= working_hours:
+                stale.append({**row, "idle_working_hours": round(idle, 2)})
+        return sorted(stale, key=lambda r: -r["idle_working_hours"])

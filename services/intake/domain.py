@@ -46,6 +46,10 @@ class Demand(AuditedAggregate):
         self.outstanding: list[str] = []
         self.notice_violations: list[dict] = []
         self.materials_complete_at = None
+        self.green_channel: dict | None = None
+        self.contract_review: dict | None = None
+        self.triage: dict | None = None
+        self.resolution: dict | None = None
 
     @classmethod
     def register(cls, form: RegistrationForm, demand_id: UUID | None = None) -> Demand:
@@ -140,6 +144,8 @@ class Demand(AuditedAggregate):
     def follow_up(self, staff_id: str, note: str) -> None:
         """The owner records each follow-up until resolution (8.3.5)."""
         self._require_owner(staff_id, "记录跟进")
+        if self.status == "resolved":
+            raise ValidationFailed.single("status", "需求已办结；如需继续请先重新办理")
         _require_text(note, "note", "跟进记录", 2000)
         self._followed_up(staff_id, note.strip())
 
@@ -246,6 +252,113 @@ class Demand(AuditedAggregate):
         self.checklist_at_first_notice = None
         self.listed = []
         self.supplied_since_first_notice = []
+
+    # -- green channel (7.4.5) ---------------------------------------------
+
+    def open_green_channel(self, manager_id: str, reason: str) -> None:
+        """Priority handling with shorter targets; the caller checks the role."""
+        _require_text(reason, "reason", "开通原因", 500)
+        if self.green_channel is not None:
+            raise ValidationFailed.single("green_channel", "绿色通道已开通")
+        self._green_channel_opened(manager_id, reason.strip())
+
+    @event("GreenChannelOpened")
+    def _green_channel_opened(self, manager_id: str, reason: str) -> None:
+        self.green_channel = {"manager_id": manager_id, "reason": reason}
+
+    # -- contract review (5.3.1.2) and triage (8.3.1–8.3.4) ----------------
+
+    def review_contract(self, staff_id: str, checks: dict) -> bool:
+        """A simple contract review: capability, method, cycle and fee."""
+        self._require_owner(staff_id, "评审合同")
+        if not isinstance(checks, dict) or set(checks) != set(REVIEW_POINTS):
+            raise ValidationFailed.single(
+                "checks", "评审应逐项给出：" + "、".join(REVIEW_POINTS.values())
+            )
+        bad = [k for k, v in checks.items() if not isinstance(v, bool)]
+        if bad:
+            raise ValidationFailed.single(
+                f"checks.{bad[0]}", "应为通过(true)或不通过(false)"
+            )
+        self._contract_reviewed(staff_id, dict(checks))
+        return all(checks.values())
+
+    @event("ContractReviewed")
+    def _contract_reviewed(self, staff_id: str, checks: dict) -> None:
+        self.contract_review = {"staff_id": staff_id, "checks": checks}
+
+    def decide(self, staff_id: str, outcome: str, details: dict) -> None:
+        """Answer at once, serve in-house, or classify and refer (8.3.2–8.3.4)."""
+        self._require_owner(staff_id, "分流处理")
+        if self.status not in ("registered", "reopened"):
+            raise ValidationFailed.single("status", "该需求已分流处理")
+        if outcome not in OUTCOMES:
+            raise ValidationFailed.single("outcome", "应为：" + "、".join(OUTCOMES))
+        details = dict(details or {})
+        if outcome == "answered":
+            _require_text(details.get("answer"), "answer", "答复内容", 2000)
+        else:
+            if self.outstanding:
+                raise ValidationFailed.single(
+                    "materials", "材料尚未补齐：" + "、".join(self.outstanding)
+                )
+            review = self.contract_review
+            if review is None or not all(review["checks"].values()):
+                raise ValidationFailed.single("contract_review", "合同评审未通过")
+        if outcome == "in_house":
+            _require_text(details.get("department"), "department", "承办部门")
+        if outcome == "referred":
+            codes = [n["item_code"] for n in self.needs]
+            items = details.get("items") or codes
+            if not isinstance(items, list) or not set(items) <= set(codes):
+                raise ValidationFailed.single("items", "转办事项应来自本需求的服务事项")
+            details["items"] = items
+        self._decided(staff_id, outcome, details)
+
+    @event("Decided")
+    def _decided(self, staff_id: str, outcome: str, details: dict) -> None:
+        self.triage = {"staff_id": staff_id, "outcome": outcome, **details}
+        self.status = "resolved" if outcome == "answered" else OUTCOMES[outcome][1]
+
+    # -- resolution and reopening (8.3.5) -----------------------------------
+
+    def resolve(self, staff_id: str, summary: str) -> None:
+        self._require_owner(staff_id, "办结")
+        _require_text(summary, "summary", "办结说明", 2000)
+        if self.status in ("registered", "resolved"):
+            raise ValidationFailed.single("status", "只能办结已分流且未办结的需求")
+        self._resolved(staff_id, summary.strip())
+
+    @event("Resolved")
+    def _resolved(self, staff_id: str, summary: str) -> None:
+        self.status = "resolved"
+        self.resolution = {"staff_id": staff_id, "summary": summary}
+
+    def reopen(self, staff_id: str, reason: str) -> None:
+        _require_text(reason, "reason", "重新办理原因", 500)
+        if self.status != "resolved":
+            raise ValidationFailed.single("status", "只有已办结的需求可以重新办理")
+        self._reopened(staff_id, reason.strip())
+
+    @event("Reopened")
+    def _reopened(self, staff_id: str, reason: str) -> None:
+        self.status = "reopened"
+        self.triage = None
+        self.resolution = None
+
+
+REVIEW_POINTS = {
+    "capability": "能力",
+    "method": "方法",
+    "cycle": "周期",
+    "fee": "费用",
+}
+# outcome: (label, status after the decision)
+OUTCOMES = {
+    "answered": ("即时答复", "resolved"),
+    "in_house": ("自主服务", "in_service"),
+    "referred": ("登记分类转办", "referred"),
+}
 
 
 def _require_text(value, field: str, label: str, max_len: int = 200) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from nameko.rpc import RpcProxy, rpc
 
 from services.intake.application import IntakeApplication
@@ -60,6 +62,34 @@ class IntakeService(Pingable):
     @rpc(expected_exceptions=EXPECTED)
     def supply_materials(self, demand_id, items, audit_data=None):
         return self.app.supply_materials(demand_id, items)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def open_green_channel(self, demand_id, reason, audit_data=None):
+        return self.app.open_green_channel(demand_id, reason)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def review_contract(self, demand_id, staff_id, checks, audit_data=None):
+        return self.app.review_contract(demand_id, staff_id, checks)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def decide(self, demand_id, staff_id, outcome, details=None, audit_data=None):
+        return self.app.decide(demand_id, staff_id, outcome, details)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resolve(self, demand_id, staff_id, summary, audit_data=None):
+        return self.app.resolve(demand_id, staff_id, summary)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reopen(self, demand_id, staff_id, reason, audit_data=None):
+        return self.app.reopen(demand_id, staff_id, reason)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def progress(self, code):
+        return self.app.progress(code)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def stale_demands(self, now, working_hours):
+        return self.app.stale_demands(datetime.fromisoformat(now), working_hours)
 
     @rpc(expected_exceptions=EXPECTED)
     def history(self, demand_id):

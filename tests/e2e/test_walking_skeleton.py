@@ -159,3 +159,18 @@ def test_certification_bodies_and_their_scopes_can_be_queried(platform):
     assert found.status_code == 200 and found.json()["institutions"] == []
     bad = requests.get(url, params={"on": "tomorrow"}, timeout=5)
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "on"
+
+
+def test_a_customer_follows_the_demand_by_its_progress_code(platform):
+    created = requests.post(f"{platform.base_url}/api/v1/demands", json=FORM, timeout=5)
+    code = created.json()["progress_code"]
+    shown = requests.get(f"{platform.base_url}/api/v1/progress/{code}", timeout=5)
+    assert shown.status_code == 200
+    body = shown.json()
+    assert body["status_label"] == "已登记"
+    assert [s["stage"] for s in body["stages"]] == ["需求已登记"]
+    assert (
+        FORM["applicant"] not in shown.text and FORM["contact_phone"] not in shown.text
+    )
+    wrong = requests.get(f"{platform.base_url}/api/v1/progress/ABCDEFGHJK", timeout=5)
+    assert wrong.status_code == 404

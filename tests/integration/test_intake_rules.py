@@ -82,3 +82,61 @@ def test_first_responder_notice_and_hand_over_leave_a_full_history(intake):
     assert history[5]["actor"]["id"] == "staff-b"
     assert all(h["correlation_id"] == demand_id for h in history)
     assert all(h["actor"]["institution"] == "jsqi" for h in history)
+
+
+def test_progress_codes_cannot_be_guessed_and_show_no_personal_data(databases):
+    import random
+    from datetime import timedelta
+
+    from services.intake.application import IntakeApplication
+    from services.intake.registration import PROGRESS_ALPHABET
+    from shared.errors import NotFound
+
+    app = IntakeApplication()
+    try:
+        mine = app.register_demand(FORM)
+        other = app.register_demand({**FORM, "applicant": "另一家公司"})
+        app.take(mine["id"], "staff-a")
+        shown = app.progress(mine["progress_code"])
+        assert [s["stage"] for s in shown["stages"]] == [
+            "需求已登记",
+            "已受理（首问负责）",
+        ]
+        text = repr(shown)
+        for personal in (
+            FORM["applicant"],
+            FORM["contact_phone"],
+            "staff-a",
+            other["id"],
+        ):
+            assert personal not in text
+        rng = random.Random(20261126)
+        codes = {mine["progress_code"], other["progress_code"]}
+        found = 0
+        for _ in range(10_000):
+            guess = "".join(rng.choice(PROGRESS_ALPHABET) for _ in range(10))
+            try:
+                app.progress(guess)
+                found += guess not in codes
+            except NotFound:
+                pass
+        assert found == 0
+
+        registered = datetime_of(mine["registered_at"])
+        later = registered + timedelta(days=14)
+        stale = app.stale_demands(later, 8)
+        assert {s["demand_id"] for s in stale} == {mine["id"], other["id"]}
+        app.follow_up(mine["id"], "staff-a", "已联系客户")
+        after = {s["demand_id"]: s for s in app.stale_demands(later, 8)}
+        # the owner's follow-up restarts the clock; the unowned one has none
+        assert after[mine["id"]]["last_owner_action_at"] > mine["registered_at"]
+        assert after[other["id"]]["owner"] is None
+        assert app.stale_demands(registered, 8) == []
+    finally:
+        app.close()
+
+
+def datetime_of(text):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)

@@ -156,3 +156,62 @@ def test_refused_commands_add_no_event():
         with pytest.raises(ValidationFailed):
             command()
     assert len(d.pending_events) == before
+
+
+PASSED = {"capability": True, "method": True, "cycle": True, "fee": True}
+
+
+def test_a_manager_opens_the_green_channel_once_with_a_reason():
+    d = demand()
+    with pytest.raises(ValidationFailed):
+        d.open_green_channel("manager-1", "")
+    d.open_green_channel("manager-1", "重点企业出口订单急需检测报告")
+    assert d.green_channel["reason"].startswith("重点企业")
+    with pytest.raises(ValidationFailed):
+        d.open_green_channel("manager-1", "again")
+
+
+def test_answered_at_once_resolves_the_demand():
+    d = demand()
+    d.decide("staff-a", "answered", {"answer": "该产品无需强制性认证"})
+    assert d.status == "resolved" and d.triage["answer"]
+
+
+def test_serving_or_referring_needs_complete_materials_and_a_passed_review():
+    d = demand()
+    d.notify_materials("staff-a", CHECKLIST, CHECKLIST[:2], {}, "025-83210000")
+    with pytest.raises(ValidationFailed) as caught:
+        d.decide("staff-a", "in_house", {"department": "电器检测部"})
+    assert caught.value.errors[0]["field"] == "materials"
+    d.supply_materials(CHECKLIST[2:])
+    with pytest.raises(ValidationFailed) as caught:
+        d.decide("staff-a", "in_house", {"department": "电器检测部"})
+    assert caught.value.errors[0]["field"] == "contract_review"
+    assert d.review_contract("staff-a", {**PASSED, "fee": False}) is False
+    with pytest.raises(ValidationFailed):
+        d.decide("staff-a", "in_house", {"department": "电器检测部"})
+    assert d.review_contract("staff-a", PASSED) is True
+    d.decide("staff-a", "referred", {})
+    assert d.status == "referred" and d.triage["items"] == ["6.3.1"]
+    with pytest.raises(ValidationFailed):
+        d.decide("staff-a", "answered", {"answer": "twice"})
+
+
+def test_a_review_names_every_point():
+    d = demand()
+    with pytest.raises(ValidationFailed) as caught:
+        d.review_contract("staff-a", {"capability": True})
+    assert caught.value.errors[0]["field"] == "checks"
+
+
+def test_resolved_demands_reopen_with_a_reason_and_take_no_follow_ups():
+    d = demand()
+    d.decide("staff-a", "answered", {"answer": "已答复"})
+    with pytest.raises(ValidationFailed):
+        d.follow_up("staff-a", "late note")
+    with pytest.raises(ValidationFailed):
+        d.reopen("staff-a", " ")
+    d.reopen("staff-a", "客户补充了新的检测要求")
+    assert d.status == "reopened" and d.triage is None
+    d.decide("staff-a", "answered", {"answer": "补充答复"})
+    assert d.status == "resolved"

@@ -1,0 +1,341 @@
+"""Convenience services of 7.4.4: door-to-door visits, samples, report delivery.
+
+One ``SampleCustody`` aggregate per demand (its id derives from the demand's),
+so every hand-over of the demand's samples sees one consistent state: a sample
+moves only from its current holder, and of two concurrent hand-overs the one
+that saves second is retried on fresh state and refused. Business time is
+passed in as aware datetimes, never read from the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import event
+
+from services.intake.domain import Demand
+from services.intake.registration import LANDLINE, MOBILE
+from shared.application import AuditedAggregate, ServiceApplication
+from shared.errors import NotFound, ValidationFailed
+
+T = TypeVar("T")
+CUSTOMER = "customer"  # the demand's customer, first holder of a brought sample
+INTACT = "完好"
+CONDITIONS = (INTACT, "破损", "受潮", "污染", "封签破损", "数量不符")
+VISITS = {"acceptance": "上门受理", "pickup": "上门取样"}
+REPORT_METHODS = {"post": "邮寄", "email": "电子邮件", "download": "在线下载"}
+ENDED = {"returned": "已退还", "disposed": "已处置"}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+# -- rules on values --------------------------------------------------------
+
+
+def _text(value: Any, field: str, label: str, max_len: int = 200) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed.single(field, f"请填写{label}")
+    if len(value.strip()) > max_len:
+        raise ValidationFailed.single(field, f"{label}不能超过{max_len}个字")
+    return value.strip()
+
+
+def _aware(value: Any, field: str, label: str) -> datetime:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise ValidationFailed.single(field, f"{label}应为带时区的日期时间")
+    return value
+
+
+def _condition(condition: Any, note: Any) -> tuple[str, str]:
+    """A condition of CONDITIONS; anything but 完好 needs a note."""
+    if condition not in CONDITIONS:
+        message = "样品状态应为：" + "、".join(CONDITIONS)
+        raise ValidationFailed.single("condition", message)
+    if condition == INTACT and (note is None or note == ""):
+        return condition, ""
+    return condition, _text(note, "note", f"样品{condition}的情况说明", 500)
+
+
+def _demand_key(demand_id: Any) -> str:
+    try:
+        return str(UUID(str(demand_id)))
+    except ValueError:
+        raise ValidationFailed.single("demand_id", "需求编号无效") from None
+
+
+# -- the aggregate ----------------------------------------------------------
+
+
+class SampleCustody(AuditedAggregate):
+    """A demand's door-to-door visits, samples, their custody and reports."""
+
+    @staticmethod
+    def create_id(demand_id: Any) -> UUID:
+        return uuid5(NAMESPACE_URL, f"qi-onestop:custody:{_demand_key(demand_id)}")
+
+    @event("CustodyOpened")
+    def __init__(self, demand_id: str):
+        self.demand_id = _demand_key(demand_id)
+        self.visits: list[dict] = []
+        self.samples: dict[str, dict] = {}
+        self.chains: dict[str, list[dict]] = {}
+        self.deliveries: dict[str, list[dict]] = {}
+
+    # -- door-to-door visits --------------------------------------------------
+
+    def request_visit(self, kind, address, preferred_date, contact, phone) -> dict:
+        """Ask for door-to-door acceptance (上门受理) or a sample pickup."""
+        if kind not in VISITS:
+            message = "上门服务应为：" + "、".join(VISITS.values())
+            raise ValidationFailed.single("kind", message)
+        address = _text(address, "address", "上门地址")
+        if isinstance(preferred_date, datetime) or not isinstance(preferred_date, date):
+            raise ValidationFailed.single("preferred_date", "期望日期应为日期")
+        contact = _text(contact, "contact", "联系人", 50)
+        phone = _text(phone, "phone", "联系电话", 20)
+        if not (MOBILE.match(phone) or LANDLINE.match(phone)):
+            message = "联系电话应为11位手机号或带区号的固定电话"
+            raise ValidationFailed.single("phone", message)
+        visit = {"kind": kind, "address": address, "preferred_date": preferred_date}
+        visit.update(contact=contact, phone=phone)
+        if kind == "pickup":
+            self._pickup_requested(visit)
+        else:
+            self._acceptance_visit_requested(visit)
+        return dict(self.visits[-1])
+
+    @event("AcceptanceVisitRequested")
+    def _acceptance_visit_requested(self, visit: dict) -> None:
+        self.visits.append(dict(visit))
+
+    @event("PickupRequested")
+    def _pickup_requested(self, visit: dict) -> None:
+        self.visits.append(dict(visit))
+
+    # -- samples and their chain of custody -------------------------------------
+
+    def register_sample(
+        self, sample_id, description, quantity, condition, note="", courier=None
+    ) -> dict:
+        """Register a sample held by the customer, or by the courier of a pickup."""
+        sample_id = _text(sample_id, "sample_id", "样品编号", 64)
+        if sample_id in self.samples:
+            raise ValidationFailed.single("sample_id", f"样品编号 {sample_id} 已登记")
+        description = _text(description, "description", "样品描述", 500)
+        if type(quantity) is not int or quantity < 1:
+            raise ValidationFailed.single("quantity", "样品数量应为正整数")
+        condition, note = _condition(condition, note)
+        holder = CUSTOMER
+        if courier is not None:
+            holder = _text(courier, "courier", "取样人员", 100)
+            if not any(v["kind"] == "pickup" for v in self.visits):
+                message = "没有上门取样申请，不能登记为取样人员持有"
+                raise ValidationFailed.single("courier", message)
+        sample = {"id": sample_id, "description": description, "quantity": quantity}
+        sample.update(condition=condition, note=note, holder=holder)
+        self._sample_registered(sample)
+        return dict(self.samples[sample_id])
+
+    @event("SampleRegistered")
+    def _sample_registered(self, sample: dict) -> None:
+        self.samples[sample["id"]] = {**sample, "state": "held"}
+        self.chains[sample["id"]] = []
+
+    def _movable(self, sample_ids: Any, holder: Any, at: Any) -> dict:
+        """The start of a movement: samples ``holder`` holds and may move at ``at``."""
+        if not isinstance(sample_ids, list | tuple) or not sample_ids:
+            raise ValidationFailed.single("sample_ids", "请列出交接的样品编号")
+        if len(set(map(str, sample_ids))) != len(sample_ids):
+            raise ValidationFailed.single("sample_ids", "样品编号重复")
+        holder = _text(holder, "from_party", "交出人", 100)
+        at = _aware(at, "at", "交接时间")
+        for sid in sample_ids:
+            sample = self.samples.get(sid) if isinstance(sid, str) else None
+            if sample is None:
+                raise ValidationFailed.single("sample_ids", f"没有样品 {sid}")
+            if sample["state"] in ENDED:
+                message = f"样品 {sid} {ENDED[sample['state']]}，不能再交接"
+                raise ValidationFailed.single("sample_ids", message)
+            if sample["holder"] != holder:
+                message = f"样品 {sid} 当前由 {sample['holder']} 持有，只能由持有人交出"
+                raise ValidationFailed.single("from_party", message)
+            chain = self.chains[sid]
+            if chain and at < chain[-1]["at"]:
+                message = f"交接时间早于样品 {sid} 的上一次交接"
+                raise ValidationFailed.single("at", message)
+        return {"samples": list(sample_ids), "from_party": holder, "at": at}
+
+    def _handing(self, movement: dict, to_party, place, condition, note) -> dict:
+        to_party = _text(to_party, "to_party", "接收人", 100)
+        if to_party == movement["from_party"]:
+            raise ValidationFailed.single("to_party", "不能交接给自己")
+        place = _text(place, "place", "交接地点")
+        condition, note = _condition(condition, note)
+        movement.update(to_party=to_party, place=place, condition=condition)
+        return {**movement, "note": note}
+
+    def hand_over(
+        self, sample_ids, from_party, to_party, at, place, condition, note=""
+    ) -> dict:
+        """The holder hands samples to someone else, noting where and their state."""
+        movement = self._movable(sample_ids, from_party, at)
+        self._handed_over(self._handing(movement, to_party, place, condition, note))
+        return self.custody_chain(movement["samples"][0])[-1]
+
+    @event("SampleHandedOver")
+    def _handed_over(self, movement: dict) -> None:
+        self._move("handed_over", movement)
+
+    def return_samples(
+        self, sample_ids, from_party, at, place, condition, note="", to_party=CUSTOMER
+    ) -> dict:
+        """Samples go back to the customer (or whom they name); custody ends."""
+        movement = self._movable(sample_ids, from_party, at)
+        self._returned(self._handing(movement, to_party, place, condition, note))
+        return self.custody_chain(movement["samples"][0])[-1]
+
+    @event("SampleReturned")
+    def _returned(self, movement: dict) -> None:
+        self._move("returned", movement)
+
+    def dispose_samples(self, sample_ids, from_party, at, place, method) -> dict:
+        """The holder disposes of samples (noting the method); custody ends."""
+        movement = self._movable(sample_ids, from_party, at)
+        movement.update(to_party=None, place=_text(place, "place", "处置地点"))
+        movement.update(condition=None, note=_text(method, "method", "处置方式", 500))
+        self._disposed(movement)
+        return self.custody_chain(movement["samples"][0])[-1]
+
+    @event("SampleDisposed")
+    def _disposed(self, movement: dict) -> None:
+        self._move("disposed", movement)
+
+    def _move(self, action: str, movement: dict) -> None:
+        for sid in movement["samples"]:
+            self.chains[sid].append({"action": action, **movement})
+            sample = self.samples[sid]
+            sample["holder"] = movement["to_party"]
+            sample["condition"] = movement["condition"] or sample["condition"]
+            sample["state"] = action if action in ENDED else "held"
+
+    def custody_chain(self, sample_id: str) -> list[dict]:
+        """Every movement of the sample, oldest first."""
+        if sample_id not in self.chains:
+            raise ValidationFailed.single("sample_id", f"没有样品 {sample_id}")
+        return [{**e, "samples": list(e["samples"])} for e in self.chains[sample_id]]
+
+    # -- report delivery ----------------------------------------------------------
+
+    def deliver_report(
+        self,
+        report_no,
+        method,
+        by,
+        at,
+        *,
+        address=None,
+        email=None,
+        tracking_no=None,
+        reason=None,
+    ) -> dict:
+        """Post a report, or send the free e-report; again only with a reason."""
+        report_no = _text(report_no, "report_no", "报告编号", 64)
+        if method not in REPORT_METHODS:
+            message = "送达方式应为：" + "、".join(REPORT_METHODS.values())
+            raise ValidationFailed.single("method", message)
+        delivery = {"report_no": report_no, "method": method, "fee": 0}
+        delivery["by"] = _text(by, "by", "经办人", 100)
+        delivery["at"] = _aware(at, "at", "送达时间")
+        if method == "post":  # postage is charged by the price list, not here
+            delivery.update(address=_text(address, "address", "邮寄地址"), fee=None)
+            if tracking_no not in (None, ""):
+                delivery["tracking_no"] = _text(tracking_no, "tracking_no", "快递单号")
+        elif method == "email":
+            email = _text(email, "email", "电子邮箱", 100)
+            if not EMAIL.match(email):
+                raise ValidationFailed.single("email", "电子邮箱格式不正确")
+            delivery["email"] = email
+        if report_no not in self.deliveries:
+            self._report_delivered(delivery)
+        else:
+            label = f"重新送达原因（报告 {report_no} 已送达）"
+            delivery["reason"] = _text(reason, "reason", label, 500)
+            self._report_redelivered(delivery)
+        return dict(self.deliveries[report_no][-1])
+
+    @event("ReportDelivered")
+    def _report_delivered(self, delivery: dict) -> None:
+        self.deliveries[delivery["report_no"]] = [dict(delivery)]
+
+    @event("ReportRedelivered")
+    def _report_redelivered(self, delivery: dict) -> None:
+        self.deliveries[delivery["report_no"]].append(dict(delivery))
+
+
+# -- commands on a stored custody record --------------------------------------
+
+
+def _load(app: ServiceApplication, demand_id: Any) -> SampleCustody:
+    """The stored custody record, or a new one if the demand exists."""
+    try:
+        return app.repository.get(SampleCustody.create_id(demand_id))
+    except AggregateNotFoundError:
+        pass
+    try:
+        demand = app.repository.get(UUID(_demand_key(demand_id)))
+    except AggregateNotFoundError:
+        demand = None
+    if not isinstance(demand, Demand):
+        raise NotFound(f"demand {demand_id}")
+    return SampleCustody(_demand_key(demand_id))
+
+
+def change(app: ServiceApplication, demand_id: Any, command: Callable[..., T]) -> T:
+    """Load (or open), apply ``command(custody)``, save; retried on fresh state.
+
+    ``NotFound`` if the demand does not exist; ``ValidationFailed`` names the
+    bad field and nothing is stored.
+    """
+
+    def attempt() -> T:
+        custody = _load(app, demand_id)
+        result = command(custody)
+        app.save(custody)
+        return result
+
+    return app.retry_on_conflict(attempt)
+
+
+def custody_for(app: ServiceApplication, demand_id: Any) -> SampleCustody:
+    """The demand's custody record, opened and stored on first use."""
+    return change(app, demand_id, lambda custody: custody)
+
+
+def request_visit(app, demand_id, *args, **kwargs) -> dict:
+    return change(app, demand_id, lambda c: c.request_visit(*args, **kwargs))
+
+
+def register_sample(app, demand_id, *args, **kwargs) -> dict:
+    return change(app, demand_id, lambda c: c.register_sample(*args, **kwargs))
+
+
+def hand_over(app, demand_id, *args, **kwargs) -> dict:
+    """Of two concurrent hand-overs of a sample one wins; the other is retried
+    on fresh state and refused: its ``from_party`` no longer holds the sample."""
+    return change(app, demand_id, lambda c: c.hand_over(*args, **kwargs))
+
+
+def return_samples(app, demand_id, *args, **kwargs) -> dict:
+    return change(app, demand_id, lambda c: c.return_samples(*args, **kwargs))
+
+
+def dispose_samples(app, demand_id, *args, **kwargs) -> dict:
+    return change(app, demand_id, lambda c: c.dispose_samples(*args, **kwargs))
+
+
+def deliver_report(app, demand_id, *args, **kwargs) -> dict:
+    return change(app, demand_id, lambda c: c.deliver_report(*args, **kwargs))

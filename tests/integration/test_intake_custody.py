@@ -1,0 +1,189 @@
+"""A demand's samples in custody (7.4.4), on SQLite and on PostgreSQL.
+
+The chain of custody survives a reload with its order and conditions, and the
+hash chain is intact. Two service instances hand the same sample over at the
+same moment: both load the same version, one save conflicts, and its retry on
+fresh state is refused because the sample has already left its holder.
+"""
+
+import threading
+from datetime import date, datetime, timedelta, timezone
+from uuid import uuid4
+
+import eventlet
+import pytest
+from eventsourcing.persistence import RecordConflictError
+
+from services.intake import custody
+from services.intake.custody import CUSTOMER, SampleCustody
+from services.intake.domain import Demand
+from services.intake.registration import RegistrationForm
+from shared.application import ServiceApplication
+from shared.errors import NotFound, ValidationFailed
+
+CST = timezone(timedelta(hours=8))
+FORM = RegistrationForm.parse(
+    {
+        "applicant": "泰州某电线电缆有限公司",
+        "contact_phone": "13800001111",
+        "service_item_code": "6.3.1",
+        "description": "电线电缆检测",
+        "channel": "window",
+    }
+)
+
+
+def at(hour: float) -> datetime:
+    return datetime(2025, 3, 3, tzinfo=CST) + timedelta(hours=hour)
+
+
+class IntakeTestApplication(ServiceApplication):
+    name = "intake"
+
+    # Test hook: the first save waits here until the other instance is ready
+    # to save too, so both have loaded the same version of the custody record.
+    barrier: threading.Barrier | None = None
+    conflicts = 0
+
+    def save(self, *objects, **kwargs):
+        barrier, self.barrier = self.barrier, None
+        if barrier is not None:
+            barrier.wait(timeout=10)
+        try:
+            return super().save(*objects, **kwargs)
+        except RecordConflictError:
+            self.conflicts += 1
+            raise
+
+
+@pytest.fixture
+def instances(databases):
+    apps = [IntakeTestApplication(), IntakeTestApplication()]
+    yield apps
+    for app in apps:
+        app.close()
+
+
+@pytest.fixture
+def demand_id(instances):
+    demand = Demand.register(FORM)
+    instances[0].save(demand)
+    return demand.id
+
+
+def reloaded(demand_id) -> tuple[SampleCustody, tuple]:
+    fresh = IntakeTestApplication()
+    try:
+        stored = fresh.repository.get(SampleCustody.create_id(demand_id))
+        return stored, fresh.verify_all()
+    finally:
+        fresh.close()
+
+
+def test_the_chain_of_custody_survives_a_reload(instances, demand_id):
+    app = instances[0]
+    opened = custody.custody_for(app, demand_id)
+    assert opened.id == SampleCustody.create_id(demand_id) and opened.version == 1
+    assert custody.custody_for(app, str(demand_id)).version == 1  # loaded, not new
+    custody.request_visit(
+        app,
+        demand_id,
+        "pickup",
+        "泰州市海陵区",
+        date(2025, 3, 4),
+        "王工",
+        "13800001111",
+    )
+    custody.register_sample(app, demand_id, "S1", "电线电缆 1.5mm²", 3, "完好")
+    custody.register_sample(
+        app, demand_id, "S2", "电线电缆 2.5mm²", 1, "受潮", "外包装潮湿"
+    )
+    custody.hand_over(
+        app, demand_id, ["S1", "S2"], CUSTOMER, "staff-a", at(9), "受理大厅", "完好"
+    )
+    custody.hand_over(
+        app,
+        demand_id,
+        ["S1"],
+        "staff-a",
+        "tech-1",
+        at(10),
+        "样品间",
+        "破损",
+        "运输中磕碰",
+    )
+    custody.deliver_report(
+        app, demand_id, "R-001", "email", "staff-a", at(50), email="qa@example.cn"
+    )
+
+    stored, (streams, breaks) = reloaded(demand_id)
+    chain = stored.custody_chain("S1")
+    assert [(e["from_party"], e["to_party"]) for e in chain] == [
+        (CUSTOMER, "staff-a"),
+        ("staff-a", "tech-1"),
+    ]
+    assert [e["condition"] for e in chain] == ["完好", "破损"]
+    assert [e["at"] for e in chain] == [at(9), at(10)]
+    assert chain[1]["note"] == "运输中磕碰" and chain[0]["samples"] == ["S1", "S2"]
+    assert stored.samples["S1"]["holder"] == "tech-1"
+    assert stored.samples["S2"]["holder"] == "staff-a"
+    assert stored.visits[0]["preferred_date"] == date(2025, 3, 4)
+    assert stored.deliveries["R-001"][0]["fee"] == 0
+    assert (streams, breaks) == (2, [])  # the demand and its custody record
+
+
+def test_a_refused_command_stores_nothing(instances, demand_id):
+    app = instances[0]
+    custody.register_sample(app, demand_id, "S1", "样品", 1, "完好")
+    with pytest.raises(ValidationFailed) as caught:
+        custody.hand_over(
+            app, demand_id, ["S1"], CUSTOMER, CUSTOMER, at(9), "大厅", "完好"
+        )
+    assert caught.value.errors[0]["field"] == "to_party"
+    stored, _ = reloaded(demand_id)
+    assert stored.version == 2 and stored.custody_chain("S1") == []
+
+
+def test_custody_needs_a_registered_demand(instances):
+    with pytest.raises(NotFound):
+        custody.custody_for(instances[0], uuid4())
+
+
+def test_of_two_concurrent_hand_overs_of_a_sample_exactly_one_succeeds(
+    instances, demand_id
+):
+    custody.register_sample(instances[0], demand_id, "S1", "样品", 1, "完好")
+    custody.hand_over(
+        instances[0], demand_id, ["S1"], CUSTOMER, "staff-a", at(9), "大厅", "完好"
+    )
+    barrier = threading.Barrier(2)
+    for app in instances:
+        app.barrier = barrier
+
+    def attempt(app, receiver):
+        try:
+            return custody.hand_over(
+                app, demand_id, ["S1"], "staff-a", receiver, at(10), "样品间", "完好"
+            )
+        except ValidationFailed as refused:
+            return refused
+
+    threads = [
+        eventlet.spawn(attempt, app, receiver)
+        for app, receiver in zip(instances, ["tech-1", "tech-2"], strict=True)
+    ]
+    outcomes = [thread.wait() for thread in threads]
+
+    won = [o for o in outcomes if isinstance(o, dict)]
+    lost = [o for o in outcomes if isinstance(o, ValidationFailed)]
+    assert len(won) == 1 and len(lost) == 1, outcomes
+    assert lost[0].errors[0]["field"] == "from_party"
+    assert won[0]["to_party"] in lost[0].errors[0]["message"]
+    assert sum(app.conflicts for app in instances) == 1  # the retry path ran
+    stored, (streams, breaks) = reloaded(demand_id)
+    assert [e["to_party"] for e in stored.custody_chain("S1")] == [
+        "staff-a",
+        won[0]["to_party"],
+    ]
+    assert stored.samples["S1"]["holder"] == won[0]["to_party"]
+    assert (streams, breaks) == (2, [])
