@@ -209,15 +209,29 @@ class ServiceApplication(Application):
         decoded = []
         for stored in self.recorder.select_events(originator_id):
             try:
-                event = self.mapper.to_domain_event(stored)
+                state = self._state_as_stored(stored)
             except Exception:  # noqa: BLE001 - a tampered payload may not decode
                 return ChainBreak(
                     str(originator_id),
                     stored.originator_version,
                     "stored event cannot be decoded",
                 )
-            decoded.append((stored.topic, dict(event.__dict__)))
+            decoded.append((stored.topic, state))
         return verify_stream(decoded)
+
+    def _state_as_stored(self, stored) -> dict:
+        """An event's state as it was hashed: decoded but not upcast, since an
+        upcaster changes an old event's attributes, not what was recorded."""
+        data = stored.state
+        if self.mapper.cipher:
+            data = self.mapper.cipher.decrypt(data)
+        if self.mapper.compressor:
+            data = self.mapper.compressor.decompress(data)
+        state = self.mapper.transcoder.decode(data)
+        state.pop("class_version", None)
+        state["originator_id"] = stored.originator_id
+        state["originator_version"] = stored.originator_version
+        return state
 
     def verify_all(self) -> tuple[int, list[ChainBreak]]:
         """Verify every stream; returns (streams checked, breaks found)."""

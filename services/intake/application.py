@@ -91,6 +91,10 @@ class IntakeApplication(ServiceApplication):
     def get_demand(self, demand_id: str) -> dict:
         return self.summary(self._demand(demand_id))
 
+    def registration(self, demand_id: str) -> dict:
+        """The Appendix B form exactly as registered (staff only: personal data)."""
+        return self._demand(demand_id).registration()
+
     @staticmethod
     def summary(demand: Demand) -> dict:
         return {
@@ -98,6 +102,9 @@ class IntakeApplication(ServiceApplication):
             "applicant": demand.applicant,
             "contact_phone": mask_phone(demand.contact_phone),
             "channel": demand.channel,
+            "customer_kind": demand.customer_kind,
+            "main_business": demand.main_business,
+            "feedback_time": demand.feedback_time,
             "needs": [dict(n) for n in demand.needs],
             "status": demand.status,
             "progress_code": demand.progress_code,

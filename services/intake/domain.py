@@ -19,6 +19,30 @@ from shared.errors import ValidationFailed
 class Demand(AuditedAggregate):
     """A customer's demand, from registration to resolution."""
 
+    class Registered(AuditedAggregate.Created):
+        """Appendix B's form as registered. v2 added the form's other lines."""
+
+        class_version = 2
+        applicant: str
+        contact_phone: str
+        channel: str
+        needs: list
+        progress_code: str
+        customer_kind: str
+        credit_code: str
+        address: str
+        contact_person: str
+        position: str
+        service_staff: str
+        feedback_time: str
+        main_business: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            for field in (*APPENDIX_B_LINES, "credit_code"):
+                state.setdefault(field, "")
+            state.setdefault("customer_kind", "company")
+
     @event("Registered")
     def __init__(
         self,
@@ -27,12 +51,28 @@ class Demand(AuditedAggregate):
         channel: str,
         needs: list,
         progress_code: str,
+        customer_kind: str,
+        credit_code: str,
+        address: str,
+        contact_person: str,
+        position: str,
+        service_staff: str,
+        feedback_time: str,
+        main_business: str,
     ):
         self.applicant = applicant
         self.contact_phone = contact_phone
         self.channel = channel
         self.needs = needs
         self.progress_code = progress_code
+        self.customer_kind = customer_kind
+        self.credit_code = credit_code
+        self.address = address
+        self.contact_person = contact_person
+        self.position = position
+        self.service_staff = service_staff
+        self.feedback_time = feedback_time
+        self.main_business = main_business
         self.status = "registered"
         self.owner: str | None = None
         self.handover: dict | None = None  # a pending offer
@@ -53,27 +93,28 @@ class Demand(AuditedAggregate):
 
     @classmethod
     def register(cls, form: RegistrationForm, demand_id: UUID | None = None) -> Demand:
-        kwargs = {
-            "applicant": form.applicant,
-            "contact_phone": form.contact_phone,
-            "channel": form.channel,
-            "needs": [
-                {"item_code": form.service_item_code, "description": form.description}
-            ],
-            "progress_code": new_progress_code(),
-        }
+        kwargs = {**form.as_event_fields(), "progress_code": new_progress_code()}
         if demand_id is not None:
             return cls._create(cls.Registered, id=demand_id, **kwargs)
         return cls(**kwargs)
 
+    def registration(self) -> dict:
+        """The form as registered, line by line (Appendix B)."""
+        return {
+            field: getattr(self, field)
+            for field in (
+                "applicant",
+                "contact_phone",
+                "channel",
+                "needs",
+                "customer_kind",
+                "credit_code",
+                *APPENDIX_B_LINES,
+            )
+        }
+
     def same_registration(self, form: RegistrationForm) -> bool:
-        return (
-            self.applicant == form.applicant
-            and self.contact_phone == form.contact_phone
-            and self.channel == form.channel
-            and self.needs[0]["item_code"] == form.service_item_code
-            and self.needs[0]["description"] == form.description
-        )
+        return self.registration() == form.as_event_fields()
 
     # -- first responder (7.4.2) -------------------------------------------
 
@@ -347,6 +388,14 @@ class Demand(AuditedAggregate):
         self.resolution = None
 
 
+APPENDIX_B_LINES = (
+    "address",
+    "contact_person",
+    "position",
+    "service_staff",
+    "feedback_time",
+    "main_business",
+)
 REVIEW_POINTS = {
     "capability": "能力",
     "method": "方法",

@@ -92,6 +92,10 @@ class IntakeService(Pingable):
         return self.app.stale_demands(datetime.fromisoformat(now), working_hours)
 
     @rpc(expected_exceptions=EXPECTED)
+    def registration(self, demand_id):
+        return self.app.registration(demand_id)
+
+    @rpc(expected_exceptions=EXPECTED)
     def history(self, demand_id):
         return self.app.history(demand_id)
 

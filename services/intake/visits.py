@@ -12,7 +12,7 @@ application functions take the ``IntakeApplication`` that stores both.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -234,7 +234,7 @@ class VisitPlan(AuditedAggregate):
             visited_on=day.isoformat(),
             met={"name": name, "position": position},
             findings=findings,
-            demands=[asdict(f) for f in forms],
+            demands=[f.as_event_fields() for f in forms],
             demand_ids=[str(demand_id_for(key)) for key in keys],
             recorded_by=staff_id,
         )
@@ -357,7 +357,7 @@ def record_visit(app: IntakeApplication, plan_id, visit_id, form, *, staff_id, t
         with audit.audit_scope(context):
             for index, demand in enumerate(forms):
                 key = demand_key(plan.id, visit_id, index)
-                app.register_demand(asdict(demand), idempotency_key=key)
+                app.register_demand(demand.as_event_fields(), idempotency_key=key)
             app.save(plan)
         return plan
 

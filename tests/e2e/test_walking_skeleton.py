@@ -174,3 +174,16 @@ def test_a_customer_follows_the_demand_by_its_progress_code(platform):
     )
     wrong = requests.get(f"{platform.base_url}/api/v1/progress/ABCDEFGHJK", timeout=5)
     assert wrong.status_code == 404
+
+
+def test_the_full_appendix_b_form_is_accepted_and_shown_back(platform):
+    from tests.unit.test_registration_form import APPENDIX_B
+
+    url = f"{platform.base_url}/api/v1/demands"
+    created = requests.post(url, json=APPENDIX_B, timeout=5)
+    assert created.status_code == 201, created.text
+    shown = requests.get(f"{url}/{created.json()['id']}", timeout=5).json()
+    for line in ("needs", "customer_kind", "main_business", "feedback_time"):
+        assert shown[line] == APPENDIX_B[line]
+    assert shown["contact_phone"] == "025****3456"  # personal data stays masked
+    assert "address" not in shown and "contact_person" not in shown

@@ -140,3 +140,11 @@ def datetime_of(text):
     from datetime import datetime
 
     return datetime.fromisoformat(text)
+
+
+def test_the_appendix_b_form_round_trips_exactly_over_rpc(intake):
+    from tests.unit.test_registration_form import APPENDIX_B
+
+    intake, _ = intake
+    demand = intake.register_demand(APPENDIX_B, audit_data=staff("staff-a"))
+    assert intake.registration(demand["id"]) == APPENDIX_B

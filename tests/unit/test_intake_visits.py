@@ -110,7 +110,7 @@ def test_recording_keeps_who_was_met_and_the_demands_on_channel_visit():
     record = plan.visits["V001"]["record"]
     assert record["met"] == {"name": "王建国", "position": "质量部经理"}
     assert record["recorded_by"] == "staff-b"
-    assert [d["service_item_code"] for d in record["demands"]] == ["6.3.1", "6.4"]
+    assert [d["needs"][0]["item_code"] for d in record["demands"]] == ["6.3.1", "6.4"]
     # the same keys a retry uses: the same demands
     keys = [demand_key(plan.id, "V001", i) for i in range(2)]
     assert record["demand_ids"] == [str(demand_id_for(k)) for k in keys]

@@ -92,3 +92,93 @@ def test_the_same_idempotency_key_names_the_same_demand():
     demand = Demand.register(RegistrationForm.parse(VALID), demand_id_for("k-1"))
     assert demand.id == demand_id_for("k-1")
     assert demand.same_registration(RegistrationForm.parse(VALID))
+
+
+APPENDIX_B = {
+    "applicant": "江苏某检测科技有限公司",
+    "address": "南京市江宁区某某路88号3栋",
+    "contact_person": "王小明",
+    "position": "质量部经理",
+    "contact_phone": "025-52123456",
+    "service_staff": "窗口一 李工",
+    "feedback_time": "2026-12-05",
+    "main_business": "电线电缆研发与生产",
+    "customer_kind": "company",
+    "credit_code": "91350100M000100Y43",
+    "channel": "window",
+    "needs": [
+        {"item_code": "6.3.1", "description": "电线电缆阻燃性能检测"},
+        {"item_code": "6.1.2", "description": "拉力试验机校准"},
+    ],
+}
+
+
+def test_the_whole_appendix_b_form_is_kept_line_by_line():
+    form = RegistrationForm.parse(APPENDIX_B)
+    fields = form.as_event_fields()
+    assert fields["needs"] == APPENDIX_B["needs"]
+    for line in (
+        "address",
+        "contact_person",
+        "position",
+        "service_staff",
+        "feedback_time",
+        "main_business",
+        "credit_code",
+    ):
+        assert fields[line] == APPENDIX_B[line]
+    assert Demand.register(form).registration() == fields
+
+
+@pytest.mark.parametrize("code", ["91350100M000100Y43", "91110000600037341L"])
+def test_valid_credit_codes_pass_their_checksum(code):
+    assert RegistrationForm.parse({**APPENDIX_B, "credit_code": code})
+
+
+@pytest.mark.parametrize("code", ["91350100M000100Y44", "9135010OM000100Y43", "123"])
+def test_a_credit_code_with_a_wrong_checksum_is_refused(code):
+    with pytest.raises(ValidationFailed) as caught:
+        RegistrationForm.parse({**APPENDIX_B, "credit_code": code})
+    assert fields_of(caught.value) == {"credit_code"}
+
+
+def test_individuals_and_government_departments_have_no_credit_code():
+    for kind in ("individual", "government"):
+        assert (
+            RegistrationForm.parse(
+                {**APPENDIX_B, "customer_kind": kind, "credit_code": ""}
+            ).customer_kind
+            == kind
+        )
+        with pytest.raises(ValidationFailed):
+            RegistrationForm.parse({**APPENDIX_B, "customer_kind": kind})
+
+
+def test_each_bad_need_is_named_by_its_place():
+    with pytest.raises(ValidationFailed) as caught:
+        RegistrationForm.parse(
+            {
+                **APPENDIX_B,
+                "needs": [
+                    {"item_code": "9.9", "description": "x"},
+                    {"item_code": "6.3"},
+                ],
+            }
+        )
+    assert fields_of(caught.value) == {"needs[0].item_code", "needs[1].description"}
+    with pytest.raises(ValidationFailed) as caught:
+        RegistrationForm.parse({**APPENDIX_B, "needs": []})
+    assert fields_of(caught.value) == {"needs"}
+
+
+def test_bad_optional_lines_are_named():
+    with pytest.raises(ValidationFailed) as caught:
+        RegistrationForm.parse(
+            {
+                **APPENDIX_B,
+                "feedback_time": "下周",
+                "position": "长" * 51,
+                "customer_kind": "alien",
+            }
+        )
+    assert fields_of(caught.value) == {"feedback_time", "position", "customer_kind"}
