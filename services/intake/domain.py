@@ -354,6 +354,10 @@ class Demand(AuditedAggregate):
             if not isinstance(items, list) or not set(items) <= set(codes):
                 raise ValidationFailed.single("items", "转办事项应来自本需求的服务事项")
             details["items"] = items
+            quote_id = details.get("quote_id", "")
+            if not isinstance(quote_id, str) or len(quote_id) > 64:
+                raise ValidationFailed.single("quote_id", "报价编号有误")
+            details["green_channel"] = self.green_channel is not None
         self._decided(staff_id, outcome, details)
 
     @event("Decided")

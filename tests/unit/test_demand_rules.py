@@ -215,3 +215,31 @@ def test_resolved_demands_reopen_with_a_reason_and_take_no_follow_ups():
     assert d.status == "reopened" and d.triage is None
     d.decide("staff-a", "answered", {"answer": "补充答复"})
     assert d.status == "resolved"
+
+
+def test_a_referral_decision_is_published_with_its_items_quote_and_green_channel():
+    from eventsourcing.persistence import Notification
+
+    from services.intake.schemas import to_envelope
+
+    d = demand()
+    d.open_green_channel("manager-1", "出口急需")
+    d.review_contract("staff-a", PASSED)
+    d.decide("staff-a", "referred", {"quote_id": "q-7"})
+    decided = d.pending_events[-1]
+    notification = Notification(
+        id=9,
+        originator_id=d.id,
+        originator_version=decided.originator_version,
+        topic="",
+        state=b"",
+    )
+    envelope = to_envelope(decided, notification)
+    assert envelope.type == "DemandReferred" and envelope.position == 9
+    assert envelope.data == {
+        "demand_id": str(d.id),
+        "items": ["6.3.1"],
+        "quote_id": "q-7",
+        "green_channel": True,
+    }
+    assert to_envelope(d.pending_events[-2], notification) is None  # internal
