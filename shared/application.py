@@ -18,6 +18,7 @@ from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
+    OperationalError,
     RecordConflictError,
     Tracking,
     Transcoding,
@@ -32,6 +33,14 @@ from shared.persistence import KernelStore, eventsourcing_env
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def is_conflict(exc: Exception) -> bool:
+    """A version or key conflict. PostgreSQL's pipeline mode sometimes reports
+    the unique violation of a concurrent writer as "pipeline aborted"."""
+    if isinstance(exc, RecordConflictError):
+        return True
+    return isinstance(exc, OperationalError) and "pipeline aborted" in str(exc)
 
 
 class DateAsISO(Transcoding):
@@ -129,7 +138,9 @@ class ServiceApplication(Application):
         for attempt in range(1, attempts + 1):
             try:
                 return command()
-            except RecordConflictError:
+            except (RecordConflictError, OperationalError) as exc:
+                if not is_conflict(exc):
+                    raise
                 if attempt == attempts:
                     raise ConflictError(
                         "the case was changed by someone else at the same time; "
@@ -137,6 +148,16 @@ class ServiceApplication(Application):
                     ) from None
                 time.sleep(0.005 * attempt)
         raise AssertionError("unreachable")
+
+    def save_if_new(self, *aggregates) -> bool:
+        """Save new aggregates; False if one already exists (same id)."""
+        try:
+            self.save(*aggregates)
+            return True
+        except (IntegrityError, OperationalError) as exc:
+            if not is_conflict(exc):
+                raise
+            return False
 
     # -- consuming integration events --------------------------------------
 
@@ -173,8 +194,8 @@ class ServiceApplication(Application):
         event had already been processed, which the caller acknowledges.
         """
         for attempt in range(1, attempts + 1):
-            # No look-up first: duplicates are rare, and the tracking record's
-            # unique key refuses one anyway, inside the same transaction.
+            if self.has_processed(envelope.source, envelope.position):
+                return False
             processing = ProcessingEvent(
                 tracking=Tracking(envelope.source, envelope.position)
             )
@@ -183,7 +204,10 @@ class ServiceApplication(Application):
                 try:
                     self._record(processing)
                     return True
-                except IntegrityError:
+                except (IntegrityError, OperationalError) as exc:
+                    if not is_conflict(exc):
+                        raise
+                    # a concurrent duplicate loses on the tracking record's key
                     if self.has_processed(envelope.source, envelope.position):
                         return False
                     if attempt == attempts:

@@ -7,7 +7,6 @@ from datetime import date
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from services.catalog.domain import (
     INSTITUTION_KINDS,
@@ -53,10 +52,8 @@ class CatalogApplication(ServiceApplication):
         try:
             self.repository.get(GUIDE_ID)
         except AggregateNotFoundError:
-            try:
-                self.save(ServiceGuide(**DEFAULTS))
-            except IntegrityError:  # another instance published it meanwhile
-                pass
+            # False: another instance published it meanwhile
+            self.save_if_new(ServiceGuide(**DEFAULTS))
 
     def guide(self) -> dict:
         return self.repository.get(GUIDE_ID).as_dict()
@@ -87,11 +84,8 @@ class CatalogApplication(ServiceApplication):
                         parent=parent_code(seed.code),
                     )
                 )
-        if new:
-            try:
-                self.save(*new)
-            except IntegrityError:  # another instance seeded them meanwhile
-                return self.seed_items()
+        if new and not self.save_if_new(*new):
+            return self.seed_items()  # another instance seeded some meanwhile
         return len(new)
 
     def _item(self, code: str) -> ServiceItem:
@@ -144,10 +138,8 @@ class CatalogApplication(ServiceApplication):
             form.get("contact_phone", ""),
             form.get("address", ""),
         )
-        try:
-            self.save(institution)
-        except IntegrityError:
-            raise ValidationFailed.single("code", "该机构代码已登记") from None
+        if not self.save_if_new(institution):
+            raise ValidationFailed.single("code", "该机构代码已登记")
         return self.institution(str(institution.id))
 
     def _institution(self, institution: str) -> Institution:

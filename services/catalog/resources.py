@@ -11,7 +11,6 @@ from datetime import date
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from services.catalog.experts import Expert, match_experts
 from services.catalog.rules import known_fields
@@ -40,10 +39,8 @@ def _listed(app, kind: str, owner: str | None = None) -> list[UUID]:
 
 
 def _save_new(app: ServiceApplication, aggregate, field: str, message: str):
-    try:
-        app.save(aggregate)
-    except IntegrityError:
-        raise ValidationFailed.single(field, message) from None
+    if not app.save_if_new(aggregate):
+        raise ValidationFailed.single(field, message)
     return aggregate
 
 

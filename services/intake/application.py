@@ -8,7 +8,6 @@ from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from services.intake.domain import Demand
 from services.intake.projections import IntakeView
@@ -16,7 +15,7 @@ from services.intake.registration import RegistrationForm, demand_id_for
 from shared import audit
 from shared.application import ServiceApplication
 from shared.calendar import calendar_from_env
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import ConflictError, NotFound, ValidationFailed
 from shared.projection import ProjectionRunner
 
 
@@ -72,21 +71,18 @@ class IntakeApplication(ServiceApplication):
             raise ValidationFailed.single("Idempotency-Key", "应为1到200个字符")
         demand_id = demand_id_for(idempotency_key) if idempotency_key else None
         demand = Demand.register(registration, demand_id)
-        context = audit.current()
-        try:
-            # the demand's channel is the channel of its registration event
-            with audit.audit_scope(replace(context, channel=registration.channel)):
-                self.save(demand)
-        except IntegrityError:
-            if demand_id is None:
-                raise
-            existing = self.repository.get(demand_id)
-            if not existing.same_registration(registration):
-                raise ValidationFailed.single(
-                    "Idempotency-Key", "该幂等键已用于另一份不同的登记"
-                ) from None
-            return self.summary(existing)
-        return self.summary(demand)
+        # the demand's channel is the channel of its registration event
+        with audit.audit_scope(replace(audit.current(), channel=registration.channel)):
+            if self.save_if_new(demand):
+                return self.summary(demand)
+        if demand_id is None:  # a random id cannot collide: this is no retry
+            raise ConflictError("登记未能保存，请重试")
+        existing = self.repository.get(demand_id)
+        if not existing.same_registration(registration):
+            raise ValidationFailed.single(
+                "Idempotency-Key", "该幂等键已用于另一份不同的登记"
+            )
+        return self.summary(existing)
 
     def get_demand(self, demand_id: str) -> dict:
         return self.summary(self._demand(demand_id))

@@ -18,7 +18,6 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import event
-from eventsourcing.persistence import IntegrityError
 
 from services.intake.application import IntakeApplication
 from services.intake.registration import RegistrationForm, demand_id_for
@@ -305,11 +304,9 @@ def get_plan(app: IntakeApplication, plan: str | UUID) -> VisitPlan:
 
 def draft_plan(app: IntakeApplication, institution_id, period) -> dict:
     plan = VisitPlan.draft(institution_id, period)
-    try:
-        app.save(plan)
-    except IntegrityError:
+    if not app.save_if_new(plan):
         msg = f"{plan.institution_id} 的 {plan.period} 走访计划已存在"
-        raise ValidationFailed.single("period", msg) from None
+        raise ValidationFailed.single("period", msg)
     return plan_summary(plan)
 
 
