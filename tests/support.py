@@ -219,3 +219,30 @@ class ServicesProcess:
         if self.process is None:
             return ""
         return Path(self.log.name).read_text(encoding="utf-8", errors="replace")
+
+
+def racing_application(service: str):
+    """A ServiceApplication of ``service`` whose next save can be held at a
+    barrier, so two instances load the same version before either saves."""
+    import threading
+
+    from eventsourcing.persistence import RecordConflictError
+
+    from shared.application import ServiceApplication
+
+    class RacingApplication(ServiceApplication):
+        name = service
+        barrier: threading.Barrier | None = None
+        conflicts = 0
+
+        def save(self, *objects, **kwargs):
+            barrier, self.barrier = self.barrier, None
+            if barrier is not None:
+                barrier.wait(timeout=10)
+            try:
+                return super().save(*objects, **kwargs)
+            except RecordConflictError:
+                self.conflicts += 1
+                raise
+
+    return RacingApplication

@@ -11,7 +11,12 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from services.intake.registration import RegistrationForm, new_progress_code
+from services.intake.registration import (
+    APPENDIX_B_LINES,
+    RegistrationForm,
+    new_progress_code,
+)
+from services.intake.rules import OUTCOMES, REVIEW_POINTS, require_text
 from shared.application import AuditedAggregate
 from shared.errors import ValidationFailed
 
@@ -121,7 +126,7 @@ class Demand(AuditedAggregate):
     def take(self, staff_id: str) -> None:
         """The first staff member who takes the demand owns it, whether or not
         it is within their duties."""
-        _require_text(staff_id, "staff_id", "服务人员")
+        require_text(staff_id, "staff_id", "服务人员")
         if self.owner is not None:
             raise ValidationFailed.single("owner", f"该需求已由 {self.owner} 首问负责")
         self._taken(staff_id)
@@ -141,8 +146,8 @@ class Demand(AuditedAggregate):
     def offer_handover(self, staff_id: str, to_staff: str, reason: str) -> None:
         """Ownership moves only by an explicit hand-over with a reason."""
         self._require_owner(staff_id, "移交")
-        _require_text(to_staff, "to_staff", "接收人")
-        _require_text(reason, "reason", "移交原因")
+        require_text(to_staff, "to_staff", "接收人")
+        require_text(reason, "reason", "移交原因")
         if to_staff == self.owner:
             raise ValidationFailed.single("to_staff", "不能移交给自己")
         if self.handover is not None:
@@ -175,7 +180,7 @@ class Demand(AuditedAggregate):
     def refuse_handover(self, staff_id: str, reason: str) -> None:
         """A refused hand-over leaves the demand with its owner."""
         self._require_receiver(staff_id)
-        _require_text(reason, "reason", "拒绝原因")
+        require_text(reason, "reason", "拒绝原因")
         self._handover_refused(staff_id, reason.strip())
 
     @event("HandoverRefused")
@@ -187,7 +192,7 @@ class Demand(AuditedAggregate):
         self._require_owner(staff_id, "记录跟进")
         if self.status == "resolved":
             raise ValidationFailed.single("status", "需求已办结；如需继续请先重新办理")
-        _require_text(note, "note", "跟进记录", 2000)
+        require_text(note, "note", "跟进记录", 2000)
         self._followed_up(staff_id, note.strip())
 
     @event("FollowedUp")
@@ -213,7 +218,7 @@ class Demand(AuditedAggregate):
         the notice is refused and counted against the issuer (``NoticeRefused``).
         """
         self._require_owner(staff_id, "发出材料告知")
-        _require_text(contacts, "contacts", "联系方式")
+        require_text(contacts, "contacts", "联系方式")
         unknown = sorted(set(nonconforming) - set(checklist))
         if unknown:
             raise ValidationFailed.single(
@@ -298,7 +303,7 @@ class Demand(AuditedAggregate):
 
     def open_green_channel(self, manager_id: str, reason: str) -> None:
         """Priority handling with shorter targets; the caller checks the role."""
-        _require_text(reason, "reason", "开通原因", 500)
+        require_text(reason, "reason", "开通原因", 500)
         if self.green_channel is not None:
             raise ValidationFailed.single("green_channel", "绿色通道已开通")
         self._green_channel_opened(manager_id, reason.strip())
@@ -337,7 +342,7 @@ class Demand(AuditedAggregate):
             raise ValidationFailed.single("outcome", "应为：" + "、".join(OUTCOMES))
         details = dict(details or {})
         if outcome == "answered":
-            _require_text(details.get("answer"), "answer", "答复内容", 2000)
+            require_text(details.get("answer"), "answer", "答复内容", 2000)
         else:
             if self.outstanding:
                 raise ValidationFailed.single(
@@ -347,7 +352,7 @@ class Demand(AuditedAggregate):
             if review is None or not all(review["checks"].values()):
                 raise ValidationFailed.single("contract_review", "合同评审未通过")
         if outcome == "in_house":
-            _require_text(details.get("department"), "department", "承办部门")
+            require_text(details.get("department"), "department", "承办部门")
         if outcome == "referred":
             codes = [n["item_code"] for n in self.needs]
             items = details.get("items") or codes
@@ -369,7 +374,7 @@ class Demand(AuditedAggregate):
 
     def resolve(self, staff_id: str, summary: str) -> None:
         self._require_owner(staff_id, "办结")
-        _require_text(summary, "summary", "办结说明", 2000)
+        require_text(summary, "summary", "办结说明", 2000)
         if self.status in ("registered", "resolved"):
             raise ValidationFailed.single("status", "只能办结已分流且未办结的需求")
         self._resolved(staff_id, summary.strip())
@@ -380,7 +385,7 @@ class Demand(AuditedAggregate):
         self.resolution = {"staff_id": staff_id, "summary": summary}
 
     def reopen(self, staff_id: str, reason: str) -> None:
-        _require_text(reason, "reason", "重新办理原因", 500)
+        require_text(reason, "reason", "重新办理原因", 500)
         if self.status != "resolved":
             raise ValidationFailed.single("status", "只有已办结的需求可以重新办理")
         self._reopened(staff_id, reason.strip())
@@ -390,32 +395,3 @@ class Demand(AuditedAggregate):
         self.status = "reopened"
         self.triage = None
         self.resolution = None
-
-
-APPENDIX_B_LINES = (
-    "address",
-    "contact_person",
-    "position",
-    "service_staff",
-    "feedback_time",
-    "main_business",
-)
-REVIEW_POINTS = {
-    "capability": "能力",
-    "method": "方法",
-    "cycle": "周期",
-    "fee": "费用",
-}
-# outcome: (label, status after the decision)
-OUTCOMES = {
-    "answered": ("即时答复", "resolved"),
-    "in_house": ("自主服务", "in_service"),
-    "referred": ("登记分类转办", "referred"),
-}
-
-
-def _require_text(value, field: str, label: str, max_len: int = 200) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed.single(field, f"请填写{label}")
-    if len(value) > max_len:
-        raise ValidationFailed.single(field, f"{label}不能超过{max_len}个字")

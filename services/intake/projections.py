@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.intake.domain import OUTCOMES, Demand
+from services.intake.domain import Demand
+from services.intake.rules import OUTCOMES
 from shared.projection import Projection
 
 # who acted: the owner's own actions keep a demand from going stale (7.4.2)

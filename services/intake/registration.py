@@ -72,6 +72,14 @@ CUSTOMER_KINDS = {"individual": "个人", "company": "企业", "government": "�
 CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 MAX_NEEDS = 10
+APPENDIX_B_LINES = (
+    "address",
+    "contact_person",
+    "position",
+    "service_staff",
+    "feedback_time",
+    "main_business",
+)
 # Appendix B's optional lines: field -> (label, longest)
 OPTIONAL_TEXT = {
     "address": ("详细地址", 200),

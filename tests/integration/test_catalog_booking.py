@@ -11,10 +11,9 @@ from datetime import datetime, timedelta, timezone
 
 import eventlet
 import pytest
-from eventsourcing.persistence import RecordConflictError
 
 from services.catalog.instruments import BookingConflict, Instrument, request_booking
-from shared.application import ServiceApplication
+from tests import support
 
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2025, 3, 2, 9, tzinfo=CST)
@@ -24,23 +23,7 @@ def at(hour: float) -> datetime:
     return datetime(2025, 3, 3, tzinfo=CST) + timedelta(hours=hour)
 
 
-class CatalogTestApplication(ServiceApplication):
-    name = "catalog"
-
-    # Test hook: the first save waits here until the other instance is ready
-    # to save too, so both have loaded the same version of the instrument.
-    barrier: threading.Barrier | None = None
-    conflicts = 0
-
-    def save(self, *objects, **kwargs):
-        barrier, self.barrier = self.barrier, None
-        if barrier is not None:
-            barrier.wait(timeout=10)
-        try:
-            return super().save(*objects, **kwargs)
-        except RecordConflictError:
-            self.conflicts += 1
-            raise
+CatalogTestApplication = support.racing_application("catalog")
 
 
 @pytest.fixture

@@ -12,14 +12,13 @@ from uuid import uuid4
 
 import eventlet
 import pytest
-from eventsourcing.persistence import RecordConflictError
 
 from services.intake import custody
 from services.intake.custody import CUSTOMER, SampleCustody
 from services.intake.domain import Demand
 from services.intake.registration import RegistrationForm
-from shared.application import ServiceApplication
 from shared.errors import NotFound, ValidationFailed
+from tests import support
 
 CST = timezone(timedelta(hours=8))
 FORM = RegistrationForm.parse(
@@ -37,23 +36,7 @@ def at(hour: float) -> datetime:
     return datetime(2025, 3, 3, tzinfo=CST) + timedelta(hours=hour)
 
 
-class IntakeTestApplication(ServiceApplication):
-    name = "intake"
-
-    # Test hook: the first save waits here until the other instance is ready
-    # to save too, so both have loaded the same version of the custody record.
-    barrier: threading.Barrier | None = None
-    conflicts = 0
-
-    def save(self, *objects, **kwargs):
-        barrier, self.barrier = self.barrier, None
-        if barrier is not None:
-            barrier.wait(timeout=10)
-        try:
-            return super().save(*objects, **kwargs)
-        except RecordConflictError:
-            self.conflicts += 1
-            raise
+IntakeTestApplication = support.racing_application("intake")
 
 
 @pytest.fixture
