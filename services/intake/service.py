@@ -89,7 +89,11 @@ class IntakeService(Pingable):
 
     @rpc(expected_exceptions=EXPECTED)
     def stale_demands(self, now, working_hours):
-        return self.app.stale_demands(datetime.fromisoformat(now), working_hours)
+        try:
+            moment = datetime.fromisoformat(now)
+        except (TypeError, ValueError):
+            raise ValidationFailed.single("now", "应为带时区的时间") from None
+        return self.app.stale_demands(moment, working_hours)
 
     @rpc(expected_exceptions=EXPECTED)
     def registration(self, demand_id):
