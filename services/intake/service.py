@@ -91,6 +91,8 @@ class IntakeService(Pingable):
     def stale_demands(self, now, working_hours):
         try:
             moment = datetime.fromisoformat(now)
+            if moment.tzinfo is None:
+                raise ValueError("naive")
         except (TypeError, ValueError):
             raise ValidationFailed.single("now", "应为带时区的时间") from None
         return self.app.stale_demands(moment, working_hours)
