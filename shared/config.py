@@ -50,8 +50,8 @@ SETTINGS = (
     Setting("QI_LOG_LEVEL", "INFO", "log level"),
     Setting(
         "QI_SERVICES",
-        "intake,referral,catalog,gateway",
-        "services `make run` starts (complaints, evaluation: not yet built)",
+        "intake,referral,catalog,complaints,gateway",
+        "services `make run` starts (evaluation: not yet built)",
     ),
     Setting(
         "QI_PROCESSES",

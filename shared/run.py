@@ -36,6 +36,7 @@ SERVICE_CLASSES = {
     "intake": "services.intake.service:IntakeService",
     "referral": "services.referral.service:ReferralService",
     "catalog": "services.catalog.service:CatalogService",
+    "complaints": "services.complaints.service:ComplaintsService",
     "gateway": "services.gateway.service:GatewayService",
 }
 

@@ -16,6 +16,7 @@ APPLICATIONS = {
     "intake": "services.intake.application:IntakeApplication",
     "referral": "services.referral.application:ReferralApplication",
     "catalog": "services.catalog.application:CatalogApplication",
+    "complaints": "services.complaints.application:ComplaintsApplication",
 }
 
 

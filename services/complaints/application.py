@@ -1,0 +1,173 @@
+"""Complaints application: commands (retried on conflict) and role-aware queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from services.complaints.cards import CommentCard
+from services.complaints.domain import Complaint, complaint_id_for
+from services.complaints.views import may_see_identity, status_for_complainant, summary
+from services.intake.registration import new_progress_code
+from shared import audit
+from shared.application import ServiceApplication
+from shared.calendar import calendar_from_env
+from shared.errors import ConflictError, NotFound
+
+# command name -> Complaint method; each takes the complaint id first
+COMMANDS = {
+    "acknowledge": "acknowledge",
+    "assess": "assess",
+    "assign_investigator": "assign_investigator",
+    "decide": "decide",
+    "communicate": "communicate",
+    "accept": "accept",
+    "reject": "reject",
+    "record_review": "record_review",
+    "record_consent": "record_consent",
+    "refer_to_dispute": "refer_to_dispute",
+    "record_dispute_outcome": "record_dispute_outcome",
+    "agree_corrective_action": "agree_corrective_action",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def case_scope(demand_id: str):
+    """Events of a demand-linked complaint carry the demand as correlation."""
+    context = audit.current()
+    if demand_id:
+        context = context.with_correlation(demand_id)
+    with audit.audit_scope(context):
+        yield
+
+
+class ComplaintsApplication(ServiceApplication):
+    name = "complaints"
+
+    def __init__(self, url=None, env=None, new_code: Callable[[], str] = None):
+        super().__init__(url, env)
+        self.new_code = new_code or new_progress_code
+        self.calendar = calendar_from_env()
+
+    # -- loading -------------------------------------------------------------
+
+    def _get(self, aggregate_id, kind: type, label: str):
+        try:
+            found = self.repository.get(UUID(str(aggregate_id)))
+        except (ValueError, AggregateNotFoundError):
+            raise NotFound(f"{label} {aggregate_id}") from None
+        if not isinstance(found, kind):
+            raise NotFound(f"{label} {aggregate_id}")
+        return found
+
+    def _complaint(self, complaint_id) -> Complaint:
+        return self._get(complaint_id, Complaint, "complaint")
+
+    # -- commands ------------------------------------------------------------
+
+    def receive(self, form: dict) -> dict:
+        """Register a complaint; returns its id, number and the status code
+        the complainant keeps (shown once)."""
+        form = {**form, "received_at": form.get("received_at") or utcnow()}
+        for _ in range(5):  # a code already taken: draw another
+            complaint = Complaint.receive(form, self.new_code())
+            with case_scope(complaint.demand_id):
+                if self.save_if_new(complaint):
+                    break
+        else:
+            raise ConflictError("could not allocate a complaint code; try again")
+        return {
+            "id": str(complaint.id),
+            "number": complaint.number,
+            "code": complaint.code,
+        }
+
+    def change(self, command: str, complaint_id, *args, **kwargs) -> dict:
+        """Run one handling command on a complaint (see ``COMMANDS``)."""
+        method = COMMANDS[command]
+
+        def run():
+            complaint = self._complaint(complaint_id)
+            getattr(complaint, method)(*args, **kwargs)
+            with case_scope(complaint.demand_id):
+                self.save(complaint)
+            return summary(complaint, True)
+
+        return self.retry_on_conflict(run)
+
+    def escalate_overdue(self, complaint_id, now: datetime | None = None) -> list:
+        """Escalate the complaint's overdue stages not escalated before."""
+
+        def run():
+            complaint = self._complaint(complaint_id)
+            fresh = complaint.escalate_overdue(now or utcnow(), self.calendar)
+            if fresh:
+                with case_scope(complaint.demand_id):
+                    self.save(complaint)
+            return fresh
+
+        return self.retry_on_conflict(run)
+
+    def escalate_all_overdue(self, now: datetime | None = None) -> dict:
+        """Sweep every open complaint; returns {number: stages escalated}."""
+        escalated = {}
+        for oid in self.originator_ids():
+            aggregate = self.repository.get(oid)
+            if isinstance(aggregate, Complaint) and aggregate.status != "closed":
+                fresh = self.escalate_overdue(oid, now)
+                if fresh:
+                    escalated[aggregate.number] = fresh
+        return escalated
+
+    # -- comment cards (9.1.1) -----------------------------------------------
+
+    def record_card(self, form: dict) -> dict:
+        card = CommentCard.record(
+            {**form, "received_at": form.get("received_at") or utcnow()}
+        )
+        self.save(card)
+        return card.as_dict()
+
+    def classify_card(self, card_id, kind: str) -> dict:
+        """Classify a card; a complaint card opens a linked Complaint."""
+
+        def run():
+            card = self._get(card_id, CommentCard, "comment card")
+            if kind != "complaint":
+                card.classify(kind)
+                self.save(card)
+                return card.as_dict()
+            complaint = Complaint.receive(card.complaint_form(), self.new_code())
+            card.classify(kind, str(complaint.id))
+            self.save(card, complaint)
+            return {
+                **card.as_dict(),
+                "complaint_number": complaint.number,
+                "complaint_code": complaint.code,
+            }
+
+        return self.retry_on_conflict(run)
+
+    # -- queries -------------------------------------------------------------
+
+    def complaint(self, complaint_id, role: str) -> dict:
+        """A complaint as the caller's role may see it."""
+        return summary(self._complaint(complaint_id), may_see_identity(role))
+
+    def status_by_code(self, code: str) -> dict:
+        """For the complainant: stage labels only, by the code they hold."""
+        if not isinstance(code, str) or not code.strip():
+            raise NotFound("complaint")
+        return status_for_complainant(self._complaint(complaint_id_for(code.strip())))
+
+    def overdue(self, complaint_id, now: datetime | None = None) -> list[str]:
+        complaint = self._complaint(complaint_id)
+        return complaint.overdue_stages(now or utcnow(), self.calendar)

@@ -1,0 +1,82 @@
+"""Comment cards: suggestion box and supervision hotline records (9.1.1).
+
+A card is recorded as received, then classified once: a suggestion, praise, or
+a complaint (which opens a ``Complaint`` the card is linked to).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from eventsourcing.domain import event
+
+from services.complaints.rules import aware, optional_text, require_choice, require_text
+from shared.application import AuditedAggregate
+from shared.errors import ValidationFailed
+
+CARD_SOURCES = {"suggestion_box": "意见箱", "hotline": "监督热线"}
+CARD_KINDS = {"suggestion": "建议", "complaint": "投诉", "praise": "表扬"}
+
+
+class CommentCard(AuditedAggregate):
+    @event("Recorded")
+    def __init__(self, source, text, contact_name, contact_phone, received_at):
+        self.source = source
+        self.text = text
+        self.contact_name = contact_name
+        self.contact_phone = contact_phone
+        self.received_at = received_at
+        self.kind = ""
+        self.complaint_id = ""
+
+    @classmethod
+    def record(cls, form: dict) -> CommentCard:
+        moment: datetime = aware(form.get("received_at"))
+        return cls(
+            source=require_choice(form.get("source"), "source", "来源", CARD_SOURCES),
+            text=require_text(form.get("text"), "text", "内容", 2000),
+            contact_name=optional_text(
+                form.get("contact_name"), "contact_name", "姓名"
+            ),
+            contact_phone=optional_text(
+                form.get("contact_phone"), "contact_phone", "联系电话", 30
+            ),
+            received_at=moment.isoformat(),
+        )
+
+    def classify(self, kind: str, complaint_id: str = "") -> None:
+        if self.kind:
+            raise ValidationFailed.single("status", "该意见卡已分类，不能再次分类")
+        require_choice(kind, "kind", "分类", CARD_KINDS)
+        if (kind == "complaint") != bool(complaint_id):
+            raise ValidationFailed.single(
+                "complaint_id", "只有归为投诉的意见卡才关联投诉编号"
+            )
+        self._classified(kind, str(complaint_id))
+
+    @event("Classified")
+    def _classified(self, kind, complaint_id) -> None:
+        self.kind = kind
+        self.complaint_id = complaint_id
+
+    def complaint_form(self) -> dict:
+        """The complaint a card classified as a complaint opens."""
+        named = bool(self.contact_name and self.contact_phone)
+        return {
+            "channel": self.source,
+            "anonymous": not named,
+            "complainant_name": self.contact_name if named else "",
+            "complainant_phone": self.contact_phone if named else "",
+            "description": self.text,
+            "remedy_requested": "意见卡未写明，待联系确认",
+            "received_at": self.received_at,
+        }
+
+    def as_dict(self) -> dict:
+        return {
+            "id": str(self.id),
+            "source": self.source,
+            "kind": self.kind,
+            "complaint_id": self.complaint_id,
+            "received_at": self.received_at,
+        }

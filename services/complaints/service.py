@@ -1,0 +1,53 @@
+"""Complaints' nameko entrypoints: thin, each one call into the application."""
+
+from __future__ import annotations
+
+from nameko.rpc import rpc
+
+from services.complaints.application import COMMANDS, ComplaintsApplication
+from services.complaints.schemas import to_envelope
+from shared import audit
+from shared.errors import ConflictError, NotFound, ValidationFailed
+from shared.providers import Application, OutboxRelayRunner, Pingable
+
+EXPECTED = (ValidationFailed, NotFound, ConflictError)
+
+
+class ComplaintsService(Pingable):
+    name = "complaints"
+
+    app: ComplaintsApplication = Application(ComplaintsApplication)
+    relay = OutboxRelayRunner(to_envelope)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def receive(self, form, audit_data=None):
+        """``audit_data`` (who, on which channel) is applied by the provider."""
+        return self.app.receive(form)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def change(self, command, complaint_id, kwargs=None, audit_data=None):
+        """One handling command: acknowledge, assess, decide, reject, ..."""
+        if command not in COMMANDS:
+            raise ValidationFailed.single("command", f"未知的操作：{command}")
+        return self.app.change(command, complaint_id, **(kwargs or {}))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def escalate_all_overdue(self, audit_data=None):
+        return self.app.escalate_all_overdue()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_card(self, form, audit_data=None):
+        return self.app.record_card(form)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def classify_card(self, card_id, kind, audit_data=None):
+        return self.app.classify_card(card_id, kind)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def complaint(self, complaint_id, audit_data=None):
+        """The caller's role (from ``audit_data``) decides identity masking."""
+        return self.app.complaint(complaint_id, audit.current().actor.role)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def status_by_code(self, code):
+        return self.app.status_by_code(code)

@@ -1,0 +1,194 @@
+"""Complaints on SQLite and PostgreSQL: a lifecycle persisted, audited and
+escalated once, whichever instance looks first."""
+
+import os
+from datetime import datetime, timedelta
+
+import pytest
+
+from services.complaints.application import ComplaintsApplication
+from services.complaints.schemas import to_envelope
+from shared import audit
+from shared.audit import Actor, AuditContext
+from shared.calendar import SHANGHAI
+from shared.errors import NotFound, ValidationFailed
+
+RECEIVED = datetime(2026, 5, 6, 9, 0, tzinfo=SHANGHAI)
+DEMAND = "0f8e2a4c-2c1b-4a51-9d1e-6a3b5c7d9e01"
+
+
+@pytest.fixture
+def complaints(databases):
+    app = ComplaintsApplication()
+    yield app
+    app.close()
+
+
+def receive(app, **changes):
+    form = {
+        "channel": "website",
+        "complainant_name": "李四",
+        "complainant_phone": "13900001111",
+        "description": "检测费用与报价不符",
+        "remedy_requested": "退还差价",
+        "received_at": RECEIVED.isoformat(),
+        "demand_id": DEMAND,
+        "staff_id": "staff-3",
+        "institution_id": "inst-1",
+        **changes,
+    }
+    return app.receive(form)
+
+
+def stored(app):
+    notes = app.recorder.select_notifications(start=1, limit=1000)
+    return [(n, app.mapper.to_domain_event(n)) for n in notes]
+
+
+def run_lifecycle(app, cid):
+    app.change("acknowledge", cid, "handler-1")
+    app.change("assess", cid, "medium", "low", "单个客户", immediate_action=False)
+    app.change("assign_investigator", cid, "inv-5")
+    app.change("decide", cid, "upheld", "收费有误，致歉", "退还差价")
+    app.change("agree_corrective_action", cid, "报价与收费自动核对", "财务部")
+    app.change("communicate", cid, "电话", "已告知")
+    return app.change("accept", cid)
+
+
+def test_a_full_lifecycle_is_persisted_reloaded_and_verifies(complaints):
+    got = receive(complaints)
+    assert run_lifecycle(complaints, got["id"])["status"] == "closed"
+    other = ComplaintsApplication()
+    try:
+        seen = other.complaint(got["id"], "complaint_handler")
+        assert seen["status"] == "closed" and seen["number"] == got["number"]
+        assert seen["decision"]["outcome"] == "upheld"
+        assert seen["complainant_phone"] == "13900001111"
+        checked, breaks = other.verify_all()
+        assert checked == 1 and breaks == []
+    finally:
+        other.close()
+
+
+def test_an_invalid_step_stores_nothing(complaints):
+    cid = receive(complaints)["id"]
+    with pytest.raises(ValidationFailed) as caught:
+        complaints.change("decide", cid, "upheld", "r", "m")
+    assert caught.value.errors[0]["field"] == "status"
+    assert len(stored(complaints)) == 1
+
+
+def test_events_of_a_demand_linked_complaint_carry_the_demand_as_correlation(
+    complaints,
+):
+    staff = AuditContext(actor=Actor("handler-1", "complaint_handler"), channel="web")
+    with audit.audit_scope(staff):
+        cid = receive(complaints)["id"]
+        run_lifecycle(complaints, cid)
+    events = stored(complaints)
+    assert len(events) == 8
+    for _, event in events:
+        assert event.__dict__["audit"]["correlation_id"] == DEMAND
+        assert event.__dict__["audit"]["actor"]["id"] == "handler-1"
+    envelopes = [to_envelope(e, n) for n, e in events]
+    published = [e for e in envelopes if e is not None]
+    assert [e.type for e in published] == [
+        "ComplaintReceived",
+        "CorrectiveActionAgreed",
+    ]
+    assert all(e.correlation_id == DEMAND for e in published)
+    assert "13900001111" not in str(published[0].to_dict())
+    improvement = published[1].data
+    assert improvement["institution_id"] == "inst-1"
+    assert improvement["action"] == "报价与收费自动核对"
+
+
+def test_an_unlinked_complaint_is_its_own_case(complaints):
+    cid = receive(complaints, demand_id="")["id"]
+    (_, event) = stored(complaints)[0]
+    assert event.__dict__["audit"]["correlation_id"] == cid
+
+
+def test_an_overdue_acknowledgement_escalates_once_across_instances(complaints):
+    cid = receive(complaints)["id"]
+    late = RECEIVED + timedelta(days=3)
+    assert complaints.overdue(cid, late) == ["acknowledge"]
+    second = ComplaintsApplication()
+    try:
+        assert complaints.escalate_overdue(cid, late) == ["acknowledge"]
+        assert second.escalate_overdue(cid, late) == []
+        assert second.escalate_all_overdue(late) == {}
+    finally:
+        second.close()
+    kinds = [type(e).__name__ for _, e in stored(complaints)]
+    assert kinds == ["Received", "Escalated"]
+
+
+def test_identity_is_seen_only_by_handlers_and_regulators(complaints):
+    cid = receive(complaints)["id"]
+    for role in ("staff", "manager", "customer"):
+        assert complaints.complaint(cid, role)["complainant_phone"] == "139****1111"
+    assert complaints.complaint(cid, "regulator")["complainant_name"] == "李四"
+
+
+def test_the_complainant_checks_status_by_code_only(complaints):
+    got = receive(complaints)
+    complaints.change("acknowledge", got["id"], "handler-1")
+    shown = complaints.status_by_code(got["code"])
+    assert shown["stages"] == ["已收到投诉", "已确认受理"]
+    with pytest.raises(NotFound):
+        complaints.status_by_code("NOSUCHCODE")
+
+
+def test_a_complaint_card_opens_a_linked_complaint(complaints):
+    card = complaints.record_card(
+        {"source": "suggestion_box", "text": "窗口排队太久", "received_at": RECEIVED}
+    )
+    result = complaints.classify_card(card["id"], "complaint")
+    assert result["kind"] == "complaint"
+    opened = complaints.complaint(result["complaint_id"], "complaint_handler")
+    assert opened["channel"] == "suggestion_box" and opened["anonymous"]
+    with pytest.raises(ValidationFailed):
+        complaints.classify_card(card["id"], "praise")
+
+
+def test_a_taken_code_is_never_reused(databases):
+    codes = iter(["SAMECODE01", "SAMECODE01", "OTHERCODE2"])
+    app = ComplaintsApplication(new_code=lambda: next(codes))
+    try:
+        first, second = receive(app), receive(app)
+        assert first["code"] == "SAMECODE01" and second["code"] == "OTHERCODE2"
+    finally:
+        app.close()
+
+
+def test_over_rpc_identity_is_shown_to_handlers_only(databases, runner_factory):
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.complaints.service import ComplaintsService
+    from shared import rpc  # noqa: F401 - registers our errors
+
+    runner_factory(ComplaintsService)
+    uri = os.environ["QI_AMQP_URI"]
+    with ClusterRpcProxy({"AMQP_URI": uri}, timeout=20) as cluster:
+        received = cluster.complaints.receive(
+            {
+                "channel": "website",
+                "complainant_name": "李四",
+                "complainant_phone": "13900001111",
+                "description": "检测费用与报价不符",
+                "remedy_requested": "退还差价",
+                "received_at": RECEIVED.isoformat(),
+            }
+        )
+
+        def as_role(role):
+            audit = {"actor": {"id": f"{role}-1", "role": role}, "channel": "internal"}
+            return cluster.complaints.complaint(received["id"], audit_data=audit)
+
+        assert "李四" in repr(as_role("complaint_handler"))
+        assert "李四" in repr(as_role("regulator"))
+        staff_view = repr(as_role("staff"))
+        assert "李四" not in staff_view and "13900001111" not in staff_view
+        status = cluster.complaints.status_by_code(received["code"])
+        assert status["number"] == received["number"]
