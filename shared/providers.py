@@ -113,3 +113,13 @@ class Pingable:
     @rpc
     def ping(self) -> str:
         return self.name
+
+
+class CaseHistory:
+    """Mixin: ``case_events`` lists this service's events of a case (audit)."""
+
+    @rpc
+    def case_events(self, correlation_id: str) -> list[dict]:
+        from shared.case_history import case_events
+
+        return case_events(self.app, correlation_id)

@@ -10,12 +10,12 @@ from services.catalog import resources, sharing
 from services.catalog.application import CatalogApplication, parse_day
 from services.catalog.schemas import to_envelope
 from shared.errors import ConflictError, NotFound, ValidationFailed
-from shared.providers import Application, OutboxRelayRunner, Pingable
+from shared.providers import Application, CaseHistory, OutboxRelayRunner, Pingable
 
 EXPECTED = (ValidationFailed, NotFound, ConflictError)
 
 
-class CatalogService(Pingable):
+class CatalogService(Pingable, CaseHistory):
     name = "catalog"
 
     app: CatalogApplication = Application(

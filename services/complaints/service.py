@@ -8,12 +8,12 @@ from services.complaints.application import COMMANDS, ComplaintsApplication
 from services.complaints.schemas import to_envelope
 from shared import audit
 from shared.errors import ConflictError, NotFound, ValidationFailed
-from shared.providers import Application, OutboxRelayRunner, Pingable
+from shared.providers import Application, CaseHistory, OutboxRelayRunner, Pingable
 
 EXPECTED = (ValidationFailed, NotFound, ConflictError)
 
 
-class ComplaintsService(Pingable):
+class ComplaintsService(Pingable, CaseHistory):
     name = "complaints"
 
     app: ComplaintsApplication = Application(ComplaintsApplication)

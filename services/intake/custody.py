@@ -20,6 +20,7 @@ from eventsourcing.domain import event
 
 from services.intake.domain import Demand
 from services.intake.registration import LANDLINE, MOBILE
+from shared import audit
 from shared.application import AuditedAggregate, ServiceApplication
 from shared.errors import NotFound, ValidationFailed
 
@@ -304,7 +305,9 @@ def change(app: ServiceApplication, demand_id: Any, command: Callable[..., T]) -
     def attempt() -> T:
         custody = _load(app, demand_id)
         result = command(custody)
-        app.save(custody)
+        # custody belongs to the demand's case, whoever handles it
+        with audit.audit_scope(audit.current().with_correlation(str(demand_id))):
+            app.save(custody)
         return result
 
     return app.retry_on_conflict(attempt)

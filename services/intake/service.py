@@ -9,12 +9,12 @@ from nameko.rpc import RpcProxy, rpc
 from services.intake.application import IntakeApplication
 from services.intake.schemas import to_envelope
 from shared.errors import ConflictError, NotFound, ValidationFailed
-from shared.providers import Application, OutboxRelayRunner, Pingable
+from shared.providers import Application, CaseHistory, OutboxRelayRunner, Pingable
 
 EXPECTED = (ValidationFailed, NotFound, ConflictError)
 
 
-class IntakeService(Pingable):
+class IntakeService(Pingable, CaseHistory):
     name = "intake"
 
     catalog = RpcProxy("catalog")

@@ -6,10 +6,10 @@ from nameko.rpc import rpc
 
 from services.referral.application import ReferralApplication
 from shared.entrypoints import integration_handler
-from shared.providers import Application, Pingable
+from shared.providers import Application, CaseHistory, Pingable
 
 
-class ReferralService(Pingable):
+class ReferralService(Pingable, CaseHistory):
     name = "referral"
 
     app: ReferralApplication = Application(ReferralApplication)
