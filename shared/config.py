@@ -77,6 +77,11 @@ SETTINGS = (
         "(see shared/calendar_overrides.example.json)",
     ),
     Setting(
+        "QI_SLA_SWEEP_SECONDS",
+        "60",
+        "how often deadline reminders and escalations are swept",
+    ),
+    Setting(
         "QI_RPC_TIMEOUT_SECONDS", "10", "gateway's timeout for a call to a service"
     ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -47,6 +47,10 @@ def case_scope(demand_id: str):
         context = context.with_correlation(demand_id)
     with audit.audit_scope(context):
         yield
+
+
+# reminders go out this long before a stage's deadline (SLA clocks, 9.4)
+REMINDER_LEAD = timedelta(hours=4)
 
 
 class ComplaintsApplication(ServiceApplication):
@@ -104,12 +108,15 @@ class ComplaintsApplication(ServiceApplication):
         return self.retry_on_conflict(run)
 
     def escalate_overdue(self, complaint_id, now: datetime | None = None) -> list:
-        """Escalate the complaint's overdue stages not escalated before."""
+        """Remind of stages about to fall due and escalate overdue ones, each
+        once; two instances sweeping at once meet on the version and retry."""
 
         def run():
             complaint = self._complaint(complaint_id)
-            fresh = complaint.escalate_overdue(now or utcnow(), self.calendar)
-            if fresh:
+            at = now or utcnow()
+            complaint.remind_due(at, REMINDER_LEAD, self.calendar)
+            fresh = complaint.escalate_overdue(at, self.calendar)
+            if complaint.pending_events:
                 with case_scope(complaint.demand_id):
                     self.save(complaint)
             return fresh

@@ -8,7 +8,7 @@ once, and only once.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -86,6 +86,7 @@ class Complaint(AuditedAggregate):
         self.dispute: dict = {}
         self.corrective_actions: list[dict] = []
         self.escalated_stages: list[str] = []
+        self.reminded_stages: list[str] = []
         self.closed_reason = ""
 
     @classmethod
@@ -328,3 +329,22 @@ class Complaint(AuditedAggregate):
     @event("Escalated")
     def _overdue_escalated(self, stage: str, deadline: str) -> None:
         self.escalated_stages.append(stage)
+
+    def remind_due(self, now: datetime, lead: timedelta, calendar=None) -> list[str]:
+        """A ``Reminded`` event per open stage whose deadline is within
+        ``lead`` of ``now`` and not yet past; once per stage."""
+        now = aware(now, "now")
+        fresh = [
+            stage
+            for stage, due in self.deadlines(calendar).items()
+            if not self._stage_done(stage)
+            and due - lead <= now <= due
+            and stage not in self.reminded_stages
+        ]
+        for stage in fresh:
+            self._reminded(stage, self.deadlines(calendar)[stage].isoformat())
+        return fresh
+
+    @event("Reminded")
+    def _reminded(self, stage: str, deadline: str) -> None:
+        self.reminded_stages.append(stage)

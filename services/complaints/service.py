@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from services.complaints.application import COMMANDS, ComplaintsApplication
 from services.complaints.schemas import to_envelope
-from shared import audit
+from shared import audit, config
 from shared.errors import ConflictError, NotFound, ValidationFailed
 from shared.providers import Application, CaseHistory, OutboxRelayRunner, Pingable
 
@@ -30,6 +31,11 @@ class ComplaintsService(Pingable, CaseHistory):
         if command not in COMMANDS:
             raise ValidationFailed.single("command", f"未知的操作：{command}")
         return self.app.change(command, complaint_id, **(kwargs or {}))
+
+    @timer(interval=config.get_float("QI_SLA_SWEEP_SECONDS"))
+    def sweep_deadlines(self):
+        """Reminders and escalations of complaint deadlines (timer-driven)."""
+        self.app.escalate_all_overdue()
 
     @rpc(expected_exceptions=EXPECTED)
     def escalate_all_overdue(self, audit_data=None):

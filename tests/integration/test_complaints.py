@@ -3,6 +3,7 @@ escalated once, whichever instance looks first."""
 
 import os
 from datetime import datetime, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -192,3 +193,16 @@ def test_over_rpc_identity_is_shown_to_handlers_only(databases, runner_factory):
         assert "李四" not in staff_view and "13900001111" not in staff_view
         status = cluster.complaints.status_by_code(received["code"])
         assert status["number"] == received["number"]
+
+
+def test_a_stage_is_reminded_before_its_deadline_then_escalated_once(complaints):
+    received = receive(complaints)
+    complaint = complaints.repository.get(UUID(received["id"]))
+    due = complaint.deadlines(complaints.calendar)["acknowledge"]
+    complaints.escalate_overdue(received["id"], due - timedelta(hours=1))
+    complaints.escalate_overdue(received["id"], due - timedelta(minutes=30))
+    complaints.escalate_overdue(received["id"], due + timedelta(minutes=1))
+    complaints.escalate_overdue(received["id"], due + timedelta(hours=2))
+    names = [type(e).__name__ for _, e in stored(complaints)]
+    assert names.count("Reminded") == 1 and names.count("Escalated") == 1
+    assert names.index("Reminded") < names.index("Escalated")
