@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from services.complaints.cards import CommentCard
 from services.complaints.domain import Complaint, complaint_id_for
+from services.complaints.figures import figures
 from services.complaints.views import may_see_identity, status_for_complainant, summary
 from services.intake.registration import new_progress_code
 from shared import audit
@@ -133,6 +134,10 @@ class ComplaintsApplication(ServiceApplication):
                 if fresh:
                     escalated[aggregate.number] = fresh
         return escalated
+
+    def figures(self, since: datetime, until: datetime) -> dict:
+        """Handling figures of the complaints received in ``[since, until)``."""
+        return figures(self, self.calendar, since, until)
 
     # -- comment cards (9.1.1) -----------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -53,6 +55,14 @@ class ComplaintsService(Pingable, CaseHistory):
     def complaint(self, complaint_id, audit_data=None):
         """The caller's role (from ``audit_data``) decides identity masking."""
         return self.app.complaint(complaint_id, audit.current().actor.role)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def figures(self, since, until):
+        try:
+            start, end = datetime.fromisoformat(since), datetime.fromisoformat(until)
+        except (TypeError, ValueError):
+            raise ValidationFailed.single("since", "应为带时区的时间") from None
+        return self.app.figures(start, end)
 
     @rpc(expected_exceptions=EXPECTED)
     def status_by_code(self, code):

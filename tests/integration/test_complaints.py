@@ -206,3 +206,30 @@ def test_a_stage_is_reminded_before_its_deadline_then_escalated_once(complaints)
     names = [type(e).__name__ for _, e in stored(complaints)]
     assert names.count("Reminded") == 1 and names.count("Escalated") == 1
     assert names.index("Reminded") < names.index("Escalated")
+
+
+def test_figures_count_channels_times_and_rates_from_the_events(complaints):
+    accepted = receive(complaints)
+    run_lifecycle(complaints, accepted["id"])  # upheld, accepted
+    rejected = receive(complaints, channel="phone")
+    cid = rejected["id"]
+    complaints.change("acknowledge", cid, "handler-1")
+    complaints.change("assess", cid, "high", "high", "多家企业", immediate_action=True)
+    complaints.change("assign_investigator", cid, "inv-5")
+    complaints.change("decide", cid, "not_upheld", "收费符合公示标准", "")
+    complaints.change("communicate", cid, "电话", "已告知")
+    complaints.change("reject", cid, "不认可")
+    receive(complaints, channel="phone")  # only received
+
+    got = complaints.figures(RECEIVED - timedelta(days=1), RECEIVED + timedelta(days=1))
+    assert got["received"] == 3
+    assert got["by_channel"] == {"website": 1, "phone": 2}
+    assert got["by_severity"] == {"medium": 1, "high": 1}
+    assert got["upheld_rate"] == 0.5
+    assert got["reopened_rate"] == 0.5 and got["accepted_rate"] == 0.5
+    assert got["working_hours_to_acknowledge"] is not None
+    assert got["working_hours_to_close"] is not None
+    empty = complaints.figures(
+        RECEIVED + timedelta(days=2), RECEIVED + timedelta(days=3)
+    )
+    assert empty["received"] == 0 and empty["upheld_rate"] is None
