@@ -14,7 +14,11 @@ from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
@@ -27,7 +31,7 @@ from eventsourcing.utils import get_topic
 
 from shared import audit
 from shared.envelope import Envelope
-from shared.errors import ConflictError
+from shared.errors import ConflictError, NotFound
 from shared.hashchain import ChainBreak, event_hash, verify_stream
 from shared.persistence import KernelStore, eventsourcing_env
 
@@ -132,6 +136,17 @@ class ServiceApplication(Application):
         return previous.__dict__.get("chain_hash", "")
 
     # -- commands ----------------------------------------------------------
+
+    def get_existing(self, aggregate_id: object, kind: type, label: str):
+        """The ``kind`` aggregate with that id; ``NotFound`` for a malformed id,
+        an unknown one, or one of another kind."""
+        try:
+            found = self.repository.get(UUID(str(aggregate_id)))
+        except (ValueError, TypeError, AggregateNotFoundError):
+            raise NotFound(f"{label} {aggregate_id}") from None
+        if not isinstance(found, kind):
+            raise NotFound(f"{label} {aggregate_id}")
+        return found
 
     def retry_on_conflict(self, command: Callable[[], T], attempts: int = 5) -> T:
         """Run a command that loads, changes and saves; retry on fresh state."""

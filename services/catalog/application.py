@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -143,10 +142,7 @@ class CatalogApplication(ServiceApplication):
         return self.institution(str(institution.id))
 
     def _institution(self, institution: str) -> Institution:
-        try:
-            return self.repository.get(UUID(str(institution)))
-        except (ValueError, AggregateNotFoundError):
-            raise NotFound(f"institution {institution}") from None
+        return self.get_existing(institution, Institution, "institution")
 
     def _change(self, institution: str, change) -> dict:
         def command():

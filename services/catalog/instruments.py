@@ -15,9 +15,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
-from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import event
 
 from services.catalog.bookings import (
@@ -33,7 +31,7 @@ from services.catalog.bookings import (
     overlaps,
 )
 from shared.application import AuditedAggregate, ServiceApplication
-from shared.errors import ConflictError, NotFound, ValidationFailed
+from shared.errors import ConflictError, ValidationFailed
 
 T = TypeVar("T")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -318,10 +316,7 @@ class Instrument(AuditedAggregate):
 
 
 def load(app: ServiceApplication, instrument_id: Any) -> Instrument:
-    try:
-        return app.repository.get(UUID(str(instrument_id)))
-    except (ValueError, AggregateNotFoundError):
-        raise NotFound(f"instrument {instrument_id}") from None
+    return app.get_existing(instrument_id, Instrument, "instrument")
 
 
 def change(app: ServiceApplication, instrument_id: Any, command: Callable[..., T]) -> T:

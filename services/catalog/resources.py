@@ -10,23 +10,15 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from services.catalog.experts import Expert, match_experts
 from services.catalog.rules import known_fields
 from services.catalog.venues import Equipment, Venue, overdue
 from shared.application import ServiceApplication
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import ValidationFailed
 
 
 def _load(app: ServiceApplication, kind: type, object_id: object):
-    try:
-        found = app.repository.get(UUID(str(object_id)))
-    except (ValueError, AggregateNotFoundError):
-        raise NotFound(f"{kind.__name__.lower()} {object_id}") from None
-    if not isinstance(found, kind):
-        raise NotFound(f"{kind.__name__.lower()} {object_id}")
-    return found
+    return app.get_existing(object_id, kind, kind.__name__.lower())
 
 
 def _listed(app, kind: str, owner: str | None = None) -> list[UUID]:

@@ -8,15 +8,12 @@ retried on fresh state when another writer got there first.
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
-
-from eventsourcing.application import AggregateNotFoundError
 
 from services.catalog import instruments
 from services.catalog.instruments import Instrument
 from services.catalog.quotes import Quote, QuoteStateError
 from shared.application import ServiceApplication
-from shared.errors import ConflictError, NotFound, ValidationFailed
+from shared.errors import ConflictError, ValidationFailed
 
 
 def moment(value: object, field: str) -> datetime:
@@ -135,10 +132,7 @@ def utilisation(app, instrument_id, start, end) -> float:
 
 
 def _quote(app: ServiceApplication, quote_id: str) -> Quote:
-    try:
-        return app.repository.get(UUID(str(quote_id)))
-    except (ValueError, AggregateNotFoundError):
-        raise NotFound(f"quote {quote_id}") from None
+    return app.get_existing(quote_id, Quote, "quote")
 
 
 def quote_summary(quote: Quote) -> dict:

@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
-
-from eventsourcing.application import AggregateNotFoundError
 
 from services.complaints.cards import CommentCard
 from services.complaints.domain import Complaint, complaint_id_for
@@ -64,17 +61,8 @@ class ComplaintsApplication(ServiceApplication):
 
     # -- loading -------------------------------------------------------------
 
-    def _get(self, aggregate_id, kind: type, label: str):
-        try:
-            found = self.repository.get(UUID(str(aggregate_id)))
-        except (ValueError, AggregateNotFoundError):
-            raise NotFound(f"{label} {aggregate_id}") from None
-        if not isinstance(found, kind):
-            raise NotFound(f"{label} {aggregate_id}")
-        return found
-
     def _complaint(self, complaint_id) -> Complaint:
-        return self._get(complaint_id, Complaint, "complaint")
+        return self.get_existing(complaint_id, Complaint, "complaint")
 
     # -- commands ------------------------------------------------------------
 
@@ -152,7 +140,7 @@ class ComplaintsApplication(ServiceApplication):
         """Classify a card; a complaint card opens a linked Complaint."""
 
         def run():
-            card = self._get(card_id, CommentCard, "comment card")
+            card = self.get_existing(card_id, CommentCard, "comment card")
             if kind != "complaint":
                 card.classify(kind)
                 self.save(card)

@@ -7,8 +7,6 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from services.intake.domain import Demand
 from services.intake.projections import IntakeView
 from services.intake.registration import RegistrationForm, demand_id_for
@@ -131,10 +129,7 @@ class IntakeApplication(ServiceApplication):
         return {**self.summary(demand), "result": result}
 
     def _demand(self, demand_id: str) -> Demand:
-        try:
-            return self.repository.get(UUID(str(demand_id)))
-        except (ValueError, TypeError, AggregateNotFoundError):
-            raise NotFound(f"demand {demand_id}") from None
+        return self.get_existing(demand_id, Demand, "demand")
 
     def take(self, demand_id: str, staff_id: str) -> dict:
         return self._change(demand_id, lambda d: d.take(staff_id))

@@ -22,7 +22,7 @@ from services.intake.domain import Demand
 from services.intake.registration import LANDLINE, MOBILE
 from shared import audit
 from shared.application import AuditedAggregate, ServiceApplication
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import ValidationFailed
 
 T = TypeVar("T")
 CUSTOMER = "customer"  # the demand's customer, first holder of a brought sample
@@ -286,12 +286,7 @@ def _load(app: ServiceApplication, demand_id: Any) -> SampleCustody:
         return app.repository.get(SampleCustody.create_id(demand_id))
     except AggregateNotFoundError:
         pass
-    try:
-        demand = app.repository.get(UUID(_demand_key(demand_id)))
-    except AggregateNotFoundError:
-        demand = None
-    if not isinstance(demand, Demand):
-        raise NotFound(f"demand {demand_id}")
+    app.get_existing(_demand_key(demand_id), Demand, "demand")
     return SampleCustody(_demand_key(demand_id))
 
 

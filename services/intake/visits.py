@@ -16,7 +16,6 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import event
 
 from services.intake.application import IntakeApplication
@@ -293,13 +292,7 @@ def plan_summary(plan: VisitPlan, today: date | None = None) -> dict:
 
 
 def get_plan(app: IntakeApplication, plan: str | UUID) -> VisitPlan:
-    try:
-        found = app.repository.get(UUID(str(plan)))
-    except (ValueError, TypeError, AggregateNotFoundError):
-        found = None
-    if not isinstance(found, VisitPlan):
-        raise NotFound(f"visit plan {plan}")
-    return found
+    return app.get_existing(plan, VisitPlan, "visit plan")
 
 
 def draft_plan(app: IntakeApplication, institution_id, period) -> dict:

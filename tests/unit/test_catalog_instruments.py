@@ -343,6 +343,7 @@ class InMemoryCatalog(Application):
     """POPO persistence with the kernel's retry; a hook runs before each save."""
 
     retry_on_conflict = ServiceApplication.retry_on_conflict
+    get_existing = ServiceApplication.get_existing
     before_save = None
 
     def save(self, *objects, **kwargs):
