@@ -377,10 +377,23 @@ class Demand(AuditedAggregate):
         require_text(summary, "summary", "办结说明", 2000)
         if self.status in ("registered", "resolved"):
             raise ValidationFailed.single("status", "只能办结已分流且未办结的需求")
-        self._resolved(staff_id, summary.strip())
+        outcome = (self.triage or {}).get("outcome", "")
+        self._resolved(staff_id, summary.strip(), outcome)
 
-    @event("Resolved")
-    def _resolved(self, staff_id: str, summary: str) -> None:
+    class Resolved(AuditedAggregate.Event):
+        """The service ended. v2 names how it was served (the triage outcome)."""
+
+        class_version = 2
+        staff_id: str
+        summary: str
+        outcome: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state.setdefault("outcome", "")
+
+    @event(Resolved)
+    def _resolved(self, staff_id: str, summary: str, outcome: str) -> None:
         self.status = "resolved"
         self.resolution = {"staff_id": staff_id, "summary": summary}
 

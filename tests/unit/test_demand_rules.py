@@ -242,4 +242,67 @@ def test_a_referral_decision_is_published_with_its_items_quote_and_green_channel
         "quote_id": "q-7",
         "green_channel": True,
     }
-    assert to_envelope(d.pending_events[-2], notification) is None  # internal
+    assert to_envelope(d.pending_events[-3], notification) is None  # internal
+
+
+def _published(d: Demand):
+    from eventsourcing.persistence import Notification
+
+    from services.intake.schemas import to_envelope
+
+    last = d.pending_events[-1]
+    notification = Notification(
+        id=1, originator_id=d.id, originator_version=1, topic="", state=b""
+    )
+    return to_envelope(last, notification)
+
+
+def test_the_end_of_a_service_is_published_for_the_rating_clock():
+    answered = demand()
+    answered.decide("staff-a", "answered", {"answer": "无需检测"})
+    envelope = _published(answered)
+    assert envelope.type == "DemandResolved"
+    assert envelope.data["outcome"] == "answered"
+    assert envelope.data["resolved_by"] == "staff-a"
+
+    served = demand()
+    served.review_contract("staff-a", PASSED)
+    served.decide("staff-a", "in_house", {"department": "电器检测部"})
+    served.resolve("staff-a", "报告已交付")
+    envelope = _published(served)
+    assert envelope.type == "DemandResolved"
+    assert (envelope.data["outcome"], envelope.data["resolved_by"]) == (
+        "in_house",
+        "staff-a",
+    )
+    assert (
+        envelope.data["resolved_at"] == served.pending_events[-1].timestamp.isoformat()
+    )
+
+
+def test_staff_actions_are_published_for_efficiency_without_customer_data():
+    d = Demand.register(FORM)
+    d.take("staff-a")
+    assert _published(d).data["staff_id"] == "staff-a"
+    assert _published(d).type == "DemandTaken"
+    d.review_contract("staff-a", {**PASSED, "fee": False})
+    assert (_published(d).type, _published(d).data["passed"]) == (
+        "ContractReviewed",
+        False,
+    )
+    d.notify_materials("staff-a", CHECKLIST, CHECKLIST[:2], {}, "025-83210000")
+    flawed = {"营业执照复印件": "复印件模糊"}
+    d.notify_materials("staff-a", CHECKLIST, CHECKLIST[:2], flawed, "025")
+    envelope = _published(d)
+    assert envelope.type == "NoticeViolation"
+    assert envelope.data == {
+        "demand_id": str(d.id),
+        "staff_id": "staff-a",
+        "late": ["营业执照复印件"],
+    }
+    d.offer_handover("staff-a", "staff-b", "超出本人业务范围")
+    d.accept_handover("staff-b")
+    assert (_published(d).type, _published(d).data["staff_id"]) == (
+        "DemandHandedOver",
+        "staff-b",
+    )
