@@ -47,6 +47,17 @@ SETTINGS = (
         "9102",
         "port of the process's Prometheus /metrics endpoint (0 = off)",
     ),
+    Setting(
+        "QI_METRICS_ADDRESS",
+        "127.0.0.1",
+        "address the /metrics endpoint listens on (0.0.0.0 in a container)",
+    ),
+    Setting(
+        "QI_METRICS_REFRESH_SECONDS",
+        "15",
+        "how often parked messages, relay lag and queue depths are re-read for "
+        "/metrics (0 = never)",
+    ),
     Setting("QI_LOG_LEVEL", "INFO", "log level"),
     Setting(
         "QI_SERVICES",

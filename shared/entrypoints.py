@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import traceback
+from datetime import UTC, datetime
 
 import eventlet
 from nameko.events import SERVICE_POOL, EventHandler
@@ -58,6 +60,7 @@ class IntegrationEventHandler(EventHandler):
             self._park_and_ack(message, body, None, f"EnvelopeError: {exc}")
             return
         context_data = self.unpack_message_headers(message)
+        delivered = time.perf_counter()
         try:
             self.container.spawn_worker(
                 self,
@@ -65,15 +68,21 @@ class IntegrationEventHandler(EventHandler):
                 {},
                 context_data=context_data,
                 handle_result=lambda worker_ctx, result=None, exc_info=None: (
-                    self._finish(message, envelope, result, exc_info)
+                    self._finish(message, envelope, result, exc_info, delivered)
                 ),
             )
         except Exception:  # noqa: BLE001 - container being killed: requeue it
             self.queue_consumer.requeue_message(message)
 
-    def _finish(self, message, envelope: Envelope, result, exc_info):
+    def _finish(self, message, envelope: Envelope, result, exc_info, delivered):
         metrics = for_service(self.container.service_name)
         labels = {"source": envelope.source, "event_type": envelope.type}
+        metrics.handler_seconds.labels(**labels).observe(
+            time.perf_counter() - delivered
+        )
+        lag = _seconds_since(envelope.occurred_at)
+        if lag is not None:
+            metrics.event_lag_seconds.labels(source=envelope.source).observe(lag)
         if exc_info is not None:
             error = "".join(traceback.format_exception_only(*exc_info[:2])).strip()
             self._park_and_ack(message, envelope.to_dict(), envelope, error)
@@ -124,6 +133,17 @@ class IntegrationEventHandler(EventHandler):
         metrics.parked_open.set(self._parking().count_open())
         log.error("parked %s from %s: %s", event_type, source, error)
         self.queue_consumer.ack_message(message)
+
+
+def _seconds_since(occurred_at: str) -> float | None:
+    """Propagation lag of an event; None if its time is unreadable or naive."""
+    try:
+        occurred = datetime.fromisoformat(occurred_at)
+    except ValueError:
+        return None
+    if occurred.tzinfo is None:
+        return None
+    return max(0.0, (datetime.now(UTC) - occurred).total_seconds())
 
 
 integration_handler = IntegrationEventHandler.decorator

@@ -178,6 +178,7 @@ class OutboxRelay:
                 self.publisher.publish_batch(self.exchange, messages)
         self._save_position(notifications[-1].id)
         self._position = notifications[-1].id
+        self.metrics.relay_position.set(self._position)
         for routing_key, _ in messages:
             self.metrics.published.labels(event_type=routing_key).inc()
         caught_up = len(notifications) < self.batch_size
@@ -209,6 +210,7 @@ class OutboxRelay:
                         self.metrics.relay_active.set(0)
                         self._position = None
             except Exception as exc:  # noqa: BLE001 - keep relaying after faults
+                self.metrics.relay_errors.inc()
                 log.warning(
                     "relay %s: %s; retrying in %.1fs", self.service, exc, backoff
                 )

@@ -15,6 +15,7 @@ from shared.application import ServiceApplication
 from shared.audit import AuditContext
 from shared.envelope import Envelope
 from shared.outbox import OutboxRelay, ToEnvelope
+from shared.rpc_metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +107,13 @@ class OutboxRelayRunner(DependencyProvider):
 
 
 class Pingable:
-    """Mixin: ``ping`` answers once the service's RPC consumer is running."""
+    """Mixin: ``ping`` answers once the service's RPC consumer is running.
+
+    Every service has it, so it also carries the metrics of every entrypoint.
+    """
 
     name: str
+    service_metrics = ServiceMetrics()
 
     @rpc
     def ping(self) -> str:

@@ -62,7 +62,7 @@ def rabbitmq_problem(uri: str) -> str | None:
 
 
 def run_in_this_process(names: list[str]) -> int:
-    metrics.serve(config.get_int("QI_METRICS_PORT"))
+    metrics.serve(config.get_int("QI_METRICS_PORT"), config.get("QI_METRICS_ADDRESS"))
     runner = ServiceRunner(config.nameko_config())
     for name in names:
         runner.add_service(load(name))

@@ -246,3 +246,102 @@ def racing_application(service: str):
                 raise
 
     return RacingApplication
+
+
+class ServiceInstance(ServicesProcess):
+    """One service in a process of its own, as one replica of a deployment.
+
+    Ready when its container runs: its /metrics shows the refreshed parked
+    messages gauge (needs QI_METRICS_REFRESH_SECONDS > 0); the gateway's, when
+    /healthz answers.
+    """
+
+    def __init__(self, service: str, env: dict[str, str]):
+        super().__init__(env, (service,))
+        self.service = service
+
+    def start(self, timeout: float = 30.0) -> ServiceInstance:
+        import tempfile
+
+        import requests
+
+        repo = Path(__file__).resolve().parent.parent
+        self.log = tempfile.NamedTemporaryFile(
+            "w+", prefix=f"qi-{self.service}-", suffix=".log", delete=False
+        )
+        self.process = subprocess.Popen(
+            self.command,
+            env=self.env,
+            cwd=repo,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        gauge = f"qi_{self.service}_parked_messages "
+
+        def ready():
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.service} exited:\n{self.output()}")
+            try:
+                if self.service == "gateway":
+                    return requests.get(f"{self.base_url}/healthz", timeout=2).ok
+                return gauge in requests.get(self.metrics_url, timeout=2).text
+            except requests.RequestException:
+                return False
+
+        wait_for(ready, timeout=timeout, interval=0.1)
+        return self
+
+    def scrape(self) -> str:
+        import requests
+
+        return requests.get(self.metrics_url, timeout=5).text
+
+
+def promtool() -> str:
+    """The promtool binary; fails (never skips) naming how to install it."""
+    import shutil
+
+    found = shutil.which("promtool")
+    if found is None:
+        import pytest
+
+        pytest.fail(
+            "promtool is missing: install Debian's prometheus package "
+            "(`apt-get install -y prometheus`, as .ci/run does)"
+        )
+    return found
+
+
+def promtool_check_metrics(text: str) -> str:
+    """``promtool check metrics`` on a scrape; returns its complaints ('' if none)."""
+    done = subprocess.run(
+        [promtool(), "check", "metrics"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    problems = (done.stdout + done.stderr).strip()
+    return problems or ("" if done.returncode == 0 else f"exit {done.returncode}")
+
+
+def metric_samples(text: str, name: str) -> list[tuple[dict, float]]:
+    """Every sample called ``name`` in a scrape, with its labels."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return [
+        (sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    ]
+
+
+def metric_value(text: str, name: str, **labels) -> float:
+    """The sum of the samples of ``name`` whose labels include ``labels``."""
+    return sum(
+        value
+        for sample_labels, value in metric_samples(text, name)
+        if all(sample_labels.get(k) == v for k, v in labels.items())
+    )

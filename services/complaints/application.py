@@ -15,6 +15,21 @@ from shared import audit
 from shared.application import ServiceApplication
 from shared.calendar import calendar_from_env
 from shared.errors import ConflictError, NotFound
+from shared.metrics import counter, gauge
+
+# business figures for operations, from the deadline sweep (9.1.2)
+OPEN = gauge("complaints", "open", "Complaints not closed, as of the last sweep.")
+OVERDUE = gauge(
+    "complaints",
+    "overdue",
+    "Open complaints with a stage past its working-day deadline (last sweep).",
+)
+ESCALATIONS = counter(
+    "complaints",
+    "escalations",
+    "Stages escalated because their deadline passed (SLA breaches), by stage.",
+    ("stage",),
+)
 
 # command name -> Complaint method; each takes the complaint id first
 COMMANDS = {
@@ -110,17 +125,26 @@ class ComplaintsApplication(ServiceApplication):
                     self.save(complaint)
             return fresh
 
-        return self.retry_on_conflict(run)
+        fresh = self.retry_on_conflict(run)
+        for stage in fresh:  # counted once: a retry that lost finds none fresh
+            ESCALATIONS.labels(stage=stage).inc()
+        return fresh
 
     def escalate_all_overdue(self, now: datetime | None = None) -> dict:
         """Sweep every open complaint; returns {number: stages escalated}."""
         escalated = {}
+        open_count = overdue_count = 0
         for oid in self.originator_ids():
             aggregate = self.repository.get(oid)
             if isinstance(aggregate, Complaint) and aggregate.status != "closed":
+                open_count += 1
                 fresh = self.escalate_overdue(oid, now)
                 if fresh:
                     escalated[aggregate.number] = fresh
+                if aggregate.overdue_stages(now or utcnow(), self.calendar):
+                    overdue_count += 1
+        OPEN.set(open_count)
+        OVERDUE.set(overdue_count)
         return escalated
 
     def figures(self, since: datetime, until: datetime) -> dict:

@@ -14,6 +14,7 @@ from shared import audit
 from shared.application import ServiceApplication
 from shared.calendar import calendar_from_env
 from shared.errors import ConflictError, NotFound, ValidationFailed
+from shared.metrics import counter
 from shared.projection import ProjectionRunner
 
 
@@ -39,6 +40,16 @@ STAGES = {
     "Reopened": "重新办理",
 }
 PROGRESS_CODE = re.compile(r"^[A-Z2-9]{10}$")
+# business figures for operations (counted once, when the registration is stored)
+DEMANDS_REGISTERED = counter(
+    "intake", "demands_registered", "Demands registered, by channel.", ("channel",)
+)
+NEEDS_REGISTERED = counter(
+    "intake",
+    "needs_registered",
+    "Service items asked for in registered demands, by channel and item code.",
+    ("channel", "item"),
+)
 
 
 def stage_of(event) -> dict | None:
@@ -72,6 +83,11 @@ class IntakeApplication(ServiceApplication):
         # the demand's channel is the channel of its registration event
         with audit.audit_scope(replace(audit.current(), channel=registration.channel)):
             if self.save_if_new(demand):
+                DEMANDS_REGISTERED.labels(channel=demand.channel).inc()
+                for need in demand.needs:
+                    NEEDS_REGISTERED.labels(
+                        channel=demand.channel, item=need["item_code"]
+                    ).inc()
                 return self.summary(demand)
         if demand_id is None:  # a random id cannot collide: this is no retry
             raise ConflictError("登记未能保存，请重试")
