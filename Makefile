@@ -37,6 +37,7 @@ bench: $(STAMP)
 verify: $(STAMP)
 	$(PY) -m shared.verify intake
 	$(PY) -m shared.verify referral
+	$(PY) -m shared.verify evaluation
 
 parked: $(STAMP)
 	$(PY) -m shared.parked --service referral list

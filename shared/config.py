@@ -61,8 +61,8 @@ SETTINGS = (
     Setting("QI_LOG_LEVEL", "INFO", "log level"),
     Setting(
         "QI_SERVICES",
-        "intake,referral,catalog,complaints,gateway",
-        "services `make run` starts (evaluation: not yet built)",
+        "intake,referral,catalog,complaints,evaluation,gateway",
+        "services `make run` starts",
     ),
     Setting(
         "QI_PROCESSES",
@@ -91,6 +91,12 @@ SETTINGS = (
         "QI_SLA_SWEEP_SECONDS",
         "60",
         "how often deadline reminders and escalations are swept",
+    ),
+    Setting(
+        "QI_CJK_FONT",
+        "",
+        "Chinese TrueType font file for evaluation's PDF summaries (empty: the "
+        "Debian fonts-wqy-zenhei or fonts-noto-cjk file, if installed)",
     ),
     Setting(
         "QI_RPC_TIMEOUT_SECONDS", "10", "gateway's timeout for a call to a service"

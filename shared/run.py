@@ -37,6 +37,7 @@ SERVICE_CLASSES = {
     "referral": "services.referral.service:ReferralService",
     "catalog": "services.catalog.service:CatalogService",
     "complaints": "services.complaints.service:ComplaintsService",
+    "evaluation": "services.evaluation.service:EvaluationService",
     "gateway": "services.gateway.service:GatewayService",
 }
 

@@ -36,6 +36,30 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         "referral",
         "handle_catalog_qualification_changed",
     ),
+    # evaluation keeps the facts of every case (9.1.2, 9.2.2)
+    *(
+        Subscription(source, event_type, "evaluation", handler)
+        for source, event_type, handler in (
+            ("intake", "DemandRegistered", "handle_intake_demand_registered"),
+            ("intake", "DemandTaken", "handle_intake_demand_taken"),
+            ("intake", "DemandHandedOver", "handle_intake_demand_handed_over"),
+            ("intake", "ContractReviewed", "handle_intake_contract_reviewed"),
+            ("intake", "NoticeViolation", "handle_intake_notice_violation"),
+            ("intake", "DemandReferred", "handle_intake_demand_referred"),
+            ("intake", "DemandResolved", "handle_intake_demand_resolved"),
+            ("referral", "ReferralCompleted", "handle_referral_referral_completed"),
+            (
+                "complaints",
+                "ComplaintReceived",
+                "handle_complaints_complaint_received",
+            ),
+            (
+                "complaints",
+                "CorrectiveActionAgreed",
+                "handle_complaints_corrective_action_agreed",
+            ),
+        )
+    ),
 )
 
 

@@ -17,6 +17,7 @@ APPLICATIONS = {
     "referral": "services.referral.application:ReferralApplication",
     "catalog": "services.catalog.application:CatalogApplication",
     "complaints": "services.complaints.application:ComplaintsApplication",
+    "evaluation": "services.evaluation.application:EvaluationApplication",
 }
 
 

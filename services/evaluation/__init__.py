@@ -1,1 +1,2 @@
-"""evaluation service: skeleton only; its capability lands with its own issue."""
+"""evaluation service: satisfaction, per-service records, staff efficiency,
+half-year summaries and improvement plans (clause 9)."""

@@ -244,6 +244,19 @@ class IntakeApplication(ServiceApplication):
             "stages": [s for s in (stage_of(e) for e in events) if s],
         }
 
+    def demand_for_progress_code(self, code: str) -> dict:
+        """The demand a progress code names: evaluation checks with it that a
+        rating comes from the applicant (9.2.1). Only the id, nothing personal."""
+        if not isinstance(code, str) or not PROGRESS_CODE.match(code):
+            raise NotFound("progress code")
+        self.view.catch_up()
+        rows = self.kernel.query(
+            "SELECT demand_id FROM intake_progress WHERE code=%s", (code,)
+        )
+        if not rows:
+            raise NotFound("progress code")
+        return {"demand_id": rows[0]["demand_id"]}
+
     def stale_demands(self, now, working_hours: float) -> list[dict]:
         """Open demands whose owner did nothing for ``working_hours`` (7.4.2)."""
         self.view.catch_up()

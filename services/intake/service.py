@@ -88,6 +88,11 @@ class IntakeService(Pingable, CaseHistory):
         return self.app.progress(code)
 
     @rpc(expected_exceptions=EXPECTED)
+    def demand_for_progress_code(self, code):
+        """For evaluation: the demand id a customer's progress code names."""
+        return self.app.demand_for_progress_code(code)
+
+    @rpc(expected_exceptions=EXPECTED)
     def stale_demands(self, now, working_hours):
         try:
             moment = datetime.fromisoformat(now)

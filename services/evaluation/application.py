@@ -1,0 +1,415 @@
+"""Evaluation application (clause 9): the facts of other services kept per
+case, surveys and their follow-up, improvement items, efficiency assessments
+and half-year summaries. Commands are retried on conflict; integration events
+are applied exactly once (``ServiceApplication.process``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from eventsourcing.application import AggregateNotFoundError
+
+from services.evaluation import figures
+from services.evaluation.domain import (
+    CallBack,
+    ImprovementItem,
+    Survey,
+    end_of_working_day,
+)
+from services.evaluation.projections import EvaluationView
+from services.evaluation.records import (
+    CaseRecord,
+    EfficiencyAssessment,
+    HalfYearSummary,
+)
+from services.evaluation.rules import (
+    IMPROVEMENT_WORKING_DAYS,
+    SURVEY_REMINDER_LEAD,
+    aware,
+)
+from shared import audit
+from shared.application import ServiceApplication
+from shared.calendar import calendar_from_env
+from shared.envelope import Envelope
+from shared.errors import NotFound, ValidationFailed
+from shared.projection import ProjectionRunner
+
+# intake's lookup of a progress code: {"demand_id": ...} or NotFound
+CodeLookup = Callable[[str], dict]
+COMPLAINT_OUTCOMES = {"upheld": "成立", "partly_upheld": "部分成立"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def case_scope(demand_id: str):
+    """What is done about a demand's service carries the demand as its case."""
+    context = audit.current()
+    if demand_id:
+        context = context.with_correlation(demand_id)
+    with audit.audit_scope(context):
+        yield
+
+
+def case_of(envelope: Envelope) -> str:
+    """A case is the demand; a complaint naming no demand is its own case."""
+    data = envelope.data
+    return str(data.get("demand_id") or data.get("complaint_id") or "")
+
+
+class EvaluationApplication(ServiceApplication):
+    name = "evaluation"
+
+    def __init__(self, url=None, env=None):
+        super().__init__(url, env)
+        self.view = ProjectionRunner(self, EvaluationView())
+        self.calendar = calendar_from_env()
+
+    def _existing(self, kind: type, aggregate_id):
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    # -- facts from intake, referral and complaints ------------------------
+
+    def on_fact(self, envelope: Envelope) -> bool:
+        """Note a published fact in its case record; a resolved demand or a
+        completed referral issues a survey, an agreed corrective action opens
+        an improvement item. False for a duplicate delivery."""
+        return self.process(envelope, self._note_fact)
+
+    def _note_fact(self, envelope: Envelope) -> list:
+        case_id = case_of(envelope)
+        if not case_id:
+            raise ValueError(f"{envelope.type} names no demand or complaint")
+        record = self._existing(CaseRecord, CaseRecord.create_id(case_id))
+        record = record or CaseRecord(case_id=case_id)
+        record.note(
+            {
+                "event_id": envelope.event_id,
+                "source": envelope.source,
+                "event_type": envelope.type,
+                "schema_version": envelope.schema_version,
+                "occurred_at": envelope.occurred_at,
+                "actor": dict(envelope.actor),
+                "data": dict(envelope.data),
+            }
+        )
+        follow_on = {
+            "DemandResolved": self._survey_for_resolution,
+            "ReferralCompleted": self._survey_for_referral,
+            "CorrectiveActionAgreed": self._item_for_corrective_action,
+        }.get(envelope.type)
+        created = follow_on(envelope, record) if follow_on else None
+        return [record, created] if created is not None else [record]
+
+    def _survey_for_resolution(self, envelope: Envelope, record: CaseRecord):
+        data = envelope.data
+        key = f"{data['demand_id']}:{envelope.aggregate_version}"
+        if self._existing(Survey, Survey.create_id("demand", key)):
+            return None
+        facts = {
+            "demand_id": data["demand_id"],
+            "institution_id": envelope.actor.get("institution")
+            or record.institution_id,
+            "staff_id": data.get("resolved_by", ""),
+            "ended_at": data["resolved_at"],
+        }
+        return Survey.issue("demand", key, facts, self.calendar)
+
+    def _survey_for_referral(self, envelope: Envelope, record: CaseRecord):
+        data = envelope.data
+        if self._existing(Survey, Survey.create_id("referral", data["referral_id"])):
+            return None
+        facts = {
+            "demand_id": data["demand_id"],
+            "referral_id": data["referral_id"],
+            "institution_id": data.get("institution_id", ""),
+            "staff_id": record.owner,
+            "ended_at": data["completed_at"],
+        }
+        return Survey.issue("referral", data["referral_id"], facts, self.calendar)
+
+    def _item_for_corrective_action(self, envelope: Envelope, record: CaseRecord):
+        data = envelope.data
+        ref = f"{data['complaint_id']}:{envelope.aggregate_version}"
+        if self._existing(ImprovementItem, ImprovementItem.create_id("complaint", ref)):
+            return None
+        at = aware(envelope.occurred_at, "occurred_at")
+        outcome = COMPLAINT_OUTCOMES.get(data.get("outcome", ""), "不成立")
+        return ImprovementItem.open(
+            {
+                "source": "complaint",
+                "ref": ref,
+                "institution_id": data.get("institution_id") or record.institution_id,
+                "demand_id": data.get("demand_id", ""),
+                "finding": f"投诉 {data.get('number', '')}（{outcome}）的纠正措施",
+                "owner": data.get("owner", ""),
+                "actions": [data["action"]],
+                "deadline": self.calendar.deadline(at, IMPROVEMENT_WORKING_DAYS),
+                "opened_at": at,
+            }
+        )
+
+    # -- satisfaction (9.2.1) ----------------------------------------------
+
+    def _survey(self, survey_id) -> Survey:
+        return self.get_existing(survey_id, Survey, "survey")
+
+    def rate(
+        self, survey_id, code: str, form: dict, lookup: CodeLookup, now=None
+    ) -> dict:
+        """The applicant's rating, checked against the progress code they
+        hold; an unsatisfied one opens a call-back and an improvement item in
+        the same transaction, so each exists exactly once."""
+        try:
+            demand_id = lookup(str(code or "").strip())["demand_id"]
+        except NotFound:
+            raise ValidationFailed.single(
+                "code", "查询码不正确：只有服务申请人可以评价"
+            ) from None
+        at = aware(now or utcnow(), "now")
+
+        def run():
+            survey = self._survey(survey_id)
+            survey.rate(demand_id, form, at)
+            changed = [survey]
+            if survey.unsatisfied:
+                changed += self._follow_up(survey, at)
+            with case_scope(survey.demand_id):
+                self.save(*changed)
+            return {**survey.as_dict(), "follow_up": [str(a.id) for a in changed[1:]]}
+
+        return self.retry_on_conflict(run)
+
+    def _follow_up(self, survey: Survey, at: datetime) -> list:
+        rating = survey.rating
+        finding = f"客户对服务总体评价“{rating['overall']}”"
+        if rating["comments"]:
+            finding += f"：{rating['comments']}"
+        item = ImprovementItem.open(
+            {
+                "source": "dissatisfaction",
+                "ref": str(survey.id),
+                "institution_id": survey.institution_id,
+                "demand_id": survey.demand_id,
+                "staff_id": survey.staff_id,
+                "finding": finding,
+                "deadline": self.calendar.deadline(at, IMPROVEMENT_WORKING_DAYS),
+                "opened_at": at,
+            }
+        )
+        return [CallBack.for_survey(survey, self.calendar), item]
+
+    def survey(self, survey_id) -> dict:
+        return self._survey(survey_id).as_dict()
+
+    def surveys_for_code(self, code: str, lookup: CodeLookup) -> list[dict]:
+        """The applicant's surveys of their demand, by the code they hold."""
+        demand_id = lookup(str(code or "").strip())["demand_id"]
+        self.view.catch_up()
+        rows = self.kernel.query(
+            "SELECT survey_id FROM ev_surveys WHERE case_id=%s ORDER BY ended_at",
+            (demand_id,),
+        )
+        return [self.survey(r["survey_id"]) for r in rows]
+
+    def record_call_back(self, call_back_id, caller: str, note: str) -> dict:
+        def run():
+            call_back = self.get_existing(call_back_id, CallBack, "call-back")
+            call_back.record(caller, note)
+            with case_scope(call_back.demand_id):
+                self.save(call_back)
+            return call_back.as_dict()
+
+        return self.retry_on_conflict(run)
+
+    # -- improvement plans (9.3) ---------------------------------------------
+
+    def _item(self, item_id) -> ImprovementItem:
+        return self.get_existing(item_id, ImprovementItem, "improvement item")
+
+    def open_improvement(self, form: dict) -> dict:
+        """An item the manager opens, e.g. from an efficiency finding."""
+        form = dict(form or {})
+        form["deadline"] = end_of_working_day(form.get("deadline"), self.calendar)
+        form["opened_at"] = form.get("opened_at") or utcnow()
+        for field in ("owner", "actions"):
+            if not form.get(field):
+                raise ValidationFailed.single(field, "请填写责任人和整改措施")
+        item = ImprovementItem.open(form)
+        with case_scope(item.demand_id):
+            saved = self.save_if_new(item)
+        if not saved:
+            raise ValidationFailed.single("ref", "该来源已有整改事项")
+        return item.as_dict()
+
+    def change_improvement(self, item_id, command: str, **kwargs) -> dict:
+        """``plan`` (owner, actions, deadline date), ``record_progress``
+        (note) or ``close`` (result)."""
+        if command not in ("plan", "record_progress", "close"):
+            raise ValidationFailed.single("command", f"未知的操作：{command}")
+        if command == "plan":
+            kwargs["deadline"] = end_of_working_day(
+                kwargs.get("deadline"), self.calendar
+            )
+
+        def run():
+            item = self._item(item_id)
+            getattr(item, command)(**kwargs)
+            with case_scope(item.demand_id):
+                self.save(item)
+            return item.as_dict()
+
+        return self.retry_on_conflict(run)
+
+    def improvement(self, item_id) -> dict:
+        return self._item(item_id).as_dict()
+
+    # -- deadlines: reminders, expiry, escalation ------------------------------
+
+    def sweep(self, now=None) -> dict:
+        """Remind surveys about to fall due, expire overdue ones, escalate
+        overdue improvement items; each once, whoever sweeps."""
+        at = aware(now or utcnow(), "now")
+        self.view.catch_up()
+        done = {"reminded": [], "expired": [], "escalated": []}
+        for row in self.kernel.query(
+            "SELECT survey_id FROM ev_surveys WHERE status='issued'"
+        ):
+            for kind in self.retry_on_conflict(
+                lambda sid=row["survey_id"]: self._sweep_survey(sid, at)
+            ):
+                done[kind].append(row["survey_id"])
+        for row in self.kernel.query(
+            "SELECT item_id FROM ev_improvements WHERE status='open' AND escalated=0"
+        ):
+            if self.retry_on_conflict(
+                lambda iid=row["item_id"]: self._escalate_item(iid, at)
+            ):
+                done["escalated"].append(row["item_id"])
+        return done
+
+    def _sweep_survey(self, survey_id, at: datetime) -> list[str]:
+        survey = self._survey(survey_id)
+        kinds = []
+        if survey.remind_due(at, SURVEY_REMINDER_LEAD):
+            kinds.append("reminded")
+        if survey.expire(at):
+            kinds.append("expired")
+        if kinds:
+            with case_scope(survey.demand_id):
+                self.save(survey)
+        return kinds
+
+    def _escalate_item(self, item_id, at: datetime) -> bool:
+        item = self._item(item_id)
+        if item.escalate_overdue(at):
+            with case_scope(item.demand_id):
+                self.save(item)
+            return True
+        return False
+
+    # -- staff efficiency (9.2.2) --------------------------------------------
+
+    def efficiency_figures(self, staff_id: str, since, until) -> dict:
+        start, end = aware(since, "since"), aware(until, "until")
+        self.view.catch_up()
+        return figures.efficiency(self.kernel, self.calendar, staff_id, start, end)
+
+    def assess_efficiency(self, staff_id: str, since, until) -> dict:
+        """Compute and store the figures as they stand (EfficiencyAssessed)."""
+        if not isinstance(staff_id, str) or not staff_id.strip():
+            raise ValidationFailed.single("staff_id", "请填写服务人员")
+        computed = self.efficiency_figures(staff_id, since, until)
+        key = (staff_id, computed["since"], computed["until"])
+
+        def run():
+            found = self._existing(
+                EfficiencyAssessment, EfficiencyAssessment.create_id(*key)
+            )
+            if found is None:
+                found = EfficiencyAssessment(
+                    staff_id=staff_id, since=key[1], until=key[2], figures=computed
+                )
+            else:
+                found.reassess(computed)
+            self.save(found)
+            return found.as_dict()
+
+        return self.retry_on_conflict(run)
+
+    def comment_efficiency(self, assessment_id, text: str) -> dict:
+        actor = audit.current().actor
+
+        def run():
+            found = self.get_existing(
+                assessment_id, EfficiencyAssessment, "efficiency assessment"
+            )
+            found.comment(actor.id, actor.role, text)
+            self.save(found)
+            return found.as_dict()
+
+        return self.retry_on_conflict(run)
+
+    def efficiency_assessment(self, assessment_id) -> dict:
+        return self.get_existing(
+            assessment_id, EfficiencyAssessment, "efficiency assessment"
+        ).as_dict()
+
+    # -- half-year summary (9.1.3) -------------------------------------------
+
+    def draft_half_year(self, institution_id: str, year, half) -> dict:
+        if not isinstance(institution_id, str) or not institution_id.strip():
+            raise ValidationFailed.single("institution_id", "请填写机构")
+        if half not in (1, 2):
+            raise ValidationFailed.single("half", "应为 1（上半年）或 2（下半年）")
+        if not isinstance(year, int) or not 2000 <= year <= 2100:
+            raise ValidationFailed.single("year", "应为年份，如 2026")
+        self.view.catch_up()
+        computed = figures.half_year(
+            self.kernel, self.calendar, institution_id, year, half
+        )
+
+        def run():
+            summary_id = HalfYearSummary.create_id(institution_id, year, half)
+            found = self._existing(HalfYearSummary, summary_id)
+            if found is None:
+                found = HalfYearSummary(
+                    institution_id=institution_id,
+                    year=year,
+                    half=half,
+                    figures=computed,
+                )
+            else:
+                found.redraft(computed)
+            self.save(found)
+            return found.as_dict()
+
+        return self.retry_on_conflict(run)
+
+    def half_year_summary(self, summary_id) -> dict:
+        return self.get_existing(
+            summary_id, HalfYearSummary, "half-year summary"
+        ).as_dict()
+
+    def sign_off_half_year(self, summary_id, note: str) -> dict:
+        actor = audit.current().actor
+
+        def run():
+            found = self.get_existing(summary_id, HalfYearSummary, "half-year summary")
+            found.sign_off(actor.id, actor.role, note)
+            self.save(found)
+            return found.as_dict()
+
+        return self.retry_on_conflict(run)
+
+    # -- per-service records (9.1.2) -------------------------------------------
+
+    def rebuild_view(self) -> int:
+        return self.view.rebuild()

@@ -1,0 +1,251 @@
+"""The half-year summary as a written report (9.1.3): HTML with inline SVG
+charts, and a printable PDF with simple bar charts drawn by fpdf2.
+
+The PDF needs a Chinese TrueType font on this machine (no network fonts):
+``QI_CJK_FONT`` names one, else the usual Debian paths are tried (package
+``fonts-wqy-zenhei`` or ``fonts-noto-cjk``). Without one, a clear Chinese
+error is raised instead of a broken PDF.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from services.evaluation.rules import (
+    IMPROVEMENT_SOURCES,
+    IMPROVEMENT_STATUS,
+    LEVELS,
+    OUTCOME_LABELS,
+)
+from services.intake.registration import CHANNELS
+from shared import config
+from shared.errors import ValidationFailed
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+HALVES = {1: "上半年", 2: "下半年"}
+
+
+def _pct(rate) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _num(value) -> str:
+    return "—" if value is None else str(value)
+
+
+def title(summary: dict) -> str:
+    return (
+        f"{summary['institution_id']} {summary['year']}年"
+        f"{HALVES[summary['half']]}一站式服务工作总结"
+    )
+
+
+def sections(summary: dict) -> list[tuple[str, list[tuple[str, str]], dict]]:
+    """(heading, [(label, value)], chart {label: count}) per section; the
+    same content for HTML and PDF."""
+    f = summary["figures"]
+    demands, sla = f["demands"], f["sla"]
+    sat, complaints, items = f["satisfaction"], f["complaints"], f["improvements"]
+    by_channel = {CHANNELS.get(k, k): v for k, v in demands["by_channel"].items()}
+    by_outcome = {
+        OUTCOME_LABELS.get(k, "未办结" if k == "open" else k): v
+        for k, v in demands["by_outcome"].items()
+    }
+    return [
+        (
+            "一、服务需求受理情况（按渠道）",
+            [
+                ("登记需求数", str(demands["registered"])),
+                (
+                    "平均首次响应（工作小时）",
+                    _num(demands["first_response_working_hours"]),
+                ),
+            ],
+            by_channel,
+        ),
+        ("二、办理结果", [], by_outcome),
+        (
+            "三、转办时限（SLA）执行情况",
+            [
+                ("转办完成数", str(sla["referrals_completed"])),
+                ("按时完成数", str(sla["on_time"])),
+                ("按时完成率", _pct(sla["hit_rate"])),
+            ],
+            {
+                "按时": sla["on_time"],
+                "超时": sla["referrals_completed"] - sla["on_time"],
+            },
+        ),
+        (
+            "四、满意度评价",
+            [
+                ("发出评价数", str(sat["surveys_issued"])),
+                ("已评价数", str(sat["rated"])),
+                ("过期未评价数", str(sat["surveys_expired"])),
+                ("参评率", _pct(sat["response_rate"])),
+                ("平均得分（满分5分）", _num(sat["average"])),
+                ("满意率", _pct(sat["satisfied_rate"])),
+            ],
+            {level: sat["distribution"].get(level, 0) for level in LEVELS},
+        ),
+        (
+            "五、投诉情况",
+            [
+                ("收到投诉数", str(complaints["received"])),
+                ("认定成立或部分成立", str(complaints["upheld"])),
+            ],
+            {},
+        ),
+        (
+            "六、改进计划及落实情况",
+            [
+                ("整改事项数", str(items["opened"])),
+                ("已完成", str(items["closed"])),
+                ("逾期督办", str(items["escalated"])),
+            ],
+            {"已完成": items["closed"], "整改中": items["opened"] - items["closed"]},
+        ),
+    ]
+
+
+def item_lines(summary: dict) -> list[str]:
+    lines = []
+    for n, item in enumerate(summary["figures"]["improvements"]["items"], 1):
+        lines.append(
+            f"{n}. [{IMPROVEMENT_SOURCES[item['source']]}] {item['finding']}；"
+            f"责任人：{item['owner'] or '待定'}；"
+            f"措施：{'；'.join(item['actions']) or '待定'}；"
+            f"期限：{item['deadline'][:10]}；"
+            f"状态：{IMPROVEMENT_STATUS[item['status']]}"
+            + ("（已逾期督办）" if item["escalated"] else "")
+        )
+    return lines
+
+
+def sign_off_line(summary: dict) -> str:
+    signed = summary.get("signed_off") or {}
+    if not signed:
+        return "状态：草稿，待服务管理人员签发"
+    return f"签发人：{signed['manager']}　签发意见：{signed['note']}"
+
+
+# -- HTML -------------------------------------------------------------------
+
+
+def svg_bars(chart: dict, width: int = 420, bar: int = 22) -> str:
+    if not chart:
+        return ""
+    top = max(chart.values()) or 1
+    rows = []
+    for i, (label, value) in enumerate(chart.items()):
+        y = i * (bar + 8)
+        length = int((width - 160) * value / top)
+        rows.append(
+            f'<text x="0" y="{y + 16}" font-size="13">{escape(label)}</text>'
+            f'<rect x="110" y="{y}" width="{length}" height="{bar}" fill="#3b7dd8"/>'
+            f'<text x="{116 + length}" y="{y + 16}" font-size="13">{value}</text>'
+        )
+    height = len(chart) * (bar + 8)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" role="img">{"".join(rows)}</svg>'
+    )
+
+
+def to_html(summary: dict) -> str:
+    parts = [
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>{escape(title(summary))}</title></head><body>",
+        f"<h1>{escape(title(summary))}</h1>",
+        f"<p>统计期间：{escape(summary['figures']['since'][:10])} 至 "
+        f"{escape(summary['figures']['until'][:10])}（不含）</p>",
+    ]
+    for heading, rows, chart in sections(summary):
+        parts.append(f"<h2>{escape(heading)}</h2>")
+        if rows:
+            parts.append("<table>")
+            for label, value in rows:
+                parts.append(
+                    f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>"
+                )
+            parts.append("</table>")
+        parts.append(svg_bars(chart))
+    parts.append("<ol>")
+    for line in item_lines(summary):
+        parts.append(f"<li>{escape(line.split('. ', 1)[1])}</li>")
+    parts.append("</ol>")
+    parts.append(f"<p>{escape(sign_off_line(summary))}</p></body></html>")
+    return "\n".join(parts)
+
+
+# -- PDF --------------------------------------------------------------------
+
+
+def cjk_font() -> Path:
+    configured = config.get("QI_CJK_FONT")
+    for candidate in ([configured] if configured else []) + list(FONT_CANDIDATES):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    raise ValidationFailed.single(
+        "font",
+        "未找到中文字体，无法生成PDF：请安装 fonts-wqy-zenhei（或 fonts-noto-cjk），"
+        "或用 QI_CJK_FONT 指定一个中文 TrueType 字体文件",
+    )
+
+
+def to_pdf(summary: dict) -> bytes:
+    from fpdf import FPDF
+
+    font = cjk_font()
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_font("cjk", "", str(font))
+    pdf.add_page()
+    pdf.set_font("cjk", size=16)
+    pdf.multi_cell(0, 10, title(summary), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=10)
+    pdf.cell(
+        0,
+        7,
+        f"统计期间：{summary['figures']['since'][:10]} 至 "
+        f"{summary['figures']['until'][:10]}（不含）",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    for heading, rows, chart in sections(summary):
+        pdf.ln(2)
+        pdf.set_font("cjk", size=12)
+        pdf.cell(0, 8, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("cjk", size=10)
+        for label, value in rows:
+            pdf.cell(70, 6, label)
+            pdf.cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
+        _pdf_bars(pdf, chart)
+    pdf.set_font("cjk", size=10)
+    for line in item_lines(summary):
+        pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.multi_cell(0, 6, sign_off_line(summary), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _pdf_bars(pdf, chart: dict) -> None:
+    """Horizontal bars: label, bar scaled to the largest value, the value."""
+    if not chart:
+        return
+    top = max(chart.values()) or 1
+    pdf.set_fill_color(59, 125, 216)
+    for label, value in chart.items():
+        x, y = pdf.l_margin, pdf.get_y()
+        pdf.cell(30, 6, label)
+        length = 100 * value / top
+        if length:
+            pdf.rect(x + 32, y + 1, length, 4, style="F")
+        pdf.set_xy(x + 34 + length, y)
+        pdf.cell(0, 6, str(value), new_x="LMARGIN", new_y="NEXT")
