@@ -14,6 +14,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP)
 
+# demo accounts (README) are opened on a new installation; set
+# QI_SEED_ACCOUNTS= (empty) to start without them
+QI_SEED_ACCOUNTS ?= services/gateway/demo_accounts.json
+export QI_SEED_ACCOUNTS
+
 run: $(STAMP)
 	@$(PY) -m shared.run
 

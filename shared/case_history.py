@@ -70,6 +70,27 @@ def case_events(app: ServiceApplication, correlation_id: str) -> list[dict]:
     return sorted(events, key=lambda e: (e["at"], e["aggregate_id"], e["version"]))
 
 
+def verify_case(app: ServiceApplication, correlation_id: str) -> dict:
+    """Recompute the hash chain of every stream of this service in the case."""
+    _runner(app).catch_up()
+    rows = app.kernel.query(
+        "SELECT DISTINCT originator_id FROM qi_case_index WHERE correlation_id=%s",
+        (str(correlation_id),),
+    )
+    breaks = []
+    for row in rows:
+        found = app.verify_stream(UUID(row["originator_id"]))
+        if found is not None:
+            breaks.append(
+                {
+                    "aggregate_id": found.originator_id,
+                    "version": found.version,
+                    "reason": found.reason,
+                }
+            )
+    return {"service": app.name, "streams": len(rows), "breaks": breaks}
+
+
 def merge_timelines(*timelines: list[dict]) -> list[dict]:
     """One case history across services, in time order."""
     merged = [event for timeline in timelines for event in timeline]

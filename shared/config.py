@@ -101,6 +101,34 @@ SETTINGS = (
     Setting(
         "QI_RPC_TIMEOUT_SECONDS", "10", "gateway's timeout for a call to a service"
     ),
+    Setting(
+        "QI_FRONT_DOOR_INSTITUTION",
+        "jsqi",
+        "institution that receives demands filed online by customers",
+    ),
+    Setting(
+        "QI_GATEWAY_SECRET",
+        "",
+        "key that signs login tokens; empty: a random key kept in "
+        "QI_VAR_DIR/gateway.secret",
+    ),
+    Setting("QI_TOKEN_TTL_SECONDS", "28800", "how long a login token is valid"),
+    Setting(
+        "QI_LOGIN_ATTEMPTS",
+        "5",
+        "failed logins allowed per user name and per client address in 5 minutes",
+    ),
+    Setting(
+        "QI_PROGRESS_QUERIES_PER_MINUTE",
+        "30",
+        "progress-code queries allowed per client address per minute",
+    ),
+    Setting(
+        "QI_SEED_ACCOUNTS",
+        "",
+        "JSON file of accounts to open at gateway start if missing "
+        "(`make run` uses services/gateway/demo_accounts.json)",
+    ),
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}

@@ -128,3 +128,10 @@ class CaseHistory:
         from shared.case_history import case_events
 
         return case_events(self.app, correlation_id)
+
+    @rpc
+    def verify_case(self, correlation_id: str) -> dict:
+        """The hash-chain check of this service's streams of a case."""
+        from shared.case_history import verify_case
+
+        return verify_case(self.app, correlation_id)

@@ -1,34 +1,49 @@
-"""The HTTP front door (walking skeleton of the API under /api/v1).
+"""The HTTP front door: the JSON API under /api/v1.
 
-Authentication and role checks land with issue 9; until then submissions are
-recorded as an anonymous customer and personal data is masked in answers.
+Thin: each route checks who is calling (services/gateway/access.py), then
+makes one or two RPC calls with the caller's identity as audit data, so every
+event the services store names the person, role, institution and channel.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 
 import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
+from werkzeug.wrappers import Response
 
+from services.gateway import access, api, case_audit
+from services.gateway.access import ANONYMOUS, Forbidden, Hidden, Unauthenticated
+from services.gateway.accounts import ROLES, GatewayApplication
+from services.gateway.auth import Auth, AuthTools, seed_accounts
 from services.gateway.problems import json_response, problem
-from shared import config, logs
-from shared.audit import Actor
+from services.gateway.tokens import TokenError
+from shared import case_history, config, logs
+from shared.audit import Actor, AuditContext, audit_scope
 from shared.errors import ConflictError, NotFound, ValidationFailed
+from shared.providers import Application
 from shared.rpc import audit_dict
 
 log = logging.getLogger(__name__)
 
-ANONYMOUS_CUSTOMER = Actor(id="anonymous", role="customer")
 MAX_BODY_BYTES = 64 * 1024
+# services that keep streams of a case, each asked for its part of the audit
+CASE_SERVICES = ("intake", "referral", "complaints", "evaluation", "catalog")
 
 
 class ServiceUnavailable(Exception):
     pass
+
+
+class TooManyAttempts(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__("too many attempts")
+        self.retry_after = retry_after
 
 
 def _call(method, *args, **kwargs):
@@ -50,6 +65,30 @@ def _day(value: str | None) -> str:
     return day
 
 
+def _body(request) -> dict:
+    """The request's JSON object; 400 naming ``body`` when it is not one."""
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        raise ValidationFailed.single("body", "请求内容过大（上限 64 KB）")
+    try:
+        body = json.loads(request.get_data(as_text=True) or "{}")
+    except ValueError:
+        raise ValidationFailed.single("body", "请求内容不是有效的 JSON") from None
+    if not isinstance(body, dict):
+        raise ValidationFailed.single("body", "请求内容应为 JSON 对象")
+    return body
+
+
+def _page(request) -> tuple[int, int]:
+    try:
+        offset = int(request.args.get("offset", 0))
+        limit = int(request.args.get("limit", 50))
+    except ValueError:
+        raise ValidationFailed.single("offset", "分页参数应为整数") from None
+    if offset < 0 or not 1 <= limit <= 200:
+        raise ValidationFailed.single("limit", "limit 为 1 到 200，offset 不小于 0")
+    return offset, limit
+
+
 def _errors_to_response(func):
     def wrapper(self, request, *args, **kwargs):
         logs.current_service.set("gateway")
@@ -57,10 +96,18 @@ def _errors_to_response(func):
             return func(self, request, *args, **kwargs)
         except ValidationFailed as exc:
             return problem(400, "请求内容有误", errors=exc.errors)
-        except NotFound:
+        except (Unauthenticated, TokenError) as exc:
+            return problem(401, "需要登录", str(exc))
+        except Forbidden as exc:
+            return problem(403, "无权操作", str(exc))
+        except (NotFound, Hidden):
             return problem(404, "未找到")
         except ConflictError as exc:
             return problem(409, "操作冲突", str(exc))
+        except TooManyAttempts as exc:
+            response = problem(429, "尝试次数过多，请稍后再试")
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except (ServiceUnavailable, UnknownService):
             return problem(503, "服务暂不可用，请稍后再试")
         except Exception:  # noqa: BLE001 - never a stack trace to the client
@@ -68,6 +115,7 @@ def _errors_to_response(func):
             return problem(500, "服务器内部错误")
 
     wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
     return wrapper
 
 
@@ -77,6 +125,29 @@ class GatewayService:
     intake = RpcProxy("intake")
     referral = RpcProxy("referral")
     catalog = RpcProxy("catalog")
+    complaints = RpcProxy("complaints")
+    evaluation = RpcProxy("evaluation")
+
+    app: GatewayApplication = Application(GatewayApplication, on_start=seed_accounts)
+    auth: AuthTools = Auth()
+
+    # -- who is calling -----------------------------------------------------
+
+    def _actor(self, request) -> Actor:
+        """The caller from the bearer token; an anonymous customer without one."""
+        header = request.headers.get("Authorization", "")
+        if not header:
+            return ANONYMOUS
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise TokenError("登录凭证格式应为 Bearer <token>")
+        return self.auth.tokens.verify(token.strip())
+
+    @staticmethod
+    def _client(request) -> str:
+        return request.remote_addr or "unknown"
+
+    # -- health and identity --------------------------------------------------
 
     @http("GET", "/healthz")
     @_errors_to_response
@@ -86,40 +157,261 @@ class GatewayService:
             _call(proxy.ping)
         return json_response({"status": "ok"})
 
+    @http("GET", "/openapi.json")
+    @_errors_to_response
+    def openapi(self, request):
+        return json_response(api.document())
+
+    @http("POST", "/api/v1/auth/login")
+    @_errors_to_response
+    def login(self, request):
+        """Username and password → a signed token that expires."""
+        body = _body(request)
+        username, password = body.get("username"), body.get("password")
+        errors = [
+            {"field": f, "message": "请填写" + label}
+            for f, label, value in (
+                ("username", "用户名", username),
+                ("password", "密码", password),
+            )
+            if not isinstance(value, str) or not value
+        ]
+        if errors:
+            raise ValidationFailed(errors)
+        # failed attempts count, per name and per address: guessing slows down
+        keys = (f"user:{username}", f"addr:{self._client(request)}")
+        for key in keys:
+            if self.auth.logins.exceeded(key):
+                raise TooManyAttempts(self.auth.logins.retry_after(key))
+        account = self.app.authenticate(username, password)
+        if account is None:
+            for key in keys:
+                self.auth.logins.record(key)
+            return problem(401, "用户名或密码错误")
+        actor = Actor(account.username, account.role, account.institution)
+        return json_response(
+            {
+                "token": self.auth.tokens.issue(actor),
+                "token_type": "Bearer",
+                "expires_in": int(self.auth.tokens.ttl_seconds),
+                "account": account.public(),
+            }
+        )
+
+    @http("GET", "/api/v1/me")
+    @_errors_to_response
+    def me(self, request):
+        actor = self._actor(request)
+        access.require_role(actor, set(ROLES))
+        return json_response(
+            {"username": actor.id, "role": actor.role, "institution": actor.institution}
+        )
+
+    # -- accounts (admin) ------------------------------------------------------
+
+    @http("GET", "/api/v1/accounts")
+    @_errors_to_response
+    def list_accounts(self, request):
+        access.require_role(self._actor(request), {"admin"})
+        return json_response({"items": self.app.accounts()})
+
+    @http("POST", "/api/v1/accounts")
+    @_errors_to_response
+    def open_account(self, request):
+        actor = self._actor(request)
+        access.require_role(actor, {"admin"})
+        with self.auth.as_caller(actor, "internal"):
+            opened = self.app.open_account(_body(request))
+        return json_response(opened, 201)
+
+    @http("POST", "/api/v1/accounts/<string:username>/disable")
+    @_errors_to_response
+    def disable_account(self, request, username):
+        actor = self._actor(request)
+        access.require_role(actor, {"admin"})
+        with self.auth.as_caller(actor, "internal"):
+            changed = self.app.disable(username, _body(request).get("reason"))
+        return json_response(changed)
+
+    # -- demands (8.2, 7.4) -------------------------------------------------
+
     @http("POST", "/api/v1/demands")
     @_errors_to_response
     def register_demand(self, request):
-        if request.content_length and request.content_length > MAX_BODY_BYTES:
-            return problem(413, "请求内容过大")
-        try:
-            form = json.loads(request.get_data(as_text=True) or "null")
-        except ValueError:
-            raise ValidationFailed.single("body", "请求内容不是有效的 JSON") from None
-        if not isinstance(form, dict):
-            raise ValidationFailed.single("body", "请求内容应为 JSON 对象")
+        """A customer online (no login) or staff at a window registers a demand."""
+        actor = self._actor(request)
+        if actor is not ANONYMOUS:
+            access.require_role(actor, access.STAFF_ROLES)
+        form = _body(request)
         channel = form.get("channel") if isinstance(form.get("channel"), str) else ""
         demand = _call(
             self.intake.register_demand,
             form,
-            audit_data=audit_dict(ANONYMOUS_CUSTOMER, channel or "website"),
+            audit_data=audit_dict(actor, channel or "website"),
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
+        answer = {
+            "id": demand["id"],
+            "progress_code": demand["progress_code"],
+            "status": demand["status"],
+            "registered_at": demand["registered_at"],
+        }
+        if actor is not ANONYMOUS:
+            answer = demand
         return json_response(
-            demand, 201, {"Location": f"/api/v1/demands/{demand['id']}"}
+            answer, 201, {"Location": f"/api/v1/demands/{demand['id']}"}
         )
+
+    @http("GET", "/api/v1/demands")
+    @_errors_to_response
+    def list_demands(self, request):
+        """Staff and managers: their institution's; a regulator: everyone's."""
+        actor = self._actor(request)
+        access.require_role(actor, access.READERS_OF_CASES)
+        offset, limit = _page(request)
+        institution = None if actor.role == "regulator" else actor.institution
+        status = request.args.get("status", "")
+        page = _call(self.intake.demands, institution, status, offset, limit)
+        return json_response(page)
+
+    def _visible_demand(self, actor: Actor, demand_id: str) -> dict:
+        access.require_role(actor, access.READERS_OF_CASES)
+        demand = _call(self.intake.get_demand, demand_id)
+        access.require_same_institution(actor, demand["institution"])
+        return demand
 
     @http("GET", "/api/v1/demands/<string:demand_id>")
     @_errors_to_response
     def get_demand(self, request, demand_id):
-        demand = _call(self.intake.get_demand, demand_id)
+        """The demand, its Appendix B form and its referrals."""
+        actor = self._actor(request)
+        demand = self._visible_demand(actor, demand_id)
+        registration = _call(self.intake.registration, demand_id)
+        if not access.sees_personal_data(actor):
+            registration = access.masked_registration(registration)
         codes = [need["item_code"] for need in demand["needs"]]
+        demand.pop("applicant", None)
+        demand.pop("contact_phone", None)
+        demand["registration"] = registration
         demand["referrals"] = _call(self.referral.referrals_for, demand["id"], codes)
         return json_response(demand)
+
+    @http("GET", "/api/v1/demands/<string:demand_id>/history")
+    @_errors_to_response
+    def demand_history(self, request, demand_id):
+        """Every event of the demand with its actor, role, institution, channel."""
+        actor = self._actor(request)
+        self._visible_demand(actor, demand_id)
+        return json_response({"items": _call(self.intake.history, demand_id)})
+
+    @http("POST", "/api/v1/demands/<string:demand_id>/<string:command>")
+    @_errors_to_response
+    def demand_command(self, request, demand_id, command):
+        """A staff command on a demand; see ``api.DEMAND_COMMANDS``."""
+        spec = api.DEMAND_COMMANDS.get(command)
+        if spec is None:
+            raise NotFound(command)
+        actor = self._actor(request)
+        access.require_role(actor, spec.roles)
+        body = _body(request)
+        demand = _call(self.intake.get_demand, demand_id)
+        access.require_same_institution(actor, demand["institution"])
+        args = spec.arguments(actor, body)
+        method = getattr(self.intake, spec.rpc)
+        changed = _call(
+            method,
+            demand_id,
+            *args,
+            audit_data=audit_dict(actor, spec.channel(body), demand_id),
+        )
+        return json_response(changed)
+
+    # -- the regulator's audit of a case (audit contract) ---------------------
+
+    def _case_audit(self, request, demand_id: str, what: str) -> dict:
+        actor = self._actor(request)
+        self._visible_demand(actor, demand_id)
+        as_of = case_audit.parse_as_of(request.args.get("as_of"))
+        pending = {
+            name: (
+                getattr(self, name).case_events.call_async(demand_id),
+                getattr(self, name).verify_case.call_async(demand_id),
+            )
+            for name in CASE_SERVICES
+        }
+        answers: dict = {}
+        for name, (events, check) in pending.items():
+            try:
+                answers[name] = (_call(events.result), _call(check.result))
+            except (ServiceUnavailable, UnknownService):
+                answers[name] = None
+        with self.auth.as_caller(actor, "internal"):
+            answers["gateway"] = (
+                case_history.case_events(self.app, demand_id),
+                case_history.verify_case(self.app, demand_id),
+            )
+        demand = None
+        if as_of is not None:
+            demand = _call(self.intake.demand_as_of, demand_id, as_of.isoformat())
+        else:
+            demand = _call(self.intake.get_demand, demand_id)
+        if demand is not None and not access.sees_personal_data(actor):
+            demand["contact_phone"] = access.mask_phone(demand["contact_phone"])
+        audit = case_audit.assemble(demand_id, answers, as_of, demand)
+        # the read itself is recorded, in the case's own history
+        context = AuditContext(
+            actor=actor, channel="internal", correlation_id=demand_id
+        )
+        with audit_scope(context):
+            self.app.record_read(demand_id, what, audit["as_of"] or "")
+        return audit
+
+    @http("GET", "/api/v1/audit/cases/<string:demand_id>")
+    @_errors_to_response
+    def audit_case(self, request, demand_id):
+        """One timeline across services, as of a moment, and its verification."""
+        return json_response(self._case_audit(request, demand_id, "timeline"))
+
+    @http("GET", "/api/v1/audit/cases/<string:demand_id>/export")
+    @_errors_to_response
+    def export_case(self, request, demand_id):
+        """The audit as a JSON file or a printable HTML page (``?format=html``)."""
+        form = request.args.get("format", "json")
+        if form not in ("json", "html"):
+            raise ValidationFailed.single("format", "应为 json 或 html")
+        audit = self._case_audit(request, demand_id, f"export-{form}")
+        name = f"case-{demand_id}.{form}"
+        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+        if form == "json":
+            return json_response(audit, 200, disposition)
+        return Response(
+            case_audit.render_html(audit),
+            mimetype="text/html",
+            headers=disposition,
+        )
+
+    @http("GET", "/api/v1/stale-demands")
+    @_errors_to_response
+    def stale_demands(self, request):
+        """7.4.2: the manager's list of demands whose owner did nothing."""
+        actor = self._actor(request)
+        access.require_role(actor, {"manager"})
+        try:
+            hours = float(request.args.get("working_hours", 4))
+        except ValueError:
+            raise ValidationFailed.single("working_hours", "应为数字") from None
+        now = request.args.get("now") or _now_iso()
+        rows = _call(self.intake.stale_demands, now, hours)
+        mine = [r for r in rows if r.get("institution") == actor.institution]
+        return json_response({"items": mine})
 
     @http("GET", "/api/v1/progress/<string:code>")
     @_errors_to_response
     def progress(self, request, code):
         """7.4.6: a customer follows their demand by its progress code."""
+        key = f"progress:{self._client(request)}"
+        if not self.auth.progress_queries.allow(key):
+            raise TooManyAttempts(self.auth.progress_queries.retry_after(key))
         return json_response(_call(self.intake.progress, code))
 
     # -- public service information (5.1.5, 6.4 c) -------------------------
@@ -158,3 +450,7 @@ class GatewayService:
         on = _day(request.args.get("on"))
         found = _call(self.catalog.qualified_institutions, item, on)
         return json_response({"item": item, "on": on, "institutions": found})
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()

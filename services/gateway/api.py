@@ -1,0 +1,337 @@
+"""The API's commands on a demand and its OpenAPI 3.1 document.
+
+Each staff command is one row: the roles that may send it, the intake RPC it
+becomes, and how the body turns into that call's arguments. The acting staff
+member is always the caller — a body cannot name someone else (7.4.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from services.intake.registration import CHANNELS
+from shared.audit import Actor
+from shared.errors import ValidationFailed
+
+STAFF = frozenset({"staff", "manager"})
+MANAGERS = frozenset({"manager"})
+
+
+def _text(body: dict, field: str) -> str:
+    value = body.get(field, "")
+    if not isinstance(value, str):
+        raise ValidationFailed.single(field, "应为文字")
+    return value
+
+
+def _list(body: dict, field: str) -> list:
+    value = body.get(field, [])
+    if not isinstance(value, list):
+        raise ValidationFailed.single(field, "应为列表")
+    return value
+
+
+@dataclass(frozen=True)
+class DemandCommand:
+    rpc: str
+    roles: frozenset[str]
+    arguments: Callable[[Actor, dict], tuple]
+    summary: str
+    body: dict  # JSON schema properties of the request body
+
+    @staticmethod
+    def channel(body: dict) -> str:
+        """Staff act at the window unless they say they answered by phone etc."""
+        channel = body.get("channel", "window")
+        if channel not in CHANNELS:
+            raise ValidationFailed.single(
+                "channel", "受理渠道应为：" + "、".join(CHANNELS)
+            )
+        return channel
+
+
+STRING = {"type": "string"}
+STRINGS = {"type": "array", "items": STRING}
+
+DEMAND_COMMANDS: dict[str, DemandCommand] = {
+    "take": DemandCommand(
+        "take", STAFF, lambda a, b: (a.id,), "受理（首问负责，7.4.2）", {}
+    ),
+    "handover": DemandCommand(
+        "offer_handover",
+        STAFF,
+        lambda a, b: (a.id, _text(b, "to_staff"), _text(b, "reason")),
+        "提出移交（须写明原因）",
+        {"to_staff": STRING, "reason": STRING},
+    ),
+    "handover-answer": DemandCommand(
+        "answer_handover",
+        STAFF,
+        lambda a, b: (a.id, b.get("accept") is True, _text(b, "reason")),
+        "接收或拒绝移交",
+        {"accept": {"type": "boolean"}, "reason": STRING},
+    ),
+    "follow-ups": DemandCommand(
+        "follow_up",
+        STAFF,
+        lambda a, b: (a.id, _text(b, "note")),
+        "记录跟进（8.3.5）",
+        {"note": STRING},
+    ),
+    "materials-notice": DemandCommand(
+        "notify_materials",
+        STAFF,
+        lambda a, b: (a.id, _list(b, "provided"), b.get("nonconforming") or {}),
+        "一次性告知需补充的材料（7.4.3）",
+        {
+            "provided": STRINGS,
+            "nonconforming": {"type": "object", "additionalProperties": STRING},
+        },
+    ),
+    "supplements": DemandCommand(
+        "supply_materials",
+        STAFF,
+        lambda a, b: (_list(b, "items"),),
+        "登记客户补充的材料",
+        {"items": STRINGS},
+    ),
+    "green-channel": DemandCommand(
+        "open_green_channel",
+        MANAGERS,
+        lambda a, b: (_text(b, "reason"),),
+        "开通绿色通道（7.4.5）",
+        {"reason": STRING},
+    ),
+    "contract-review": DemandCommand(
+        "review_contract",
+        STAFF,
+        lambda a, b: (a.id, b.get("checks")),
+        "合同评审（5.3.1.2）",
+        {
+            "checks": {
+                "type": "object",
+                "properties": {
+                    k: {"type": "boolean"}
+                    for k in ("capability", "method", "cycle", "fee")
+                },
+            }
+        },
+    ),
+    "decision": DemandCommand(
+        "decide",
+        STAFF,
+        lambda a, b: (a.id, _text(b, "outcome"), b.get("details") or {}),
+        "分流：当场答复、本机构办理或转办（8.3.1–8.3.4）",
+        {
+            "outcome": {"enum": ["answered", "in_house", "referred"]},
+            "details": {"type": "object"},
+        },
+    ),
+    "resolution": DemandCommand(
+        "resolve",
+        STAFF,
+        lambda a, b: (a.id, _text(b, "summary")),
+        "办结",
+        {"summary": STRING},
+    ),
+    "reopening": DemandCommand(
+        "reopen",
+        STAFF,
+        lambda a, b: (a.id, _text(b, "reason")),
+        "重新办理（须写明原因）",
+        {"reason": STRING},
+    ),
+}
+
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def _responses(ok: str, *codes: int) -> dict:
+    answers = {ok: {"description": "成功", "content": {"application/json": {}}}}
+    for code in codes:
+        answers[str(code)] = {
+            "description": "问题",
+            "content": {"application/problem+json": {"schema": PROBLEM}},
+        }
+    return answers
+
+
+def _operation(summary: str, ok="200", codes=(400, 401, 403, 404), **extra):
+    return {"summary": summary, "responses": _responses(ok, *codes), **extra}
+
+
+def _json_body(properties: dict) -> dict:
+    return {
+        "required": False,
+        "content": {
+            "application/json": {"schema": {"type": "object", "properties": properties}}
+        },
+    }
+
+
+def document() -> dict:
+    """OpenAPI 3.1 of the routes in service.py (kept beside them by a test)."""
+    demand_id = {"name": "demand_id", "in": "path", "required": True, "schema": STRING}
+    paths: dict = {
+        "/healthz": {"get": _operation("就绪检查", codes=(503,))},
+        "/api/v1/auth/login": {
+            "post": _operation(
+                "登录，取得有时效的令牌",
+                codes=(400, 401, 429),
+                requestBody=_json_body({"username": STRING, "password": STRING}),
+                security=[],
+            )
+        },
+        "/api/v1/me": {"get": _operation("当前登录身份", codes=(401,))},
+        "/api/v1/accounts": {
+            "get": _operation("账号列表（平台管理员）", codes=(401, 403)),
+            "post": _operation(
+                "开设账号（平台管理员）",
+                ok="201",
+                codes=(400, 401, 403, 409),
+                requestBody=_json_body(
+                    {
+                        k: STRING
+                        for k in (
+                            "username",
+                            "display_name",
+                            "role",
+                            "institution",
+                            "password",
+                        )
+                    }
+                ),
+            ),
+        },
+        "/api/v1/accounts/{username}/disable": {
+            "post": _operation(
+                "停用账号",
+                parameters=[
+                    {
+                        "name": "username",
+                        "in": "path",
+                        "required": True,
+                        "schema": STRING,
+                    }
+                ],
+                requestBody=_json_body({"reason": STRING}),
+            )
+        },
+        "/api/v1/demands": {
+            "get": _operation(
+                "本机构的需求（监管人员：全部），分页",
+                codes=(400, 401, 403),
+                parameters=[
+                    {"name": n, "in": "query", "schema": s}
+                    for n, s in (
+                        ("offset", {"type": "integer", "minimum": 0}),
+                        ("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+                        ("status", STRING),
+                    )
+                ],
+            ),
+            "post": _operation(
+                "登记需求（附录B）：客户在线提交无需登录，窗口人员登录后登记",
+                ok="201",
+                codes=(400, 401, 403),
+                requestBody=_json_body({}),
+                parameters=[
+                    {"name": "Idempotency-Key", "in": "header", "schema": STRING}
+                ],
+                security=[{}, {"bearer": []}],
+            ),
+        },
+        "/api/v1/demands/{demand_id}": {
+            "get": _operation("需求、登记表与转办情况", parameters=[demand_id])
+        },
+        "/api/v1/demands/{demand_id}/history": {
+            "get": _operation(
+                "需求的全部事件（操作人、机构、渠道）", parameters=[demand_id]
+            )
+        },
+        "/api/v1/stale-demands": {
+            "get": _operation("首问负责人长时间未处理的需求（管理人员）")
+        },
+        "/api/v1/progress/{code}": {
+            "get": _operation(
+                "按进度查询码查询办理进度（7.4.6）",
+                codes=(404, 429),
+                parameters=[
+                    {"name": "code", "in": "path", "required": True, "schema": STRING}
+                ],
+                security=[],
+            )
+        },
+        "/api/v1/public/guide": {"get": _operation("服务指南", codes=(), security=[])},
+        "/api/v1/catalog/items": {
+            "get": _operation("服务事项目录", codes=(), security=[])
+        },
+        "/api/v1/catalog/items/{code}": {
+            "get": _operation(
+                "服务事项详情与所需材料",
+                codes=(404,),
+                parameters=[
+                    {"name": "code", "in": "path", "required": True, "schema": STRING}
+                ],
+                security=[],
+            )
+        },
+        "/api/v1/catalog/certification-bodies": {
+            "get": _operation(
+                "认证机构及其认证范围（6.4 c）",
+                codes=(400,),
+                parameters=[{"name": "on", "in": "query", "schema": STRING}],
+                security=[],
+            )
+        },
+        "/api/v1/catalog/qualified-institutions": {
+            "get": _operation(
+                "某日具备某服务事项资质的机构（4.1）",
+                codes=(400,),
+                parameters=[
+                    {"name": "item", "in": "query", "required": True, "schema": STRING},
+                    {"name": "on", "in": "query", "schema": STRING},
+                ],
+                security=[],
+            )
+        },
+        "/openapi.json": {"get": _operation("本文档", codes=(), security=[])},
+    }
+    for name, command in DEMAND_COMMANDS.items():
+        paths[f"/api/v1/demands/{{demand_id}}/{name}"] = {
+            "post": _operation(
+                command.summary,
+                codes=(400, 401, 403, 404, 409),
+                parameters=[demand_id],
+                requestBody=_json_body({**command.body, "channel": STRING}),
+            )
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "qi-onestop 一站式服务平台 API", "version": "1"},
+        "paths": paths,
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Problem": {
+                    "type": "object",
+                    "properties": {
+                        "type": STRING,
+                        "title": STRING,
+                        "status": {"type": "integer"},
+                        "detail": STRING,
+                        "errors": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {"field": STRING, "message": STRING},
+                            },
+                        },
+                    },
+                    "required": ["title", "status"],
+                }
+            },
+        },
+    }

@@ -1,0 +1,319 @@
+"""The gateway over HTTP: login, who sees what, and staff work on a demand.
+
+Services run in this process on the real RabbitMQ; their stores are on
+PostgreSQL. Accounts are opened from a seed file as `make run` does.
+"""
+
+import json
+from uuid import UUID
+
+import pytest
+import requests
+
+from services.catalog.service import CatalogService
+from services.gateway.service import GatewayService
+from services.intake.service import IntakeService
+from tests import support
+from tests.unit.test_registration_form import APPENDIX_B
+
+PASSWORD = "correct-horse-9"
+ACCOUNTS = [
+    ("admin", "admin", ""),
+    ("wang", "staff", "jsqi"),
+    ("liqiang", "staff", "jsqi"),
+    ("zhao", "manager", "jsqi"),
+    ("other", "staff", "nj-lab"),
+    ("othermgr", "manager", "nj-lab"),
+    ("sun", "regulator", ""),
+    ("ops", "ops", ""),
+    ("chen", "partner", "jsmi"),
+]
+ONLINE_FORM = {
+    "applicant": "苏州某电子科技有限公司",
+    "contact_phone": "13812345678",
+    "service_item_code": "6.3.1",
+    "description": "电子玩具安全性能检测",
+    "channel": "website",
+}
+
+
+@pytest.fixture
+def backend():
+    return "postgres"
+
+
+@pytest.fixture
+def gateway(databases, runner_factory, tmp_path, monkeypatch):
+    seed = tmp_path / "accounts.json"
+    seed.write_text(
+        json.dumps(
+            {
+                "accounts": [
+                    {
+                        "username": name,
+                        "display_name": f"测试{name}",
+                        "role": role,
+                        "institution": institution,
+                        "password": PASSWORD,
+                    }
+                    for name, role, institution in ACCOUNTS
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("QI_SEED_ACCOUNTS", str(seed))
+    monkeypatch.setenv("QI_GATEWAY_SECRET", "test-secret-" + "x" * 32)
+    monkeypatch.setenv("QI_LOGIN_ATTEMPTS", "5")
+    from services.complaints.service import ComplaintsService
+    from services.evaluation.service import EvaluationService
+    from services.referral.service import ReferralService
+
+    runner = runner_factory(
+        IntakeService,
+        ReferralService,
+        CatalogService,
+        ComplaintsService,
+        EvaluationService,
+        GatewayService,
+        http_port=support.free_port(),
+    )
+    client = Client(f"http://{runner.http_address}")
+    client.runner = runner
+    return client
+
+
+class Client:
+    def __init__(self, base: str):
+        self.base = base
+        self.tokens: dict[str, str] = {}
+
+    def login(self, username: str, password: str = PASSWORD):
+        return requests.post(
+            f"{self.base}/api/v1/auth/login",
+            json={"username": username, "password": password},
+            timeout=10,
+        )
+
+    def headers(self, who: str | None) -> dict:
+        if who is None:
+            return {}
+        if who not in self.tokens:
+            answer = self.login(who)
+            assert answer.status_code == 200, answer.text
+            self.tokens[who] = answer.json()["token"]
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def get(self, path: str, who: str | None = None, **kwargs):
+        return requests.get(
+            f"{self.base}{path}", headers=self.headers(who), timeout=10, **kwargs
+        )
+
+    def post(self, path: str, body=None, who: str | None = None, headers=None):
+        return requests.post(
+            f"{self.base}{path}",
+            json=body if body is not None else {},
+            headers={**self.headers(who), **(headers or {})},
+            timeout=10,
+        )
+
+
+def test_login_gives_a_token_and_refuses_wrong_passwords_then_slows_guessing(gateway):
+    ok = gateway.login("wang")
+    assert ok.status_code == 200
+    assert ok.json()["account"]["role"] == "staff"
+    me = gateway.get("/api/v1/me", "wang").json()
+    assert me == {"username": "wang", "role": "staff", "institution": "jsqi"}
+
+    forged = requests.get(
+        f"{gateway.base}/api/v1/me",
+        headers={"Authorization": "Bearer " + gateway.tokens["wang"][:-2] + "xx"},
+        timeout=10,
+    )
+    assert forged.status_code == 401
+    assert gateway.get("/api/v1/me").status_code == 401
+
+    statuses = [gateway.login("liqiang", "wrong-pass").status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]  # failures count, successes do not
+    assert gateway.login("wang").status_code == 429  # same address, blocked too
+    missing = requests.post(f"{gateway.base}/api/v1/auth/login", json={}, timeout=10)
+    assert {e["field"] for e in missing.json()["errors"]} == {"username", "password"}
+
+
+def test_admin_opens_accounts_with_checked_fields_and_nobody_else_may(gateway):
+    new = {
+        "username": "zhou",
+        "display_name": "周洁",
+        "role": "staff",
+        "institution": "jsqi",
+        "password": "long-enough-1",
+    }
+    assert gateway.post("/api/v1/accounts", new, "wang").status_code == 403
+    bad = gateway.post("/api/v1/accounts", {**new, "password": "short"}, "admin")
+    assert bad.status_code == 400
+    assert [e["field"] for e in bad.json()["errors"]] == ["password"]
+    opened = gateway.post("/api/v1/accounts", new, "admin")
+    assert opened.status_code == 201 and "password" not in opened.text
+    assert gateway.post("/api/v1/accounts", new, "admin").status_code == 409
+    assert gateway.login("zhou", "long-enough-1").status_code == 200
+    listed = gateway.get("/api/v1/accounts", "admin").json()["items"]
+    assert "zhou" in [a["username"] for a in listed]
+    assert all("hash" not in json.dumps(a) for a in listed)
+
+
+def test_a_customer_files_online_and_staff_work_the_demand_through_the_api(gateway):
+    filed = gateway.post("/api/v1/demands", ONLINE_FORM)
+    assert filed.status_code == 201, filed.text
+    answer = filed.json()
+    assert set(answer) == {"id", "progress_code", "status", "registered_at"}
+    demand_id, code = answer["id"], answer["progress_code"]
+
+    assert gateway.get(f"/api/v1/demands/{demand_id}").status_code == 401
+    listed = gateway.get("/api/v1/demands", "wang").json()
+    assert [d["demand_id"] for d in listed["items"]] == [demand_id]
+    assert gateway.get("/api/v1/demands", "other").json()["items"] == []
+
+    path = f"/api/v1/demands/{demand_id}"
+    taken = gateway.post(f"{path}/take", who="wang")
+    assert taken.status_code == 200 and taken.json()["owner"] == "wang"
+    second = gateway.post(f"{path}/take", who="liqiang")
+    assert second.status_code == 400 and second.json()["errors"][0]["field"] == "owner"
+
+    checklist = gateway.get("/api/v1/catalog/items/6.3.1").json()["materials"]
+    notice = gateway.post(
+        f"{path}/materials-notice", {"provided": checklist[:1]}, "wang"
+    ).json()
+    assert notice["outstanding_materials"] == checklist[1:]
+    supplied = gateway.post(f"{path}/supplements", {"items": checklist[1:]}, "wang")
+    assert supplied.json()["outstanding_materials"] == []
+    checks = dict.fromkeys(("capability", "method", "cycle", "fee"), True)
+    gateway.post(f"{path}/contract-review", {"checks": checks}, "wang")
+    refused = gateway.post(f"{path}/green-channel", {"reason": "出口急需"}, "wang")
+    assert refused.status_code == 403
+    opened = gateway.post(f"{path}/green-channel", {"reason": "出口急需"}, "zhao")
+    assert opened.status_code == 200
+    decided = gateway.post(f"{path}/decision", {"outcome": "referred"}, "wang")
+    assert decided.status_code == 200 and decided.json()["status"] == "referred"
+
+    progress = gateway.get(f"/api/v1/progress/{code}").json()
+    assert progress["status"] == "referred" and progress["green_channel"] is True
+    assert "苏州" not in json.dumps(progress, ensure_ascii=False)
+
+    history = gateway.get(f"{path}/history", "sun").json()["items"]
+    assert [h["event"] for h in history] == [
+        "Registered",
+        "Taken",
+        "MaterialsNoticeIssued",
+        "MaterialsSupplied",
+        "ContractReviewed",
+        "GreenChannelOpened",
+        "Decided",
+    ]
+    for entry in history[1:]:
+        assert entry["actor"]["institution"] == "jsqi", entry
+        assert entry["actor"]["role"] in ("staff", "manager")
+        assert entry["channel"] == "window"
+    assert history[0]["actor"]["role"] == "customer"
+    assert history[0]["channel"] == "website"
+
+
+def test_appendix_b_round_trips_exactly_through_the_api(gateway):
+    form = {**APPENDIX_B, "channel": "window"}
+    created = gateway.post("/api/v1/demands", form, "wang")
+    assert created.status_code == 201, created.text
+    shown = gateway.get(f"/api/v1/demands/{created.json()['id']}", "wang").json()
+    assert shown["registration"] == form
+    assert shown["institution"] == "jsqi"
+    regulator = gateway.get(f"/api/v1/demands/{created.json()['id']}", "sun").json()
+    assert regulator["registration"]["applicant"] == form["applicant"]
+    assert regulator["registration"]["contact_phone"] != form["contact_phone"]
+
+
+def test_no_role_reaches_a_demand_of_another_institution(gateway):
+    """Every demand endpoint × every role: 401/403/404 for another's demand."""
+    demand_id = gateway.post("/api/v1/demands", ONLINE_FORM).json()["id"]
+    path = f"/api/v1/demands/{demand_id}"
+    reads = [path, f"{path}/history"]
+    from services.gateway.api import DEMAND_COMMANDS
+
+    outsiders = ["other", "othermgr", "ops", "chen", "admin", None]
+    for who in outsiders:
+        for url in reads:
+            status = gateway.get(url, who).status_code
+            assert status in (401, 403, 404), (who, url, status)
+        for command in DEMAND_COMMANDS:
+            answer = gateway.post(f"{path}/{command}", {"reason": "x"}, who)
+            assert answer.status_code in (401, 403, 404), (who, command, answer.text)
+    for command in DEMAND_COMMANDS:  # the regulator reads and writes nothing
+        assert gateway.post(f"{path}/{command}", {}, "sun").status_code == 403
+    assert gateway.get(path, "sun").status_code == 200
+    # nothing was stored by all those attempts
+    history = gateway.get(f"{path}/history", "wang").json()["items"]
+    assert [h["event"] for h in history] == ["Registered"]
+
+
+def test_a_retried_post_with_its_idempotency_key_registers_one_demand(gateway):
+    key = {"Idempotency-Key": "web-2026-11-26-77"}
+    first = gateway.post("/api/v1/demands", ONLINE_FORM, headers=key).json()
+    again = gateway.post("/api/v1/demands", ONLINE_FORM, headers=key).json()
+    assert first["id"] == again["id"]
+    assert gateway.get("/api/v1/demands", "wang").json()["total"] == 1
+
+
+def test_the_regulator_reads_one_verified_timeline_as_of_any_moment(gateway):
+    from datetime import datetime
+
+    from shared.providers import application_of
+
+    demand_id = gateway.post("/api/v1/demands", ONLINE_FORM).json()["id"]
+    path = f"/api/v1/demands/{demand_id}"
+    gateway.post(f"{path}/take", who="wang")
+    between = datetime.now().astimezone().isoformat()
+    gateway.post(f"{path}/follow-ups", {"note": "已电话联系客户"}, "wang")
+
+    audit = gateway.get(f"/api/v1/audit/cases/{demand_id}", "sun").json()
+    assert audit["verification"]["passed"] is True, audit["verification"]
+    rows = [
+        (r["service"], r["event"], r["actor"], r["role"])
+        for r in audit["timeline"]
+        if r["service"] == "intake"
+    ]
+    assert rows == [
+        ("intake", "Demand.Registered", "anonymous", "customer"),
+        ("intake", "Demand.Taken", "wang", "staff"),
+        ("intake", "Demand.FollowedUp", "wang", "staff"),
+    ]
+    staff_rows = [r for r in audit["timeline"] if r["role"] == "staff"]
+    assert {r["institution"] for r in staff_rows} == {"jsqi"}
+    assert audit["demand"]["contact_phone"] == "138****5678"  # masked for regulators
+
+    earlier = gateway.get(
+        f"/api/v1/audit/cases/{demand_id}", "sun", params={"as_of": between}
+    ).json()
+    assert [r["event"] for r in earlier["timeline"] if r["service"] == "intake"] == [
+        "Demand.Registered",
+        "Demand.Taken",
+    ]
+    assert earlier["demand"]["owner"] == "wang" and earlier["demand"]["version"] == 2
+
+    # the regulator's reads are themselves in the case's history
+    again = gateway.get(f"/api/v1/audit/cases/{demand_id}", "sun").json()
+    reads = [r for r in again["timeline"] if r["event"] == "CaseRead.Recorded"]
+    assert [(r["actor"], r["role"]) for r in reads] == [("sun", "regulator")] * 2
+
+    page = gateway.get(
+        f"/api/v1/audit/cases/{demand_id}/export", "sun", params={"format": "html"}
+    )
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "哈希链核验：通过" in page.text and "服务人员" in page.text
+
+    intake = application_of(support.container_of(gateway.runner, "intake"))
+    support.tamper(intake, UUID(demand_id), 2, lambda s: s.update(staff_id="li"))
+    tampered = gateway.get(f"/api/v1/audit/cases/{demand_id}", "sun").json()
+    check = tampered["verification"]
+    assert check["passed"] is False
+    assert [(b["service"], b["version"]) for b in check["breaks"]] == [("intake", 2)]
+    bad = gateway.get(
+        f"/api/v1/audit/cases/{demand_id}", "sun", params={"as_of": "yesterday"}
+    )
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "as_of"

@@ -1,0 +1,48 @@
+"""The OpenAPI document lists every route the gateway serves."""
+
+import re
+
+from services.gateway import api
+from services.gateway.service import GatewayService
+
+
+def served_routes() -> set[tuple[str, str]]:
+    routes = set()
+    for attribute in vars(GatewayService).values():
+        for entrypoint in getattr(attribute, "nameko_entrypoints", ()):
+            method = getattr(entrypoint, "method", None)
+            url = getattr(entrypoint, "url", None)
+            if method and url:
+                routes.add((method.lower(), re.sub(r"<string:(\w+)>", r"{\1}", url)))
+    return routes
+
+
+def documented_routes() -> set[tuple[str, str]]:
+    return {
+        (method, path)
+        for path, operations in api.document()["paths"].items()
+        for method in operations
+    }
+
+
+def test_every_served_route_is_documented_and_nothing_else():
+    served = served_routes()
+    assert served, "no routes found"
+    generic = ("post", "/api/v1/demands/{demand_id}/{command}")
+    assert generic in served
+    commands = {
+        ("post", f"/api/v1/demands/{{demand_id}}/{name}")
+        for name in api.DEMAND_COMMANDS
+    }
+    assert documented_routes() == (served - {generic}) | commands
+
+
+def test_the_document_is_openapi_3_1_with_a_problem_schema():
+    document = api.document()
+    assert document["openapi"] == "3.1.0"
+    problem = document["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) == {"title", "status"}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert operation["summary"], (method, path)
+            assert operation["responses"], (method, path)
