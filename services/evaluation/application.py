@@ -129,7 +129,8 @@ class EvaluationApplication(ServiceApplication):
         facts = {
             "demand_id": data["demand_id"],
             "referral_id": data["referral_id"],
-            "institution_id": data.get("institution_id", ""),
+            # an expert without an institution: the case's institution
+            "institution_id": data.get("institution_id") or record.institution_id,
             "staff_id": record.owner,
             "ended_at": data["completed_at"],
         }

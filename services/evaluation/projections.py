@@ -114,8 +114,8 @@ class EvaluationView(Projection):
         self._case(cursor, case_id)
         if kind == "DemandRegistered":
             cursor.execute(
-                "UPDATE ev_cases SET institution_id=%s, channel=%s, registered_at=%s "
-                "WHERE case_id=%s",
+                "UPDATE ev_cases SET institution_id=COALESCE(NULLIF(%s, ''), "
+                "institution_id), channel=%s, registered_at=%s WHERE case_id=%s",
                 (
                     event.actor.get("institution", ""),
                     data.get("channel", ""),
@@ -133,6 +133,12 @@ class EvaluationView(Projection):
             cursor.execute(
                 "UPDATE ev_cases SET owner=%s WHERE case_id=%s",
                 (data["staff_id"], case_id),
+            )
+            # filed online: the institution whose staff took it (as CaseRecord)
+            cursor.execute(
+                "UPDATE ev_cases SET institution_id=%s "
+                "WHERE case_id=%s AND institution_id=''",
+                (event.actor.get("institution", ""), case_id),
             )
         elif kind == "DemandHandedOver":
             cursor.execute(

@@ -63,6 +63,10 @@ class CaseRecord(AuditedAggregate):
         self.facts_seen.append(event_id)
         if event_type == "DemandRegistered" and actor.get("institution"):
             self.institution_id = actor["institution"]
+        # a demand filed online names no institution: the one whose staff
+        # took it is the case's institution
+        if event_type == "DemandTaken" and not self.institution_id:
+            self.institution_id = actor.get("institution", "")
         if event_type in OWNERSHIP:
             self.owner = data.get("staff_id", "")
         if not self.institution_id and data.get("institution_id"):

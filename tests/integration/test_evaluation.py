@@ -47,7 +47,9 @@ class Facts:
         self.positions: dict[str, int] = {}
         self.versions: dict[str, int] = {}
 
-    def __call__(self, source, event_type, data, occurred_at, staff="staff-a"):
+    def __call__(
+        self, source, event_type, data, occurred_at, staff="staff-a", institution="jsqi"
+    ):
         position = self.positions[source] = self.positions.get(source, 0) + 1
         aggregate = data.get("demand_id") or data.get("complaint_id")
         key = f"{source}/{aggregate}"
@@ -65,7 +67,7 @@ class Facts:
             aggregate_version=version,
             correlation_id=data.get("demand_id") or aggregate,
             causation_id="",
-            actor={"id": staff, "role": "staff", "institution": "jsqi"},
+            actor={"id": staff, "role": "staff", "institution": institution},
             channel="window",
             data=data,
         )
@@ -294,6 +296,9 @@ def test_an_unsatisfied_rating_opens_one_call_back_and_one_improvement_item(
     assert kinds.count("CallBack.Opened") == 1
     assert kinds.count("ImprovementItem.Opened") == 1
     assert kinds.count("Survey.Issued") == 1 and kinds.count("Survey.Rated") == 1
+    for notification in evaluation.recorder.select_notifications(start=1, limit=100):
+        stamp = evaluation.mapper.to_domain_event(notification).__dict__["audit"]
+        assert stamp["correlation_id"] == D1  # every step belongs to the case
     (call_back,) = views.call_backs(evaluation)
     assert call_back["call_back_id"] == str(CallBack.create_id(survey_id))
     (item,) = views.improvements(evaluation, institution_id="jsqi")
@@ -417,6 +422,8 @@ def test_efficiency_figures_equal_hand_computed_values_and_survive_a_rebuild(
     assert got["integrity"]["upheld_complaints"] == 1
 
     assert evaluation.rebuild_view() == evaluation.recorder.max_notification_id()
+    checked, breaks = evaluation.verify_all()
+    assert checked > 10 and breaks == []
     assert evaluation.efficiency_figures("staff-a", *NOVEMBER) == got
     fresh = EvaluationApplication()
     try:
@@ -549,3 +556,22 @@ def test_a_survey_is_visible_to_its_applicant_by_code_only(evaluation):
     assert timedelta(0) < datetime.fromisoformat(
         shown["due_at"]
     ) - datetime.fromisoformat(shown["ended_at"])
+
+
+def test_a_demand_filed_online_belongs_to_the_institution_that_took_it(evaluation):
+    f = Facts()
+    when = at(2026, 11, 3, 9, 0)
+    taken = {"demand_id": D1, "staff_id": "staff-a", "taken_at": when}
+    online = registered(f, D1, "website", at(2026, 11, 2, 20, 0))
+    online = Envelope.from_dict(
+        {**online.to_dict(), "actor": {"id": "customer", "role": "customer"}}
+    )
+    # separate queues: the taking may be handled before the registration
+    evaluation.on_fact(f("intake", "DemandTaken", taken, when))
+    evaluation.on_fact(online)
+    evaluation.view.catch_up()
+    (case,) = evaluation.kernel.query("SELECT * FROM ev_cases")
+    assert case["institution_id"] == "jsqi" and case["channel"] == "website"
+    assert case["first_taker"] == "staff-a"
+    evaluation.rebuild_view()
+    assert evaluation.kernel.query("SELECT * FROM ev_cases") == [case]
