@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -70,9 +71,20 @@ class EvaluationApplication(ServiceApplication):
         self.calendar = calendar_from_env()
 
     def _existing(self, kind: type, aggregate_id):
+        """The ``kind`` aggregate with a derived id, or None."""
+        if aggregate_id is None:
+            return None
         try:
-            return self.repository.get(aggregate_id)
+            found = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, kind) else None
+
+    @staticmethod
+    def _uuid_or_none(value):
+        try:
+            return UUID(str(value))
+        except ValueError:
             return None
 
     # -- facts from intake, referral and complaints ------------------------
@@ -236,10 +248,22 @@ class EvaluationApplication(ServiceApplication):
         return self.get_existing(item_id, ImprovementItem, "improvement item")
 
     def open_improvement(self, form: dict) -> dict:
-        """An item the manager opens, e.g. from an efficiency finding."""
+        """An item the manager opens from an efficiency finding: ``ref`` is the
+        assessment's id, whose staff member the item concerns. Items from
+        dissatisfaction and complaints open by themselves."""
         form = dict(form or {})
+        if form.get("source") != "efficiency":
+            raise ValidationFailed.single(
+                "source", "满意度和投诉的整改事项自动生成；此处只登记效能评价发现的问题"
+            )
+        assessment = self._existing(
+            EfficiencyAssessment, self._uuid_or_none(form.get("ref"))
+        )
+        if assessment is None:
+            raise ValidationFailed.single("ref", "请填写所依据的效能评价编号")
+        form["staff_id"] = assessment.staff_id
         form["deadline"] = end_of_working_day(form.get("deadline"), self.calendar)
-        form["opened_at"] = form.get("opened_at") or utcnow()
+        form["opened_at"] = utcnow()
         for field in ("owner", "actions"):
             if not form.get(field):
                 raise ValidationFailed.single(field, "请填写责任人和整改措施")

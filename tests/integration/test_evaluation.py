@@ -331,6 +331,17 @@ def test_a_wrong_code_or_a_late_rating_is_refused_and_stores_nothing(evaluation)
     assert evaluation.recorder.max_notification_id() == before
 
 
+def test_a_corrective_action_delivered_twice_opens_one_improvement_item(evaluation):
+    f = Facts()
+    complaint_id = "c0000000-0000-4000-8000-000000000007"
+    envelope = corrective(f, complaint_id, D1, at(2026, 11, 10, 11, 0))
+    assert evaluation.on_fact(envelope) is True
+    assert evaluation.on_fact(envelope) is False
+    (item,) = views.improvements(evaluation, "jsqi")
+    assert item["source"] == "complaint" and item["owner"] == "财务部"
+    assert item["actions"] == ["报价与收费自动核对"] and item["demand_id"] == D1
+
+
 def test_reminders_expiry_and_escalation_happen_once_whoever_sweeps(evaluation):
     f = Facts()
     evaluation.on_fact(resolved(f, D1, "answered", at(2026, 11, 10, 10, 0)))
@@ -353,22 +364,29 @@ def test_reminders_expiry_and_escalation_happen_once_whoever_sweeps(evaluation):
     assert survey["status"] == "expired"
 
 
-def test_improvement_items_are_planned_progressed_and_closed(evaluation):
-    opened = evaluation.open_improvement(
-        {
-            "source": "efficiency",
-            "ref": "assessment-1",
-            "institution_id": "jsqi",
-            "staff_id": "staff-a",
-            "finding": "首次响应偏慢",
-            "owner": "manager-1",
-            "actions": ["增加窗口值班"],
-            "deadline": "2026-12-31",
-        }
-    )
+def test_an_efficiency_finding_becomes_an_item_planned_progressed_and_closed(
+    evaluation,
+):
+    assessment = evaluation.assess_efficiency("staff-a", *NOVEMBER)
+    finding = {
+        "source": "efficiency",
+        "ref": assessment["id"],
+        "institution_id": "jsqi",
+        "finding": "首次响应偏慢",
+        "owner": "manager-1",
+        "actions": ["增加窗口值班"],
+        "deadline": "2026-12-31",
+    }
+    for bad in ({"ref": "assessment-1"}, {"source": "complaint"}):
+        with pytest.raises(ValidationFailed) as caught:
+            evaluation.open_improvement({**finding, **bad})
+        assert caught.value.errors[0]["field"] == next(iter(bad))
+    opened = evaluation.open_improvement(finding)
     assert opened["deadline"] == at(2026, 12, 31, 17, 30)
-    with pytest.raises(ValidationFailed):
-        evaluation.open_improvement({**opened, "deadline": "2026-12-31"})
+    assert opened["staff_id"] == "staff-a"
+    with pytest.raises(ValidationFailed) as caught:
+        evaluation.open_improvement(finding)
+    assert caught.value.errors[0]["field"] == "ref"
     evaluation.change_improvement(opened["id"], "record_progress", note="已排班")
     closed = evaluation.change_improvement(opened["id"], "close", result="响应已达标")
     assert closed["status"] == "closed" and closed["progress"] == [{"note": "已排班"}]
