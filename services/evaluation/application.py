@@ -10,8 +10,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from services.evaluation import figures
 from services.evaluation.domain import (
     CallBack,
@@ -19,9 +17,9 @@ from services.evaluation.domain import (
     Survey,
     end_of_working_day,
 )
+from services.evaluation.policy import FactPolicy, existing
 from services.evaluation.projections import EvaluationView
 from services.evaluation.records import (
-    CaseRecord,
     EfficiencyAssessment,
     HalfYearSummary,
 )
@@ -39,7 +37,6 @@ from shared.projection import ProjectionRunner
 
 # intake's lookup of a progress code: {"demand_id": ...} or NotFound
 CodeLookup = Callable[[str], dict]
-COMPLAINT_OUTCOMES = {"upheld": "成立", "partly_upheld": "部分成立"}
 
 
 def utcnow() -> datetime:
@@ -56,12 +53,6 @@ def case_scope(demand_id: str):
         yield
 
 
-def case_of(envelope: Envelope) -> str:
-    """A case is the demand; a complaint naming no demand is its own case."""
-    data = envelope.data
-    return str(data.get("demand_id") or data.get("complaint_id") or "")
-
-
 class EvaluationApplication(ServiceApplication):
     name = "evaluation"
 
@@ -71,14 +62,7 @@ class EvaluationApplication(ServiceApplication):
         self.calendar = calendar_from_env()
 
     def _existing(self, kind: type, aggregate_id):
-        """The ``kind`` aggregate with a derived id, or None."""
-        if aggregate_id is None:
-            return None
-        try:
-            found = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        return found if isinstance(found, kind) else None
+        return existing(self.repository, kind, aggregate_id)
 
     @staticmethod
     def _uuid_or_none(value):
@@ -93,81 +77,7 @@ class EvaluationApplication(ServiceApplication):
         """Note a published fact in its case record; a resolved demand or a
         completed referral issues a survey, an agreed corrective action opens
         an improvement item. False for a duplicate delivery."""
-        return self.process(envelope, self._note_fact)
-
-    def _note_fact(self, envelope: Envelope) -> list:
-        case_id = case_of(envelope)
-        if not case_id:
-            raise ValueError(f"{envelope.type} names no demand or complaint")
-        record = self._existing(CaseRecord, CaseRecord.create_id(case_id))
-        record = record or CaseRecord(case_id=case_id)
-        record.note(
-            {
-                "event_id": envelope.event_id,
-                "source": envelope.source,
-                "event_type": envelope.type,
-                "schema_version": envelope.schema_version,
-                "occurred_at": envelope.occurred_at,
-                "actor": dict(envelope.actor),
-                "data": dict(envelope.data),
-            }
-        )
-        follow_on = {
-            "DemandResolved": self._survey_for_resolution,
-            "ReferralCompleted": self._survey_for_referral,
-            "CorrectiveActionAgreed": self._item_for_corrective_action,
-        }.get(envelope.type)
-        created = follow_on(envelope, record) if follow_on else None
-        return [record, created] if created is not None else [record]
-
-    def _survey_for_resolution(self, envelope: Envelope, record: CaseRecord):
-        data = envelope.data
-        key = f"{data['demand_id']}:{envelope.aggregate_version}"
-        if self._existing(Survey, Survey.create_id("demand", key)):
-            return None
-        facts = {
-            "demand_id": data["demand_id"],
-            "institution_id": envelope.actor.get("institution")
-            or record.institution_id,
-            "staff_id": data.get("resolved_by", ""),
-            "ended_at": data["resolved_at"],
-        }
-        return Survey.issue("demand", key, facts, self.calendar)
-
-    def _survey_for_referral(self, envelope: Envelope, record: CaseRecord):
-        data = envelope.data
-        if self._existing(Survey, Survey.create_id("referral", data["referral_id"])):
-            return None
-        facts = {
-            "demand_id": data["demand_id"],
-            "referral_id": data["referral_id"],
-            # an expert without an institution: the case's institution
-            "institution_id": data.get("institution_id") or record.institution_id,
-            "staff_id": record.owner,
-            "ended_at": data["completed_at"],
-        }
-        return Survey.issue("referral", data["referral_id"], facts, self.calendar)
-
-    def _item_for_corrective_action(self, envelope: Envelope, record: CaseRecord):
-        data = envelope.data
-        ref = f"{data['complaint_id']}:{envelope.aggregate_version}"
-        if self._existing(ImprovementItem, ImprovementItem.create_id("complaint", ref)):
-            return None
-        at = aware(envelope.occurred_at, "occurred_at")
-        outcome = COMPLAINT_OUTCOMES.get(data.get("outcome", ""), "不成立")
-        return ImprovementItem.open(
-            {
-                "source": "complaint",
-                "ref": ref,
-                "institution_id": data.get("institution_id") or record.institution_id,
-                "demand_id": data.get("demand_id", ""),
-                "finding": f"投诉 {data.get('number', '')}（{outcome}）的纠正措施",
-                "owner": data.get("owner", ""),
-                "actions": [data["action"]],
-                "deadline": self.calendar.deadline(at, IMPROVEMENT_WORKING_DAYS),
-                "opened_at": at,
-            }
-        )
+        return self.process(envelope, FactPolicy(self, self.calendar))
 
     # -- satisfaction (9.2.1) ----------------------------------------------
 

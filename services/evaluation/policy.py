@@ -1,0 +1,122 @@
+"""What evaluation does with a fact another service published: note it in
+the case's record (9.1.2); a resolved demand or a completed referral issues a
+satisfaction survey (9.2.1); an agreed corrective action opens an improvement
+item (9.3). Ids are derived from the cause, so nothing is opened twice."""
+
+from __future__ import annotations
+
+from eventsourcing.application import AggregateNotFoundError
+
+from services.evaluation.domain import ImprovementItem, Survey
+from services.evaluation.records import CaseRecord
+from services.evaluation.rules import IMPROVEMENT_WORKING_DAYS, aware
+from shared.calendar import WorkingCalendar
+from shared.envelope import Envelope
+
+COMPLAINT_OUTCOMES = {"upheld": "成立", "partly_upheld": "部分成立"}
+
+
+def existing(repository, kind: type, aggregate_id):
+    """The ``kind`` aggregate with a derived id, or None."""
+    if aggregate_id is None:
+        return None
+    try:
+        found = repository.get(aggregate_id)
+    except AggregateNotFoundError:
+        return None
+    return found if isinstance(found, kind) else None
+
+
+def case_of(envelope: Envelope) -> str:
+    """A case is the demand; a complaint naming no demand is its own case."""
+    data = envelope.data
+    return str(data.get("demand_id") or data.get("complaint_id") or "")
+
+
+class FactPolicy:
+    """The policy ``ServiceApplication.process`` applies to one envelope; it
+    returns the aggregates it changed, stored with the tracking record."""
+
+    def __init__(self, app, calendar: WorkingCalendar):
+        self.repository = app.repository
+        self.calendar = calendar
+
+    def __call__(self, envelope: Envelope) -> list:
+        case_id = case_of(envelope)
+        if not case_id:
+            raise ValueError(f"{envelope.type} names no demand or complaint")
+        record = existing(self.repository, CaseRecord, CaseRecord.create_id(case_id))
+        record = record or CaseRecord(case_id=case_id)
+        record.note(
+            {
+                "event_id": envelope.event_id,
+                "source": envelope.source,
+                "event_type": envelope.type,
+                "schema_version": envelope.schema_version,
+                "occurred_at": envelope.occurred_at,
+                "actor": dict(envelope.actor),
+                "data": dict(envelope.data),
+            }
+        )
+        follow_on = {
+            "DemandResolved": self.survey_for_resolution,
+            "ReferralCompleted": self.survey_for_referral,
+            "CorrectiveActionAgreed": self.item_for_corrective_action,
+        }.get(envelope.type)
+        created = follow_on(envelope, record) if follow_on else None
+        return [record, created] if created is not None else [record]
+
+    def survey_for_resolution(self, envelope: Envelope, record: CaseRecord):
+        data = envelope.data
+        key = f"{data['demand_id']}:{envelope.aggregate_version}"
+        if existing(self.repository, Survey, Survey.create_id("demand", key)):
+            return None
+        facts = {
+            "demand_id": data["demand_id"],
+            "institution_id": envelope.actor.get("institution")
+            or record.institution_id,
+            "staff_id": data.get("resolved_by", ""),
+            "ended_at": data["resolved_at"],
+        }
+        return Survey.issue("demand", key, facts, self.calendar)
+
+    def survey_for_referral(self, envelope: Envelope, record: CaseRecord):
+        data = envelope.data
+        if existing(
+            self.repository, Survey, Survey.create_id("referral", data["referral_id"])
+        ):
+            return None
+        facts = {
+            "demand_id": data["demand_id"],
+            "referral_id": data["referral_id"],
+            # an expert without an institution: the case's institution
+            "institution_id": data.get("institution_id") or record.institution_id,
+            "staff_id": record.owner,
+            "ended_at": data["completed_at"],
+        }
+        return Survey.issue("referral", data["referral_id"], facts, self.calendar)
+
+    def item_for_corrective_action(self, envelope: Envelope, record: CaseRecord):
+        data = envelope.data
+        ref = f"{data['complaint_id']}:{envelope.aggregate_version}"
+        if existing(
+            self.repository,
+            ImprovementItem,
+            ImprovementItem.create_id("complaint", ref),
+        ):
+            return None
+        at = aware(envelope.occurred_at, "occurred_at")
+        outcome = COMPLAINT_OUTCOMES.get(data.get("outcome", ""), "不成立")
+        return ImprovementItem.open(
+            {
+                "source": "complaint",
+                "ref": ref,
+                "institution_id": data.get("institution_id") or record.institution_id,
+                "demand_id": data.get("demand_id", ""),
+                "finding": f"投诉 {data.get('number', '')}（{outcome}）的纠正措施",
+                "owner": data.get("owner", ""),
+                "actions": [data["action"]],
+                "deadline": self.calendar.deadline(at, IMPROVEMENT_WORKING_DAYS),
+                "opened_at": at,
+            }
+        )
