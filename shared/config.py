@@ -124,6 +124,12 @@ SETTINGS = (
         "progress-code queries allowed per client address per minute",
     ),
     Setting(
+        "QI_CIPHER_KEY",
+        "",
+        "AES key encrypting every stored event (personal data at rest); empty: "
+        "not encrypted. Make one with `python -m shared.persistence new-key`",
+    ),
+    Setting(
         "QI_SEED_ACCOUNTS",
         "",
         "JSON file of accounts to open at gateway start if missing "

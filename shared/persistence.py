@@ -74,6 +74,9 @@ def eventsourcing_env(service: str, url: str | None = None) -> dict[str, str]:
     # messages arrive over RabbitMQ out of order (redelivery, replays of parked
     # messages, competing instances), so "max id seen" would swallow gaps.
     common = {"SINGLE_ROW_TRACKING": "n"}
+    key = config.get("QI_CIPHER_KEY")
+    if key:  # personal data at rest: every stored event's state is encrypted
+        common.update(CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=key)
     if db.kind == "sqlite":
         Path(db.path).parent.mkdir(parents=True, exist_ok=True)
         return {
@@ -244,3 +247,13 @@ class _SqliteCursor:
     @property
     def rowcount(self) -> int:
         return self._cursor.rowcount
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["new-key"]:
+        sys.exit("usage: python -m shared.persistence new-key")
+    from eventsourcing.cryptography import AESCipher
+
+    print(AESCipher.create_key(num_bytes=32))

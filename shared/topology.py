@@ -28,13 +28,17 @@ class Subscription:
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(
-        "intake", "DemandRegistered", "referral", "handle_intake_demand_registered"
+        "intake", "DemandReferred", "referral", "handle_intake_demand_referred"
     ),
     Subscription(
         "catalog",
         "QualificationChanged",
         "referral",
         "handle_catalog_qualification_changed",
+    ),
+    # the result of a referral, for the demand's first responder (8.3.5)
+    Subscription(
+        "referral", "ReferralFeedback", "intake", "handle_referral_referral_feedback"
     ),
     # evaluation keeps the facts of every case (9.1.2, 9.2.2)
     *(

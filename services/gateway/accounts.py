@@ -142,6 +142,38 @@ class GatewayApplication(ServiceApplication):
 
     name = "gateway"
 
+    def __init__(self, url: str | None = None, env: dict | None = None):
+        super().__init__(url, env)
+        with self.kernel.cursor() as cursor:
+            cursor.execute(
+                """CREATE TABLE IF NOT EXISTS gateway_idempotency (
+                    key TEXT NOT NULL, actor TEXT NOT NULL, route TEXT NOT NULL,
+                    status INTEGER NOT NULL, body TEXT NOT NULL,
+                    PRIMARY KEY (key, actor))"""
+            )
+
+    # -- idempotency keys of staff commands --------------------------------
+
+    def remembered(self, key: str, actor: str, route: str) -> tuple[int, str] | None:
+        """The answer already given to this key, if the command was done."""
+        rows = self.kernel.query(
+            "SELECT route, status, body FROM gateway_idempotency "
+            "WHERE key=%s AND actor=%s",
+            (key, actor),
+        )
+        if not rows:
+            return None
+        if rows[0]["route"] != route:
+            raise ValidationFailed.single("Idempotency-Key", "该幂等键已用于另一项操作")
+        return rows[0]["status"], rows[0]["body"]
+
+    def remember(self, key: str, actor: str, route: str, status: int, body: str):
+        self.kernel.execute(
+            "INSERT INTO gateway_idempotency (key, actor, route, status, body) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (key, actor, route, status, body),
+        )
+
     def open_account(self, form: dict) -> dict:
         fields = _checked(form)
         account = Account(

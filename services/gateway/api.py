@@ -145,6 +145,13 @@ DEMAND_COMMANDS: dict[str, DemandCommand] = {
 }
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
+AS_OF = {"name": "as_of", "in": "query", "schema": {"type": "string"}}
+# a retried POST with the same key has its first answer, and no second effect
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "schema": {"type": "string", "maxLength": 200},
+}
 
 
 def _responses(ok: str, *codes: int) -> dict:
@@ -236,9 +243,7 @@ def document() -> dict:
                 ok="201",
                 codes=(400, 401, 403),
                 requestBody=_json_body({}),
-                parameters=[
-                    {"name": "Idempotency-Key", "in": "header", "schema": STRING}
-                ],
+                parameters=[IDEMPOTENCY_KEY],
                 security=[{}, {"bearer": []}],
             ),
         },
@@ -248,6 +253,28 @@ def document() -> dict:
         "/api/v1/demands/{demand_id}/history": {
             "get": _operation(
                 "需求的全部事件（操作人、机构、渠道）", parameters=[demand_id]
+            )
+        },
+        "/api/v1/audit/cases/{demand_id}": {
+            "get": _operation(
+                "案件审计：跨服务时间线、某一时刻的状态与哈希链核验（每次查阅均留痕）",
+                codes=(400, 401, 403, 404),
+                parameters=[demand_id, AS_OF],
+            )
+        },
+        "/api/v1/audit/cases/{demand_id}/export": {
+            "get": _operation(
+                "导出案件审计（JSON 或可打印的 HTML）",
+                codes=(400, 401, 403, 404),
+                parameters=[
+                    demand_id,
+                    AS_OF,
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "schema": {"enum": ["json", "html"]},
+                    },
+                ],
             )
         },
         "/api/v1/stale-demands": {
@@ -297,13 +324,14 @@ def document() -> dict:
             )
         },
         "/openapi.json": {"get": _operation("本文档", codes=(), security=[])},
+        "/docs": {"get": _operation("接口说明页", codes=(), security=[])},
     }
     for name, command in DEMAND_COMMANDS.items():
         paths[f"/api/v1/demands/{{demand_id}}/{name}"] = {
             "post": _operation(
                 command.summary,
                 codes=(400, 401, 403, 404, 409),
-                parameters=[demand_id],
+                parameters=[demand_id, IDEMPOTENCY_KEY],
                 requestBody=_json_body({**command.body, "channel": STRING}),
             )
         }
@@ -335,3 +363,29 @@ def document() -> dict:
             },
         },
     }
+
+
+def docs_page() -> str:
+    """A browsable page of the API, served locally (no CDN)."""
+    import html
+
+    rows = []
+    for path, operations in document()["paths"].items():
+        for method, operation in operations.items():
+            codes = "、".join(operation["responses"])
+            rows.append(
+                f"<tr><td><code>{method.upper()}</code></td>"
+                f"<td><code>{html.escape(path)}</code></td>"
+                f"<td>{html.escape(operation['summary'])}</td><td>{codes}</td></tr>"
+            )
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        "<title>一站式服务平台 API</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>"
+        "</head><body><h1>一站式服务平台 API（/api/v1）</h1>"
+        '<p>机器可读的说明：<a href="/openapi.json">/openapi.json</a>（OpenAPI 3.1）。'
+        "登录后在请求头带上 <code>Authorization: Bearer &lt;令牌&gt;</code>。</p>"
+        "<table><thead><tr><th>方法</th><th>路径</th><th>说明</th><th>应答</th>"
+        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></body></html>"
+    )

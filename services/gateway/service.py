@@ -78,6 +78,13 @@ def _body(request) -> dict:
     return body
 
 
+def _idempotency_key(request) -> str:
+    key = request.headers.get("Idempotency-Key", "")
+    if len(key) > 200:
+        raise ValidationFailed.single("Idempotency-Key", "应为1到200个字符")
+    return key
+
+
 def _page(request) -> tuple[int, int]:
     try:
         offset = int(request.args.get("offset", 0))
@@ -161,6 +168,11 @@ class GatewayService:
     @_errors_to_response
     def openapi(self, request):
         return json_response(api.document())
+
+    @http("GET", "/docs")
+    @_errors_to_response
+    def docs(self, request):
+        return Response(api.docs_page(), mimetype="text/html")
 
     @http("POST", "/api/v1/auth/login")
     @_errors_to_response
@@ -317,6 +329,12 @@ class GatewayService:
         demand = _call(self.intake.get_demand, demand_id)
         access.require_same_institution(actor, demand["institution"])
         args = spec.arguments(actor, body)
+        key = _idempotency_key(request)
+        route = f"{demand_id}/{command}"
+        if key:
+            done = self.app.remembered(key, actor.id, route)
+            if done is not None:  # a retry of a command already done
+                return Response(done[1], status=done[0], mimetype="application/json")
         method = getattr(self.intake, spec.rpc)
         changed = _call(
             method,
@@ -324,7 +342,12 @@ class GatewayService:
             *args,
             audit_data=audit_dict(actor, spec.channel(body), demand_id),
         )
-        return json_response(changed)
+        response = json_response(changed)
+        if key:
+            self.app.remember(
+                key, actor.id, route, 200, response.get_data(as_text=True)
+            )
+        return response
 
     # -- the regulator's audit of a case (audit contract) ---------------------
 

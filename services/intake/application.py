@@ -8,6 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from services.intake.domain import Demand
+from services.intake.feedback import record_feedback
 from services.intake.projections import IntakeView
 from services.intake.registration import RegistrationForm, demand_id_for
 from shared import audit
@@ -38,6 +39,7 @@ STAGES = {
     "GreenChannelOpened": "已开通绿色通道",
     "Resolved": "已办结",
     "Reopened": "重新办理",
+    "ReferralFeedbackReceived": "承办机构已反馈办理结果",
 }
 PROGRESS_CODE = re.compile(r"^[A-Z2-9]{10}$")
 # business figures for operations (counted once, when the registration is stored)
@@ -122,6 +124,7 @@ class IntakeApplication(ServiceApplication):
             "owner": demand.owner,
             "handover": demand.handover,
             "outstanding_materials": list(demand.outstanding),
+            "referral_feedback": list(getattr(demand, "referral_feedback", [])),
             "materials_complete_at": (
                 demand.materials_complete_at.isoformat()
                 if demand.materials_complete_at
@@ -217,6 +220,12 @@ class IntakeApplication(ServiceApplication):
 
     def reopen(self, demand_id, staff_id, reason) -> dict:
         return self._change(demand_id, lambda d: d.reopen(staff_id, reason))
+
+    # -- referral results (closed loop, 8.3.5) -------------------------------
+
+    def on_referral_feedback(self, envelope) -> bool:
+        """Record a referral's result on its demand, exactly once."""
+        return self.process(envelope, lambda e: record_feedback(self, e))
 
     # -- progress (7.4.6) and stale demands (7.4.2) -------------------------
 

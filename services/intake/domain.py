@@ -408,3 +408,17 @@ class Demand(AuditedAggregate):
         self.status = "reopened"
         self.triage = None
         self.resolution = None
+
+    # -- referral results for the owner (closed loop, 8.3.5) ------------------
+
+    def record_referral_feedback(self, feedback: dict) -> bool:
+        """A referral's result, for the demand's owner; once per referral."""
+        known = getattr(self, "referral_feedback", [])
+        if any(f["referral_id"] == feedback["referral_id"] for f in known):
+            return False
+        self._referral_feedback_received({**feedback, "for_staff": self.owner or ""})
+        return True
+
+    @event("ReferralFeedbackReceived")
+    def _referral_feedback_received(self, feedback: dict) -> None:
+        self.referral_feedback = [*getattr(self, "referral_feedback", []), feedback]

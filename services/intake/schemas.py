@@ -13,7 +13,9 @@ SOURCE = "intake"
 # description}], registered_at}. No applicant name or phone (7.3.3).
 DEMAND_REGISTERED = ("DemandRegistered", 1)
 # DemandReferred v1 data: {demand_id, items: [item codes], quote_id,
-# green_channel} — classified and referred at triage (8.3.4).
+# green_channel, first_responder} — classified and referred at triage (8.3.4).
+# first_responder (the owner who decided, 7.4.2) was added later; a reader of
+# an older message falls back to the envelope's actor, the same person.
 DEMAND_REFERRED = ("DemandReferred", 1)
 # DemandResolved v1 data: {demand_id, outcome (answered | in_house | referred),
 # resolved_by, resolved_at} — the service ended; evaluation's 5 working days
@@ -59,6 +61,7 @@ def to_envelope(event: object, notification: Notification) -> Envelope | None:
                 "items": list(event.details["items"]),
                 "quote_id": event.details.get("quote_id", ""),
                 "green_channel": event.details["green_channel"],
+                "first_responder": event.staff_id,
             },
         )
     if isinstance(event, Demand.Taken):

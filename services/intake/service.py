@@ -8,6 +8,7 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.intake.application import IntakeApplication
 from services.intake.schemas import to_envelope
+from shared.entrypoints import integration_handler
 from shared.errors import ConflictError, NotFound, ValidationFailed
 from shared.providers import Application, CaseHistory, OutboxRelayRunner, Pingable
 
@@ -113,3 +114,8 @@ class IntakeService(Pingable, CaseHistory):
     @rpc(expected_exceptions=(NotFound,))
     def get_demand(self, demand_id):
         return self.app.get_demand(demand_id)
+
+    @integration_handler("referral", "ReferralFeedback")
+    def handle_referral_referral_feedback(self, envelope):
+        """8.3.5: a referral's result, recorded on the demand for its owner."""
+        return self.app.on_referral_feedback(envelope)

@@ -1,85 +1,436 @@
-"""Referral application: opening referrals for registered demands."""
+"""Referral application: commands (retried on conflict), who may run them,
+and queries. Routing decisions ask catalog (``Catalog`` below) at the moment
+they are made; see ``services.referral.matching`` for why and how.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Protocol
 
-from eventsourcing.application import AggregateNotFoundError
-
-from services.referral.domain import STATES, PartnerStanding, Referral
+from services.referral import access, sweeps
+from services.referral.domain import Referral
+from services.referral.matching import (
+    expert_assignee,
+    rank_candidates,
+    require_candidate,
+)
+from services.referral.projections import ReferralView
+from services.referral.reports import new_verification_code, normalise_code
+from services.referral.rules import (
+    KINDS,
+    RECALL_ITEM,
+    REPORT_STATUS,
+    REQUESTER_KINDS,
+    STATUS_LABELS,
+    WITH_PARTNER,
+    optional_text,
+    require_choice,
+    require_text,
+)
+from services.referral.standing import StandingMixin
+from services.referral.views import summary
+from shared import audit
 from shared.application import ServiceApplication
+from shared.calendar import SHANGHAI, calendar_from_env
 from shared.envelope import Envelope
+from shared.errors import NotFound, ValidationFailed
+from shared.projection import ProjectionRunner
 
 
-class ReferralApplication(ServiceApplication):
+class Catalog(Protocol):
+    """What referral asks catalog: nameko's RpcProxy or a CatalogApplication."""
+
+    def item(self, code: str) -> dict: ...
+
+    def qualified_institutions(self, item_code: str, on_date: str) -> list[dict]: ...
+
+    def experts_for(self, item_code: str, on_date: str) -> list[dict]: ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def case_scope(case_id: str):
+    """Every referral event carries its case (the demand id) as correlation."""
+    with audit.audit_scope(audit.current().with_correlation(case_id)):
+        yield
+
+
+@contextmanager
+def platform_scope():
+    """What the platform does by itself (re-routing, sweeps): its own actor."""
+    context = audit.current()
+    actor = audit.Actor(id="service:referral", role="system")
+    with audit.audit_scope(audit.AuditContext(actor, context.channel)):
+        yield
+
+
+class ReferralApplication(StandingMixin, ServiceApplication):
     name = "referral"
 
-    def on_demand_registered(self, envelope: Envelope) -> bool:
-        """Open a referral per service need; exactly once per delivery."""
-        return self.process(envelope, self._open_referrals)
+    def __init__(
+        self,
+        url=None,
+        env=None,
+        clock: Callable[[], datetime] | None = None,
+        new_code: Callable[[], str] | None = None,
+    ):
+        super().__init__(url, env)
+        self.view = ProjectionRunner(self, ReferralView())
+        self.calendar = calendar_from_env()
+        self.clock = clock or utcnow
+        self.new_code = new_code or new_verification_code
+
+    def today(self) -> date:
+        return self.clock().astimezone(SHANGHAI).date()
+
+    # -- opening: from intake's DemandReferred, or a task (5.2.2 b, 6.9) ------
+
+    def on_demand_referred(self, envelope: Envelope, catalog: Catalog) -> bool:
+        """Open (and match) a referral per referred item; exactly once."""
+        if self.has_processed(envelope.source, envelope.position):
+            return False
+        data = envelope.data
+        actor = envelope.actor or {}
+        origin = {
+            "kind": "demand",
+            "requester": {"kind": "customer", "name": ""},
+            "first_responder": data.get("first_responder") or actor.get("id", ""),
+            "origin_institution": actor.get("institution", ""),
+            "green_channel": bool(data.get("green_channel")),
+        }
+        items = [str(code) for code in data["items"]]
+        opened = [
+            self._new_referral(data["demand_id"], code, origin, catalog)
+            for code in items
+            if not self._exists(Referral.create_id(data["demand_id"], code))
+        ]
+        return self.process(envelope, lambda _: opened)
+
+    def _exists(self, referral_id) -> bool:
+        try:
+            self.get_existing(referral_id, Referral, "referral")
+            return True
+        except NotFound:
+            return False
+
+    def _new_referral(self, case_id, item_code, origin: dict, catalog) -> Referral:
+        item = catalog.item(item_code)
+        referral = Referral.request(
+            case_id,
+            item_code,
+            description=origin.pop("description", "") or item.get("name", ""),
+            cycle_days=int(item["cycle_days"]),
+            **origin,
+        )
+        candidates = self.candidates(item_code, catalog)
+        if candidates:
+            referral.match(candidates)
+        return referral
+
+    def open_task(self, form: dict, catalog: Catalog) -> dict:
+        """A government-commissioned task (5.2.2 b) or product-recall support
+        for a regulator (6.9), opened by platform staff for the requester."""
+        actor = access.require_platform_staff()
+        if not isinstance(form, dict):
+            raise ValidationFailed.single("form", "请填写任务信息")
+        kind = require_choice(form.get("kind"), "kind", "任务类型", KINDS)
+        if kind == "demand":
+            raise ValidationFailed.single(
+                "kind", "需求转办由需求登记转入，不能直接创建"
+            )
+        item_code = RECALL_ITEM if kind == "recall" else form.get("item_code")
+        item_code = require_text(item_code, "item_code", "服务事项", 20)
+        requester_kind = "regulator" if kind == "recall" else "department"
+        requester = {
+            "kind": requester_kind,
+            "name": require_text(
+                form.get("requester_name"),
+                "requester_name",
+                REQUESTER_KINDS[requester_kind] + "名称",
+                100,
+            ),
+        }
+        case_id = str(self.new_task_id())
+        origin = {
+            "kind": kind,
+            "requester": requester,
+            "first_responder": actor.id,
+            "origin_institution": actor.institution,
+            "green_channel": bool(form.get("green_channel", False)),
+            "description": optional_text(
+                form.get("description"), "description", "任务说明", 2000
+            ),
+        }
+        referral = self._new_referral(case_id, item_code, origin, catalog)
+        with case_scope(case_id):
+            self.save(referral)
+        return summary(referral)
 
     @staticmethod
-    def _open_referrals(envelope: Envelope) -> list[Referral]:
-        demand_id = envelope.data["demand_id"]
-        return [
-            Referral(
-                demand_id=demand_id,
-                item_code=need["item_code"],
-                description=need.get("description", ""),
+    def new_task_id():
+        from uuid import uuid4
+
+        return uuid4()
+
+    # -- candidates (4.1) ----------------------------------------------------
+
+    def candidates(self, item_code: str, catalog: Catalog, exclude=()) -> list[dict]:
+        rows = catalog.qualified_institutions(item_code, self.today().isoformat())
+        load, record = self._partner_figures()
+        return rank_candidates(rows, item_code, load, record, exclude)
+
+    def _partner_figures(self) -> tuple[dict, dict]:
+        """Open load and (on time, completed) per institution, from the view."""
+        self.view.catch_up()
+        marks = ", ".join(["%s"] * len(WITH_PARTNER))
+        load = {
+            r["institution"]: int(r["n"])
+            for r in self.kernel.query(
+                "SELECT assignee_institution AS institution, COUNT(*) AS n "
+                f"FROM referral_routes WHERE status IN ({marks}) "
+                "GROUP BY assignee_institution",
+                WITH_PARTNER,
             )
-            for need in envelope.data["needs"]
-        ]
+        }
+        record = {
+            r["institution"]: (int(r["on_time"]), int(r["n"]))
+            for r in self.kernel.query(
+                "SELECT r.assignee_institution AS institution, "
+                "SUM(r.on_time) AS on_time, COUNT(*) AS n FROM referral_routes r "
+                "WHERE r.on_time IS NOT NULL GROUP BY r.assignee_institution"
+            )
+        }
+        return load, record
+
+    # -- commands ----------------------------------------------------------------
+
+    def _referral(self, referral_id) -> Referral:
+        return self.get_existing(referral_id, Referral, "referral")
+
+    def _change(self, referral_id, side: str, command) -> dict:
+        """Load, check the caller's side, apply, save; retried on conflict."""
+
+        def run():
+            referral = self._referral(referral_id)
+            actor = access.require_side(referral, side)
+            command(referral, actor)
+            with case_scope(referral.demand_id):
+                self.save(referral)
+            return referral
+
+        referral = self.retry_on_conflict(run)
+        return summary(referral, access.sees_all(referral))
+
+    def match(self, referral_id, catalog: Catalog) -> dict:
+        """Match again (nothing was qualified at first, or after returns)."""
+
+        def command(referral, actor):
+            referral.match(self.candidates(referral.item_code, catalog, referral.tried))
+
+        return self._change(referral_id, access.ORIGIN, command)
+
+    def pick(self, referral_id, institution_id, reason, catalog: Catalog) -> dict:
+        """A staff member chooses another qualified candidate, never another."""
+
+        def command(referral, actor):
+            candidates = self.candidates(referral.item_code, catalog)
+            chosen = require_candidate(candidates, institution_id, "institution_id")
+            referral.pick(chosen, candidates, reason)
+
+        return self._change(referral_id, access.ORIGIN, command)
+
+    def refer_to_expert(self, referral_id, expert_id, reason, catalog) -> dict:
+        """Coordinate an available expert for the item instead (5.2.2 c)."""
+
+        def command(referral, actor):
+            on = self.today().isoformat()
+            experts = catalog.experts_for(referral.item_code, on)
+            chosen = next((e for e in experts if e["id"] == expert_id), None)
+            if chosen is None:
+                raise ValidationFailed.single(
+                    "expert_id", "该专家不具备此服务事项的专长或当日不可安排"
+                )
+            referral.pick(expert_assignee(chosen), [], reason)
+
+        return self._change(referral_id, access.ORIGIN, command)
+
+    def send(self, referral_id) -> dict:
+        return self._change(
+            referral_id,
+            access.ORIGIN,
+            lambda r, a: r.send(self.clock(), self.calendar),
+        )
+
+    def accept(self, referral_id) -> dict:
+        return self._change(
+            referral_id,
+            access.PARTNER,
+            lambda r, a: r.accept(self.clock(), self.calendar),
+        )
+
+    def decline(self, referral_id, reason, catalog: Catalog) -> dict:
+        """Returned with a reason; the platform re-routes to the next candidate."""
+        result = self._change(
+            referral_id, access.PARTNER, lambda r, a: r.decline(reason)
+        )
+        self.reroute(referral_id, catalog)
+        return result
+
+    def reroute(self, referral_id, catalog: Catalog) -> str:
+        """A returned referral goes to the next untried qualified candidate;
+        with none left the manager is alerted to rule (once per return)."""
+
+        def run():
+            referral = self._referral(referral_id)
+            if referral.status != "returned":
+                return referral.status
+            candidates = self.candidates(referral.item_code, catalog, referral.tried)
+            if candidates:
+                referral.match(candidates)
+                referral.send(self.clock(), self.calendar)
+            else:
+                referral.escalate_unroutable()
+            if referral.pending_events:
+                with platform_scope(), case_scope(referral.demand_id):
+                    self.save(referral)
+            return referral.status
+
+        return self.retry_on_conflict(run)
+
+    def rule_responsible(self, referral_id, institution_id, reason, catalog) -> dict:
+        """The manager rules the responsible institution; it is sent at once."""
+
+        def command(referral, actor):
+            candidates = self.candidates(referral.item_code, catalog)
+            chosen = require_candidate(candidates, institution_id, "institution_id")
+            untried = any(c["id"] not in referral.tried for c in candidates)
+            referral.rule(chosen, reason, untried_left=untried)
+            referral.send(self.clock(), self.calendar)
+
+        return self._change(referral_id, access.MANAGER, command)
+
+    def report_progress(self, referral_id, stage, note="") -> dict:
+        return self._change(
+            referral_id, access.PARTNER, lambda r, a: r.report_progress(stage, note)
+        )
+
+    def complete(self, referral_id, report: dict) -> dict:
+        return self._change(
+            referral_id,
+            access.PARTNER,
+            lambda r, a: r.complete(report, self.clock(), self.new_code()),
+        )
+
+    def deliver_feedback(self, referral_id, summary_text: str) -> dict:
+        return self._change(
+            referral_id, access.PARTNER, lambda r, a: r.deliver_feedback(summary_text)
+        )
+
+    def replace_report(self, referral_id, report: dict) -> dict:
+        return self._change(
+            referral_id,
+            access.PARTNER,
+            lambda r, a: r.replace_report(report, self.clock(), self.new_code()),
+        )
+
+    def revoke_report(self, referral_id, reason) -> dict:
+        return self._change(
+            referral_id, access.PARTNER, lambda r, a: r.revoke_report(reason)
+        )
+
+    def hold(self, referral_id, reason) -> dict:
+        return self._change(referral_id, access.ORIGIN, lambda r, a: r.hold(reason))
+
+    def resume(self, referral_id) -> dict:
+        return self._change(referral_id, access.ORIGIN, lambda r, a: r.resume())
+
+    def cancel(self, referral_id, reason) -> dict:
+        return self._change(referral_id, access.ORIGIN, lambda r, a: r.cancel(reason))
+
+    def fail(self, referral_id, reason) -> dict:
+        return self._change(referral_id, access.PARTNER, lambda r, a: r.fail(reason))
+
+    def request_extension(self, referral_id, stage, days, reason) -> dict:
+        return self._change(
+            referral_id,
+            access.PARTNER,
+            lambda r, a: r.request_extension(stage, days, reason, self.clock()),
+        )
+
+    def decide_extension(self, referral_id, approve: bool, note="") -> dict:
+        return self._change(
+            referral_id,
+            access.MANAGER,
+            lambda r, a: r.decide_extension(approve, note, self.calendar),
+        )
+
+    # -- deadlines ------------------------------------------------------------
+
+    def escalate_all_overdue(self, catalog: Catalog, now=None) -> dict:
+        """Sweep every open referral; returns {referral id: stages escalated}."""
+        return sweeps.sweep_all(self, catalog, now or self.clock())
+
+    def escalate_overdue(self, referral_id, catalog: Catalog, now=None) -> list:
+        return sweeps.sweep_one(self, referral_id, catalog, now or self.clock())
+
+    # -- queries --------------------------------------------------------------
+
+    def referral(self, referral_id) -> dict:
+        referral = self._referral(referral_id)
+        access.require_visible(referral)
+        return summary(referral, access.sees_all(referral))
 
     def referrals_for(self, demand_id: str, item_codes: list[str]) -> list[dict]:
+        """The referrals of a demand's items (the gateway's progress page)."""
         found = []
         for code in item_codes:
             try:
-                referral = self.repository.get(Referral.create_id(demand_id, code))
-            except AggregateNotFoundError:
+                referral = self._referral(Referral.create_id(demand_id, code))
+            except NotFound:
                 continue
             found.append(
                 {
                     "id": str(referral.id),
                     "demand_id": referral.demand_id,
                     "item_code": referral.item_code,
-                    "state": referral.state,
-                    "state_label": STATES[referral.state],
+                    "state": referral.status,
+                    "state_label": STATUS_LABELS[referral.status],
                     "opened_at": referral.created_on.isoformat(),
                 }
             )
         return found
 
-    # -- partners' qualifications, as catalog reports them (4.1) ----------
+    def inbox(self, institution_id: str) -> list[dict]:
+        """The referrals addressed to the caller's institution (9, security)."""
+        access.require_own_institution(institution_id)
+        self.view.catch_up()
+        rows = self.kernel.query(
+            "SELECT referral_id FROM referral_routes "
+            "WHERE assignee_institution=%s ORDER BY referral_id",
+            (str(institution_id),),
+        )
+        found = [summary(self._referral(r["referral_id"]), False) for r in rows]
+        return sorted(found, key=lambda r: (r["sent_at"], r["id"]))
 
-    def on_qualification_changed(self, envelope: Envelope) -> bool:
-        return self.process(envelope, self._note_qualification)
-
-    def _note_qualification(self, envelope: Envelope) -> list[PartnerStanding]:
-        data = envelope.data
-        institution = data["institution_id"]
-        try:
-            standing = self.repository.get(PartnerStanding.create_id(institution))
-        except AggregateNotFoundError:
-            standing = PartnerStanding(institution_id=institution)
-        if not standing.is_newer(data["cert_no"], envelope.position):
-            return [standing]  # an older change arriving late: nothing to do
-        details = {k: v for k, v in data.items() if k not in ("cert_no", "change")}
-        standing.note(data["cert_no"], data["change"], details, envelope.position)
-        return [standing]
-
-    def partner_standing(self, institution_id: str, on_date: str) -> list[dict]:
-        """The partner's certificates and their status on a date."""
-        day = date.fromisoformat(on_date)
-        try:
-            standing = self.repository.get(PartnerStanding.create_id(institution_id))
-        except AggregateNotFoundError:
-            return []
-        return [
-            {
-                "cert_no": q.cert_no,
-                "scope_codes": list(q.scope_codes),
-                "valid_to": q.valid_to.isoformat(),
-                "status": q.status_on(day),
-            }
-            for q in standing.qualifications()
-        ]
+    def verify_report(self, code) -> dict:
+        """For anyone holding the code: is the report valid, replaced, revoked?"""
+        normal = normalise_code(code)
+        if normal is None:
+            raise NotFound("report")
+        self.view.catch_up()
+        rows = self.kernel.query(
+            "SELECT p.report_no, p.issued_on, p.sha256, p.status, r.item_code "
+            "FROM referral_reports p JOIN referral_routes r "
+            "ON r.referral_id = p.referral_id WHERE p.code=%s",
+            (normal,),
+        )
+        if not rows:
+            raise NotFound("report")
+        row = rows[0]
+        return {**row, "status_label": REPORT_STATUS[row["status"]]}

@@ -11,6 +11,7 @@ import pytest
 from eventsourcing.domain import event
 from eventsourcing.persistence import RecordConflictError
 
+from services.catalog.application import CatalogApplication
 from services.intake.application import IntakeApplication
 from services.referral.application import ReferralApplication
 from services.referral.domain import Referral
@@ -58,6 +59,17 @@ def intake(databases):
 def referral(databases):
     app = ReferralApplication()
     yield app
+    app.close()
+
+
+@pytest.fixture
+def catalog(databases):
+    """Catalog's items (cycles) and qualified institutions, as over RPC."""
+    from tests.integration.test_referral_service import CatalogPort
+
+    app = CatalogApplication()
+    app.start()
+    yield CatalogPort(app)
     app.close()
 
 
@@ -179,50 +191,53 @@ def test_retrying_gives_up_with_a_clear_conflict_error(ledgers):
         ledgers.retry_on_conflict(always_conflicts, attempts=3)
 
 
-def demand_registered(position: int = 1, demand_id: str = "") -> Envelope:
+def demand_referred(position: int = 1, demand_id: str = "") -> Envelope:
     demand_id = demand_id or "4c1f0d2e-0000-4000-8000-000000000001"
     return Envelope(
-        event_id=Envelope.event_id_for("intake", demand_id, 1),
-        type="DemandRegistered",
+        event_id=Envelope.event_id_for("intake", demand_id, 4),
+        type="DemandReferred",
         schema_version=1,
         occurred_at="2026-11-26T08:00:00+00:00",
         source="intake",
         position=position,
         aggregate_id=demand_id,
-        aggregate_version=1,
+        aggregate_version=4,
         correlation_id=demand_id,
         causation_id="",
         actor={"id": "staff-7", "role": "staff", "institution": "jsqi"},
         channel="window",
         data={
             "demand_id": demand_id,
-            "needs": [{"item_code": "6.3", "description": "EMC"}],
+            "items": ["6.3"],
+            "quote_id": "",
+            "green_channel": False,
+            "first_responder": "staff-7",
         },
     )
 
 
-def test_the_same_integration_event_twice_has_one_effect(referral):
-    envelope = demand_registered()
-    assert referral.on_demand_registered(envelope) is True
-    assert referral.on_demand_registered(envelope) is False
+def test_the_same_integration_event_twice_has_one_effect(referral, catalog):
+    envelope = demand_referred()
+    assert referral.on_demand_referred(envelope, catalog) is True
+    assert referral.on_demand_referred(envelope, catalog) is False
     assert referral.recorder.max_notification_id() == 1
     opened = referral.repository.get(Referral.create_id(envelope.aggregate_id, "6.3"))
     assert opened.version == 1
 
 
-def test_events_out_of_order_are_each_processed_once(referral):
-    later = demand_registered(5, "4c1f0d2e-0000-4000-8000-000000000005")
-    earlier = demand_registered(3, "4c1f0d2e-0000-4000-8000-000000000003")
-    assert referral.on_demand_registered(later) is True
-    assert referral.on_demand_registered(earlier) is True  # not mistaken for old
-    assert referral.on_demand_registered(earlier) is False
+def test_events_out_of_order_are_each_processed_once(referral, catalog):
+    later = demand_referred(5, "4c1f0d2e-0000-4000-8000-000000000005")
+    earlier = demand_referred(3, "4c1f0d2e-0000-4000-8000-000000000003")
+    assert referral.on_demand_referred(later, catalog) is True
+    assert referral.on_demand_referred(earlier, catalog) is True  # not taken as old
+    assert referral.on_demand_referred(earlier, catalog) is False
     assert referral.has_processed("intake", 3) and referral.has_processed("intake", 5)
     assert not referral.has_processed("intake", 4)
 
 
-def test_work_caused_by_an_event_is_stamped_with_its_case_and_cause(referral):
-    envelope = demand_registered()
-    referral.on_demand_registered(envelope)
+def test_work_caused_by_an_event_is_stamped_with_its_case_and_cause(referral, catalog):
+    envelope = demand_referred()
+    referral.on_demand_referred(envelope, catalog)
     (requested,) = stored_events(
         referral, Referral.create_id(envelope.aggregate_id, "6.3")
     )

@@ -37,6 +37,9 @@ def test_a_linked_complaint_appears_in_the_demands_case_history(cluster):
     )
     case = demand["id"]
     cluster.intake.take(case, "staff-a", audit_data=STAFF)
+    checks = {"capability": True, "method": True, "cycle": True, "fee": True}
+    cluster.intake.review_contract(case, "staff-a", checks, audit_data=STAFF)
+    cluster.intake.decide(case, "staff-a", "referred", audit_data=STAFF)
     support.wait_for(lambda: cluster.referral.case_events(case))
     cluster.complaints.receive(
         {
@@ -64,4 +67,4 @@ def test_a_linked_complaint_appears_in_the_demands_case_history(cluster):
     registered = next(e for e in timeline if e["event"] == "Demand.Registered")
     assert registered["actor"]["id"] == "staff-a" and registered["channel"] == "window"
     requested = next(e for e in timeline if e["event"] == "Referral.Requested")
-    assert requested["causation_id"]  # caused by the published DemandRegistered
+    assert requested["causation_id"]  # caused by the published DemandReferred

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from services.catalog.service import CatalogService
 from services.referral.application import ReferralApplication
 from services.referral.domain import Referral
 from services.referral.service import ReferralService
@@ -16,21 +17,22 @@ from shared.metrics import for_service
 from shared.parking import PARKED, RESOLVED, ParkingLot
 from shared.providers import application_of
 from tests import support
-from tests.integration.test_application_kernel import demand_registered
+from tests.integration.test_application_kernel import demand_referred
 
 EXCHANGE = topology.event_exchange("intake").name
 
 
 @pytest.fixture
 def referral_service(databases, runner_factory):
-    runner = runner_factory(ReferralService)
+    # opening a referral asks catalog for the item's cycle and candidates
+    runner = runner_factory(ReferralService, CatalogService)
     return application_of(support.container_of(runner, "referral"))
 
 
 def publish(amqp_uri, *bodies):
     publisher = ConfirmingPublisher(amqp_uri)
     try:
-        publisher.publish_batch(EXCHANGE, [("DemandRegistered", b) for b in bodies])
+        publisher.publish_batch(EXCHANGE, [("DemandReferred", b) for b in bodies])
     finally:
         publisher.close()
 
@@ -50,14 +52,14 @@ def test_a_duplicate_delivery_has_one_effect_and_is_counted(
     referral_service, clean_broker
 ):
     duplicates = for_service("referral").duplicates
-    before = counter(duplicates, source="intake", event_type="DemandRegistered")
-    envelope = demand_registered(position=11, demand_id=str(uuid.uuid4()))
+    before = counter(duplicates, source="intake", event_type="DemandReferred")
+    envelope = demand_referred(position=11, demand_id=str(uuid.uuid4()))
 
     publish(clean_broker, envelope.to_dict(), envelope.to_dict())
 
     support.wait_for(
         lambda: (
-            counter(duplicates, source="intake", event_type="DemandRegistered")
+            counter(duplicates, source="intake", event_type="DemandReferred")
             == before + 1
         )
     )
@@ -71,15 +73,13 @@ def test_a_duplicate_delivery_has_one_effect_and_is_counted(
 def test_a_failing_handler_parks_the_message_and_a_replay_succeeds(
     referral_service, clean_broker, capsys
 ):
-    def catalog_down(envelope):
+    def catalog_down(*args):
         raise RuntimeError("catalog unavailable")
 
     lot = ParkingLot(referral_service.kernel)
-    envelope = demand_registered(position=21, demand_id=str(uuid.uuid4()))
+    envelope = demand_referred(position=21, demand_id=str(uuid.uuid4()))
     with pytest.MonkeyPatch.context() as outage:
-        outage.setattr(
-            ReferralApplication, "_open_referrals", staticmethod(catalog_down)
-        )
+        outage.setattr(ReferralApplication, "_new_referral", catalog_down)
         publish(clean_broker, envelope.to_dict())
 
         (row,) = support.wait_for(lambda: lot.list(PARKED))
@@ -106,7 +106,7 @@ def test_a_failing_handler_parks_the_message_and_a_replay_succeeds(
 
 
 def test_a_malformed_message_is_parked_not_lost(referral_service, clean_broker):
-    publish(clean_broker, {"type": "DemandRegistered", "data": "garbage"})
+    publish(clean_broker, {"type": "DemandReferred", "data": "garbage"})
     lot = ParkingLot(referral_service.kernel)
     (row,) = support.wait_for(lambda: lot.list(PARKED))
     assert row["error"].startswith("EnvelopeError")

@@ -317,3 +317,26 @@ def test_the_regulator_reads_one_verified_timeline_as_of_any_moment(gateway):
         f"/api/v1/audit/cases/{demand_id}", "sun", params={"as_of": "yesterday"}
     )
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "as_of"
+
+
+def test_a_retried_command_with_its_key_has_its_first_answer_and_one_effect(gateway):
+    demand_id = gateway.post("/api/v1/demands", ONLINE_FORM).json()["id"]
+    path = f"/api/v1/demands/{demand_id}"
+    key = {"Idempotency-Key": "wang-take-1"}
+    first = gateway.post(f"{path}/take", who="wang", headers=key)
+    again = gateway.post(f"{path}/take", who="wang", headers=key)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    other_use = gateway.post(f"{path}/follow-ups", {"note": "x"}, "wang", headers=key)
+    assert other_use.status_code == 400
+    history = gateway.get(f"{path}/history", "wang").json()["items"]
+    assert [h["event"] for h in history] == ["Registered", "Taken"]
+
+
+def test_the_api_is_described_at_openapi_json_and_a_docs_page(gateway):
+    document = gateway.get("/openapi.json").json()
+    assert document["openapi"] == "3.1.0"
+    assert "/api/v1/demands/{demand_id}/take" in document["paths"]
+    page = gateway.get("/docs")
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "/api/v1/audit/cases/{demand_id}" in page.text

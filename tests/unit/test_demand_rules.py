@@ -241,6 +241,7 @@ def test_a_referral_decision_is_published_with_its_items_quote_and_green_channel
         "items": ["6.3.1"],
         "quote_id": "q-7",
         "green_channel": True,
+        "first_responder": "staff-a",
     }
     assert to_envelope(d.pending_events[-3], notification) is None  # internal
 

@@ -1,0 +1,81 @@
+"""Partners' qualifications as catalog reports them (4.1), and what a
+suspension or revocation means for the referrals open with that partner."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from eventsourcing.application import AggregateNotFoundError
+
+from services.referral.domain import PartnerStanding, Referral
+from shared import audit
+from shared.envelope import Envelope
+
+FLAGGING_CHANGES = ("suspended", "revoked")
+
+
+class StandingMixin:
+    """Part of ``ReferralApplication``: the PartnerStanding mirror."""
+
+    def on_qualification_changed(self, envelope: Envelope) -> bool:
+        return self.process(envelope, self._note_qualification)
+
+    def _note_qualification(self, envelope: Envelope) -> list:
+        data = envelope.data
+        institution = data["institution_id"]
+        try:
+            standing = self.repository.get(PartnerStanding.create_id(institution))
+        except AggregateNotFoundError:
+            standing = PartnerStanding(institution_id=institution)
+        if not standing.is_newer(data["cert_no"], envelope.position):
+            return [standing]  # an older change arriving late: nothing to do
+        details = {k: v for k, v in data.items() if k not in ("cert_no", "change")}
+        standing.note(data["cert_no"], data["change"], details, envelope.position)
+        if data["change"] not in FLAGGING_CHANGES:
+            return [standing]
+        return [standing, *self._flag_open_referrals(standing, data)]
+
+    def _flag_open_referrals(self, standing: PartnerStanding, data: dict) -> list:
+        """Referrals open with the partner it no longer qualifies for (4.1)."""
+        day = date.fromisoformat(data["effective_on"])
+        self.view.catch_up()
+        rows = self.kernel.query(
+            "SELECT referral_id FROM referral_routes WHERE assignee_institution=%s",
+            (standing.institution_id,),
+        )
+        flagged = []
+        for row in rows:
+            referral = self.get_existing(row["referral_id"], Referral, "referral")
+            if not referral.is_open_with(standing.institution_id):
+                continue
+            if standing.qualifies(referral.item_code, day):
+                continue  # another valid certificate still covers the item
+            referral.flag_qualification(
+                standing.institution_id,
+                data["cert_no"],
+                data["change"],
+                data["effective_on"],
+                data.get("reason", ""),
+            )
+            # the alert belongs to the referral's case, not to the institution
+            context = audit.current().with_correlation(referral.demand_id)
+            referral.pending_events[-1].__dict__["audit"] = context.as_dict()
+            flagged.append(referral)
+        return flagged
+
+    def partner_standing(self, institution_id: str, on_date: str) -> list[dict]:
+        """The partner's certificates and their status on a date."""
+        day = date.fromisoformat(on_date)
+        try:
+            standing = self.repository.get(PartnerStanding.create_id(institution_id))
+        except AggregateNotFoundError:
+            return []
+        return [
+            {
+                "cert_no": q.cert_no,
+                "scope_codes": list(q.scope_codes),
+                "valid_to": q.valid_to.isoformat(),
+                "status": q.status_on(day),
+            }
+            for q in standing.qualifications()
+        ]

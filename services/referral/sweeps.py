@@ -1,0 +1,58 @@
+"""Deadline sweeps: a reminder before, an escalation after each deadline, each
+exactly once, and re-routing of what was not signed for in time (8.3.4, 8.3.5).
+
+Run by a nameko timer in every instance and over RPC with an explicit clock in
+tests. Exactly once holds because each reminder and escalation is an event on
+the referral keyed by its deadline: two instances sweeping at once meet on the
+aggregate's version, and the loser retries on fresh state, where the key is
+already recorded; after a restart the keys are still there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from services.referral.rules import aware
+
+# reminders go out this long before a deadline
+REMINDER_LEAD = timedelta(hours=4)
+SWEPT = ("sent", "accepted", "in_progress", "returned")
+
+
+def sweep_one(app, referral_id, catalog, now: datetime) -> list[str]:
+    """Remind and escalate one referral; a timed-out one is re-routed."""
+    from services.referral.application import case_scope, platform_scope
+
+    now = aware(now, "now")
+
+    def run():
+        referral = app._referral(referral_id)
+        referral.remind_due(now, REMINDER_LEAD)
+        fresh = referral.escalate_overdue(now)
+        if "acceptance" in fresh:
+            referral.time_out()
+        if referral.pending_events:
+            with platform_scope(), case_scope(referral.demand_id):
+                app.save(referral)
+        return fresh, referral.status
+
+    fresh, status = app.retry_on_conflict(run)
+    if status == "returned":
+        app.reroute(referral_id, catalog)
+    return fresh
+
+
+def sweep_all(app, catalog, now: datetime) -> dict[str, list[str]]:
+    app.view.catch_up()
+    marks = ", ".join(["%s"] * len(SWEPT))
+    rows = app.kernel.query(
+        f"SELECT referral_id FROM referral_routes WHERE status IN ({marks}) "
+        "ORDER BY referral_id",
+        SWEPT,
+    )
+    escalated = {}
+    for row in rows:
+        fresh = sweep_one(app, row["referral_id"], catalog, now)
+        if fresh:
+            escalated[row["referral_id"]] = fresh
+    return escalated
