@@ -22,6 +22,7 @@ from services.evaluation.projections import EvaluationView
 from services.evaluation.records import (
     EfficiencyAssessment,
     HalfYearSummary,
+    require_manager,
 )
 from services.evaluation.rules import (
     IMPROVEMENT_WORKING_DAYS,
@@ -161,6 +162,7 @@ class EvaluationApplication(ServiceApplication):
         """An item the manager opens from an efficiency finding: ``ref`` is the
         assessment's id, whose staff member the item concerns. Items from
         dissatisfaction and complaints open by themselves."""
+        require_manager(audit.current().actor.role, "登记整改事项")
         form = dict(form or {})
         if form.get("source") != "efficiency":
             raise ValidationFailed.single(
@@ -189,6 +191,8 @@ class EvaluationApplication(ServiceApplication):
         (note) or ``close`` (result)."""
         if command not in ("plan", "record_progress", "close"):
             raise ValidationFailed.single("command", f"未知的操作：{command}")
+        if command != "record_progress":  # the owner reports progress
+            require_manager(audit.current().actor.role, "确定或关闭整改计划")
         if command == "plan":
             kwargs["deadline"] = end_of_working_day(
                 kwargs.get("deadline"), self.calendar
@@ -259,6 +263,7 @@ class EvaluationApplication(ServiceApplication):
 
     def assess_efficiency(self, staff_id: str, since, until) -> dict:
         """Compute and store the figures as they stand (EfficiencyAssessed)."""
+        require_manager(audit.current().actor.role, "进行人员效能评价")
         if not isinstance(staff_id, str) or not staff_id.strip():
             raise ValidationFailed.single("staff_id", "请填写服务人员")
         computed = self.efficiency_figures(staff_id, since, until)
@@ -300,6 +305,8 @@ class EvaluationApplication(ServiceApplication):
     # -- half-year summary (9.1.3) -------------------------------------------
 
     def draft_half_year(self, institution_id: str, year, half) -> dict:
+        """Compute the half-year figures and store them as the draft (9.1.3)."""
+        require_manager(audit.current().actor.role, "编写半年总结")
         if not isinstance(institution_id, str) or not institution_id.strip():
             raise ValidationFailed.single("institution_id", "请填写机构")
         if half not in (1, 2):

@@ -33,6 +33,10 @@ def at(*args) -> str:
     return datetime(*args, tzinfo=SHANGHAI).isoformat()
 
 
+def as_manager():
+    return audit.audit_scope(AuditContext(actor=Actor("manager-1", "manager", "jsqi")))
+
+
 def lookup(code: str) -> dict:
     """intake's demand_for_progress_code, as a fake over a fixed table"""
     if code not in CODES:
@@ -367,7 +371,11 @@ def test_reminders_expiry_and_escalation_happen_once_whoever_sweeps(evaluation):
 def test_an_efficiency_finding_becomes_an_item_planned_progressed_and_closed(
     evaluation,
 ):
-    assessment = evaluation.assess_efficiency("staff-a", *NOVEMBER)
+    with pytest.raises(ValidationFailed) as caught:
+        evaluation.assess_efficiency("staff-a", *NOVEMBER)
+    assert caught.value.errors[0]["field"] == "role"
+    with as_manager():
+        assessment = evaluation.assess_efficiency("staff-a", *NOVEMBER)
     finding = {
         "source": "efficiency",
         "ref": assessment["id"],
@@ -377,18 +385,29 @@ def test_an_efficiency_finding_becomes_an_item_planned_progressed_and_closed(
         "actions": ["增加窗口值班"],
         "deadline": "2026-12-31",
     }
-    for bad in ({"ref": "assessment-1"}, {"source": "complaint"}):
-        with pytest.raises(ValidationFailed) as caught:
-            evaluation.open_improvement({**finding, **bad})
-        assert caught.value.errors[0]["field"] == next(iter(bad))
-    opened = evaluation.open_improvement(finding)
-    assert opened["deadline"] == at(2026, 12, 31, 17, 30)
-    assert opened["staff_id"] == "staff-a"
     with pytest.raises(ValidationFailed) as caught:
         evaluation.open_improvement(finding)
-    assert caught.value.errors[0]["field"] == "ref"
+    assert caught.value.errors[0]["field"] == "role"
+    with as_manager():
+        for bad in ({"ref": "assessment-1"}, {"source": "complaint"}):
+            with pytest.raises(ValidationFailed) as caught:
+                evaluation.open_improvement({**finding, **bad})
+            assert caught.value.errors[0]["field"] == next(iter(bad))
+        opened = evaluation.open_improvement(finding)
+        assert opened["deadline"] == at(2026, 12, 31, 17, 30)
+        assert opened["staff_id"] == "staff-a"
+        with pytest.raises(ValidationFailed) as caught:
+            evaluation.open_improvement(finding)
+        assert caught.value.errors[0]["field"] == "ref"
+    # the owner reports progress; only a manager closes
     evaluation.change_improvement(opened["id"], "record_progress", note="已排班")
-    closed = evaluation.change_improvement(opened["id"], "close", result="响应已达标")
+    with pytest.raises(ValidationFailed) as caught:
+        evaluation.change_improvement(opened["id"], "close", result="响应已达标")
+    assert caught.value.errors[0]["field"] == "role"
+    with as_manager():
+        closed = evaluation.change_improvement(
+            opened["id"], "close", result="响应已达标"
+        )
     assert closed["status"] == "closed" and closed["progress"] == [{"note": "已排班"}]
     with pytest.raises(ValidationFailed) as caught:
         evaluation.change_improvement(opened["id"], "explode")
@@ -455,10 +474,10 @@ def test_an_assessment_stores_the_figures_as_they_stood_with_a_managers_comment(
     evaluation,
 ):
     seed_november(evaluation)
-    assessed = evaluation.assess_efficiency("staff-a", *NOVEMBER)
+    with as_manager():
+        assessed = evaluation.assess_efficiency("staff-a", *NOVEMBER)
     assert assessed["figures"]["timeliness"]["sla_hit_rate"] == 0.5
-    manager = AuditContext(actor=Actor("manager-1", "manager", "jsqi"))
-    with audit.audit_scope(manager):
+    with as_manager():
         commented = evaluation.comment_efficiency(assessed["id"], "转办时限需加强")
     assert commented["comments"] == [{"manager": "manager-1", "text": "转办时限需加强"}]
     with pytest.raises(ValidationFailed) as caught:
@@ -468,7 +487,8 @@ def test_an_assessment_stores_the_figures_as_they_stood_with_a_managers_comment(
     f = Facts()
     f.positions["referral"] = 100
     evaluation.on_fact(completed(f, "r-9", D1, at(2026, 11, 27, 10, 0), True))
-    again = evaluation.assess_efficiency("staff-a", *NOVEMBER)
+    with as_manager():
+        again = evaluation.assess_efficiency("staff-a", *NOVEMBER)
     assert again["id"] == assessed["id"]
     assert again["figures"]["timeliness"]["referrals_on_time"] == 2
     kinds = [
@@ -486,7 +506,7 @@ def test_records_by_demand_staff_and_institution(evaluation):
     d2 = views.for_demand(evaluation, D2)
     assert d2["opinions"] == [
         {"survey_id": survey_of(evaluation, D2), "comments": "等了太久"}
-    ]  # noqa: E501
+    ]
     assert d2["satisfaction"]["distribution"]["不满意"] == 1
     assert len(d2["call_backs"]) == 1 and len(d2["improvements"]) == 1
     staff = views.for_staff(evaluation, "staff-a", *NOVEMBER)
@@ -500,8 +520,10 @@ def test_a_half_year_summary_matches_its_events_and_renders_as_pdf(evaluation):
     (item,) = [
         i for i in views.improvements(evaluation, "jsqi") if i["source"] == "complaint"
     ]
-    evaluation.change_improvement(item["item_id"], "close", result="已上线自动核对")
-    summary = evaluation.draft_half_year("jsqi", 2026, 2)
+    with as_manager():
+        evaluation.change_improvement(item["item_id"], "close", result="已上线自动核对")
+        summary = evaluation.draft_half_year("jsqi", 2026, 2)
+        first_half = evaluation.draft_half_year("jsqi", 2026, 1)
     got = summary["figures"]
     assert got["demands"]["registered"] == 3
     assert got["demands"]["by_channel"] == {"phone": 1, "window": 2}
@@ -512,17 +534,14 @@ def test_a_half_year_summary_matches_its_events_and_renders_as_pdf(evaluation):
     assert satisfaction["average"] == 3.5
     assert got["complaints"] == {"received": 2, "upheld": 1}
     assert got["improvements"]["opened"] == 2 and got["improvements"]["closed"] == 1
-    assert (
-        evaluation.draft_half_year("jsqi", 2026, 1)["figures"]["demands"]["registered"]
-        == 0
-    )
+    assert first_half["figures"]["demands"]["registered"] == 0
 
-    manager = AuditContext(actor=Actor("manager-1", "manager", "jsqi"))
-    with audit.audit_scope(manager):
+    with as_manager():
         signed = evaluation.sign_off_half_year(summary["id"], "同意，按计划整改")
-    assert signed["signed_off"]["manager"] == "manager-1"
-    with pytest.raises(ValidationFailed):
-        evaluation.draft_half_year("jsqi", 2026, 2)
+        assert signed["signed_off"]["manager"] == "manager-1"
+        with pytest.raises(ValidationFailed) as caught:
+            evaluation.draft_half_year("jsqi", 2026, 2)
+        assert caught.value.errors[0]["field"] == "status"
 
     html = report.to_html(signed)
     assert "jsqi 2026年下半年一站式服务工作总结" in html and "<svg" in html
@@ -547,7 +566,8 @@ def test_a_half_year_summary_matches_its_events_and_renders_as_pdf(evaluation):
 def test_without_a_chinese_font_the_pdf_is_refused_in_chinese(evaluation, monkeypatch):
     monkeypatch.setattr(report, "FONT_CANDIDATES", ())
     monkeypatch.setenv("QI_CJK_FONT", "/nonexistent/font.ttf")
-    summary = evaluation.draft_half_year("jsqi", 2026, 1)
+    with as_manager():
+        summary = evaluation.draft_half_year("jsqi", 2026, 1)
     with pytest.raises(ValidationFailed) as caught:
         report.to_pdf(summary)
     assert caught.value.errors[0]["field"] == "font"

@@ -170,12 +170,14 @@ def test_a_manager_signs_off_a_printable_half_year_summary(cluster):
     )
     today = datetime.now(UTC) + timedelta(hours=8)
     half = 1 if today.month <= 6 else 2
-    summary = cluster.evaluation.draft_half_year("jsqi", today.year, half)
+    manager = as_role("manager-1", "manager")
+    summary = cluster.evaluation.draft_half_year(
+        "jsqi", today.year, half, audit_data=manager
+    )
     assert summary["figures"]["demands"]["by_channel"] == {"window": 1}
     with pytest.raises(ValidationFailed) as caught:
         cluster.evaluation.sign_off_half_year(summary["id"], "同意", audit_data=staff)
     assert caught.value.errors[0]["field"] == "role"
-    manager = as_role("manager-1", "manager")
     signed = cluster.evaluation.sign_off_half_year(
         summary["id"], "同意", audit_data=manager
     )
