@@ -391,6 +391,12 @@ class Referral(AuditedAggregate):
             return {"completion": datetime.fromisoformat(self.completion_due)}
         return {}
 
+    def _deadline_key(self, stage: str, due: datetime) -> str:
+        """One deadline: of this stage, of this sending (a re-routed referral
+        is a new sending even if its deadline falls at the same time), due then
+        (an extended deadline is a new one)."""
+        return f"{stage}#{len(self.returns)}@{due.isoformat()}"
+
     def request_extension(self, stage: str, days, reason: str, now: datetime) -> None:
         """Asked before the deadline, with a reason; a manager approves it."""
         stage = require_choice(stage, "stage", "延期环节", STAGE_STATUS)
@@ -436,7 +442,7 @@ class Referral(AuditedAggregate):
         per deadline (an extended deadline is a new one)."""
         fresh = []
         for stage, due in self.open_deadlines().items():
-            key = f"{stage}@{due.isoformat()}"
+            key = self._deadline_key(stage, due)
             if due - lead <= now <= due and key not in self.reminded:
                 self._reminded(stage, due.isoformat(), key)
                 fresh.append(stage)
@@ -450,7 +456,7 @@ class Referral(AuditedAggregate):
         """An ``Escalated`` (to the manager) per passed deadline, once each."""
         fresh = []
         for stage, due in self.open_deadlines().items():
-            key = f"{stage}@{due.isoformat()}"
+            key = self._deadline_key(stage, due)
             if now > due and key not in self.escalated:
                 self._escalated(stage, due.isoformat(), key, self.facts())
                 fresh.append(stage)
