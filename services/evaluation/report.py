@@ -29,6 +29,7 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
 HALVES = {1: "上半年", 2: "下半年"}
+ITEMS_HEADING = "改进事项明细"
 
 
 def _pct(rate) -> str:
@@ -176,7 +177,7 @@ def to_html(summary: dict) -> str:
                 )
             parts.append("</table>")
         parts.append(svg_bars(chart))
-    parts.append("<ol>")
+    parts.append(f"<h3>{ITEMS_HEADING}</h3><ol>")
     for line in item_lines(summary):
         parts.append(f"<li>{escape(line.split('. ', 1)[1])}</li>")
     parts.append("</ol>")
@@ -208,7 +209,7 @@ def to_pdf(summary: dict) -> bytes:
     pdf.add_font("cjk", "", str(font))
     pdf.add_page()
     pdf.set_font("cjk", size=16)
-    pdf.multi_cell(0, 10, title(summary), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 10, title(summary), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=10)
     pdf.cell(
         0,
@@ -227,11 +228,17 @@ def to_pdf(summary: dict) -> bytes:
             pdf.cell(70, 6, label)
             pdf.cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
         _pdf_bars(pdf, chart)
+    lines = item_lines(summary)
+    if lines:
+        pdf.set_font("cjk", size=11)
+        pdf.cell(0, 8, ITEMS_HEADING, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=10)
-    for line in item_lines(summary):
-        pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    for line in lines:
+        pdf.multi_cell(0, 6, line, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    pdf.multi_cell(0, 6, sign_off_line(summary), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0, 6, sign_off_line(summary), align="L", new_x="LMARGIN", new_y="NEXT"
+    )
     return bytes(pdf.output())
 
 
