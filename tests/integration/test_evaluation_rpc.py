@@ -187,3 +187,64 @@ def test_a_manager_signs_off_a_printable_half_year_summary(cluster):
     pdf = base64.b64decode(cluster.evaluation.half_year_pdf(summary["id"]))
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "登记需求数" in text and "签发人：manager-1" in text
+
+
+def test_a_duplicate_is_ignored_and_a_bad_fact_parked_over_rabbitmq(
+    databases, runner_factory, clean_broker
+):
+    from shared.metrics import for_service
+    from shared.parking import PARKED, ParkingLot
+    from shared.providers import application_of
+
+    runner = runner_factory(EvaluationService)
+    app = application_of(support.container_of(runner, "evaluation"))
+    demand_id = "4c1f0d2e-0000-4000-8000-0000000000e1"
+    now = datetime.now(UTC).isoformat()
+    good = Envelope(
+        event_id=Envelope.event_id_for("intake", demand_id, 5),
+        type="DemandResolved",
+        schema_version=1,
+        occurred_at=now,
+        source="intake",
+        position=7,
+        aggregate_id=demand_id,
+        aggregate_version=5,
+        correlation_id=demand_id,
+        causation_id="",
+        actor={"id": "staff-a", "role": "staff", "institution": "jsqi"},
+        channel="window",
+        data={
+            "demand_id": demand_id,
+            "outcome": "in_house",
+            "resolved_by": "staff-a",
+            "resolved_at": now,
+        },
+    )
+    bad = Envelope.from_dict(
+        {
+            **good.to_dict(),
+            "event_id": Envelope.event_id_for("intake", demand_id, 6),
+            "position": 8,
+            "aggregate_version": 6,
+            "data": {**good.data, "resolved_at": "yesterday"},
+        }
+    )
+    duplicates = for_service("evaluation").duplicates.labels(
+        source="intake", event_type="DemandResolved"
+    )
+    before = duplicates._value.get()
+    publisher = ConfirmingPublisher(clean_broker)
+    try:
+        publisher.publish_batch(
+            event_exchange("intake").name,
+            [("DemandResolved", e.to_dict()) for e in (good, good, bad)],
+        )
+    finally:
+        publisher.close()
+    lot = ParkingLot(app.kernel)
+    (parked,) = support.wait_for(lambda: lot.list(PARKED))
+    assert parked["event_id"] == bad.event_id and "ended_at" in parked["error"]
+    support.wait_for(lambda: duplicates._value.get() == before + 1)
+    app.view.catch_up()
+    surveys = app.kernel.query("SELECT survey_id FROM ev_surveys")
+    assert len(surveys) == 1
