@@ -17,25 +17,19 @@ from services.referral.matching import (
     rank_candidates,
     require_candidate,
 )
+from services.referral.opening import OpeningMixin
 from services.referral.projections import ReferralView
 from services.referral.reports import new_verification_code, normalise_code
 from services.referral.rules import (
-    KINDS,
-    RECALL_ITEM,
     REPORT_STATUS,
-    REQUESTER_KINDS,
     STATUS_LABELS,
     WITH_PARTNER,
-    optional_text,
-    require_choice,
-    require_text,
 )
 from services.referral.standing import StandingMixin
 from services.referral.views import summary
 from shared import audit
 from shared.application import ServiceApplication
 from shared.calendar import SHANGHAI, calendar_from_env
-from shared.envelope import Envelope
 from shared.errors import NotFound, ValidationFailed
 from shared.projection import ProjectionRunner
 
@@ -70,7 +64,7 @@ def platform_scope():
         yield
 
 
-class ReferralApplication(StandingMixin, ServiceApplication):
+class ReferralApplication(OpeningMixin, StandingMixin, ServiceApplication):
     name = "referral"
 
     def __init__(
@@ -88,95 +82,6 @@ class ReferralApplication(StandingMixin, ServiceApplication):
 
     def today(self) -> date:
         return self.clock().astimezone(SHANGHAI).date()
-
-    # -- opening: from intake's DemandReferred, or a task (5.2.2 b, 6.9) ------
-
-    def on_demand_referred(self, envelope: Envelope, catalog: Catalog) -> bool:
-        """Open (and match) a referral per referred item; exactly once."""
-        if self.has_processed(envelope.source, envelope.position):
-            return False
-        data = envelope.data
-        actor = envelope.actor or {}
-        origin = {
-            "kind": "demand",
-            "requester": {"kind": "customer", "name": ""},
-            "first_responder": data.get("first_responder") or actor.get("id", ""),
-            "origin_institution": actor.get("institution", ""),
-            "green_channel": bool(data.get("green_channel")),
-        }
-        items = [str(code) for code in data["items"]]
-        opened = [
-            self._new_referral(data["demand_id"], code, origin, catalog)
-            for code in items
-            if not self._exists(Referral.create_id(data["demand_id"], code))
-        ]
-        return self.process(envelope, lambda _: opened)
-
-    def _exists(self, referral_id) -> bool:
-        try:
-            self.get_existing(referral_id, Referral, "referral")
-            return True
-        except NotFound:
-            return False
-
-    def _new_referral(self, case_id, item_code, origin: dict, catalog) -> Referral:
-        item = catalog.item(item_code)
-        referral = Referral.request(
-            case_id,
-            item_code,
-            description=origin.pop("description", "") or item.get("name", ""),
-            cycle_days=int(item["cycle_days"]),
-            **origin,
-        )
-        candidates = self.candidates(item_code, catalog)
-        if candidates:
-            referral.match(candidates)
-        return referral
-
-    def open_task(self, form: dict, catalog: Catalog) -> dict:
-        """A government-commissioned task (5.2.2 b) or product-recall support
-        for a regulator (6.9), opened by platform staff for the requester."""
-        actor = access.require_platform_staff()
-        if not isinstance(form, dict):
-            raise ValidationFailed.single("form", "请填写任务信息")
-        kind = require_choice(form.get("kind"), "kind", "任务类型", KINDS)
-        if kind == "demand":
-            raise ValidationFailed.single(
-                "kind", "需求转办由需求登记转入，不能直接创建"
-            )
-        item_code = RECALL_ITEM if kind == "recall" else form.get("item_code")
-        item_code = require_text(item_code, "item_code", "服务事项", 20)
-        requester_kind = "regulator" if kind == "recall" else "department"
-        requester = {
-            "kind": requester_kind,
-            "name": require_text(
-                form.get("requester_name"),
-                "requester_name",
-                REQUESTER_KINDS[requester_kind] + "名称",
-                100,
-            ),
-        }
-        case_id = str(self.new_task_id())
-        origin = {
-            "kind": kind,
-            "requester": requester,
-            "first_responder": actor.id,
-            "origin_institution": actor.institution,
-            "green_channel": bool(form.get("green_channel", False)),
-            "description": optional_text(
-                form.get("description"), "description", "任务说明", 2000
-            ),
-        }
-        referral = self._new_referral(case_id, item_code, origin, catalog)
-        with case_scope(case_id):
-            self.save(referral)
-        return summary(referral)
-
-    @staticmethod
-    def new_task_id():
-        from uuid import uuid4
-
-        return uuid4()
 
     # -- candidates (4.1) ----------------------------------------------------
 

@@ -413,6 +413,7 @@ def test_escalation_fires_once_per_deadline_across_restarts(
     before = datetime(2026, 11, 4, 14, tzinfo=CST)
     assert referral.escalate_all_overdue(port, before) == {}
     late = datetime(2026, 11, 5, 9, tzinfo=CST)
+    clock.now = late  # the re-route's sending happens at the sweep's time
     assert referral.escalate_all_overdue(port, late) == {rid(case): ["acceptance"]}
     referral.close()
 
@@ -424,6 +425,7 @@ def test_escalation_fires_once_per_deadline_across_restarts(
         # not signed for in time: re-routed to the next candidate, a new clock
         assert now["assignee"]["id"] == labs["C"]["id"] and now["state"] == "sent"
         assert now["returns"][0]["timed_out"] is True
+        assert now["acceptance_due"] == "2026-11-09T17:30:00+08:00"  # its own
         kinds = [
             type(restarted.mapper.to_domain_event(s)).__name__
             for s in restarted.recorder.select_events(Referral.create_id(case, "6.3.1"))
