@@ -154,8 +154,8 @@ IDEMPOTENCY_KEY = {
 }
 
 
-def _responses(ok: str, *codes: int) -> dict:
-    answers = {ok: {"description": "成功", "content": {"application/json": {}}}}
+def _responses(ok: str, *codes: int, media=("application/json",)) -> dict:
+    answers = {ok: {"description": "成功", "content": {m: {} for m in media}}}
     for code in codes:
         answers[str(code)] = {
             "description": "问题",
@@ -164,8 +164,18 @@ def _responses(ok: str, *codes: int) -> dict:
     return answers
 
 
-def _operation(summary: str, ok="200", codes=(400, 401, 403, 404), **extra):
-    return {"summary": summary, "responses": _responses(ok, *codes), **extra}
+def _operation(
+    summary: str,
+    ok="200",
+    codes=(400, 401, 403, 404),
+    media=("application/json",),
+    **extra,
+):
+    return {
+        "summary": summary,
+        "responses": _responses(ok, *codes, media=media),
+        **extra,
+    }
 
 
 def _json_body(properties: dict) -> dict:
@@ -181,7 +191,7 @@ def document() -> dict:
     """OpenAPI 3.1 of the routes in service.py (kept beside them by a test)."""
     demand_id = {"name": "demand_id", "in": "path", "required": True, "schema": STRING}
     paths: dict = {
-        "/healthz": {"get": _operation("就绪检查", codes=(503,))},
+        "/healthz": {"get": _operation("就绪检查", codes=(503,), security=[])},
         "/api/v1/auth/login": {
             "post": _operation(
                 "登录，取得有时效的令牌",
@@ -232,7 +242,7 @@ def document() -> dict:
                 parameters=[
                     {"name": n, "in": "query", "schema": s}
                     for n, s in (
-                        ("offset", {"type": "integer", "minimum": 0}),
+                        ("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}),
                         ("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
                         ("status", STRING),
                     )
@@ -266,6 +276,7 @@ def document() -> dict:
             "get": _operation(
                 "导出案件审计（JSON 或可打印的 HTML）",
                 codes=(400, 401, 403, 404),
+                media=("application/json", "text/html"),
                 parameters=[
                     demand_id,
                     AS_OF,
@@ -324,7 +335,9 @@ def document() -> dict:
             )
         },
         "/openapi.json": {"get": _operation("本文档", codes=(), security=[])},
-        "/docs": {"get": _operation("接口说明页", codes=(), security=[])},
+        "/docs": {
+            "get": _operation("接口说明页", codes=(), media=("text/html",), security=[])
+        },
     }
     for name, command in DEMAND_COMMANDS.items():
         paths[f"/api/v1/demands/{{demand_id}}/{name}"] = {

@@ -91,7 +91,7 @@ def _page(request) -> tuple[int, int]:
         limit = int(request.args.get("limit", 50))
     except ValueError:
         raise ValidationFailed.single("offset", "分页参数应为整数") from None
-    if offset < 0 or not 1 <= limit <= 200:
+    if not 0 <= offset <= 1_000_000_000 or not 1 <= limit <= 200:
         raise ValidationFailed.single("limit", "limit 为 1 到 200，offset 不小于 0")
     return offset, limit
 
