@@ -172,6 +172,11 @@ class ServicesProcess:
     def metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.env['QI_METRICS_PORT']}/metrics"
 
+    def scrape(self) -> str:
+        import requests
+
+        return requests.get(self.metrics_url, timeout=5).text
+
     def start(self, timeout: float = 20.0) -> ServicesProcess:
         import tempfile
 
@@ -291,11 +296,6 @@ class ServiceInstance(ServicesProcess):
 
         wait_for(ready, timeout=timeout, interval=0.1)
         return self
-
-    def scrape(self) -> str:
-        import requests
-
-        return requests.get(self.metrics_url, timeout=5).text
 
 
 def promtool() -> str:

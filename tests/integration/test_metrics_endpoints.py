@@ -50,11 +50,10 @@ def platform(clean_broker, tmp_path):
     )
     instances = {}
     try:
-        for name in SERVICE_CLASSES:
-            if name != "gateway":
-                instances[name] = support.ServiceInstance(name, env).start()
-        if "gateway" in SERVICE_CLASSES:  # its /healthz pings the others
-            instances["gateway"] = support.ServiceInstance("gateway", env).start()
+        # the gateway last: its /healthz pings the others
+        for name in sorted(SERVICE_CLASSES, key=lambda n: n == "gateway"):
+            instances[name] = support.ServiceInstance(name, env)
+            instances[name].start()
         with ClusterRpcProxy({"AMQP_URI": clean_broker}, timeout=20) as cluster:
             yield instances, cluster
     finally:
