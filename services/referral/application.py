@@ -188,25 +188,9 @@ class ReferralApplication(OpeningMixin, StandingMixin, ServiceApplication):
         return result
 
     def reroute(self, referral_id, catalog: Catalog) -> str:
-        """A returned referral goes to the next untried qualified candidate;
+        """A returned referral goes on to the next untried qualified candidate;
         with none left the manager is alerted to rule (once per return)."""
-
-        def run():
-            referral = self._referral(referral_id)
-            if referral.status != "returned":
-                return referral.status
-            candidates = self.candidates(referral.item_code, catalog, referral.tried)
-            if candidates:
-                referral.match(candidates)
-                referral.send(self.clock(), self.calendar)
-            else:
-                referral.escalate_unroutable()
-            if referral.pending_events:
-                with platform_scope(), case_scope(referral.demand_id):
-                    self.save(referral)
-            return referral.status
-
-        return self.retry_on_conflict(run)
+        return sweeps.reroute(self, referral_id, catalog)
 
     def rule_responsible(self, referral_id, institution_id, reason, catalog) -> dict:
         """The manager rules the responsible institution; it is sent at once."""

@@ -13,10 +13,27 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.referral.rules import aware
+from shared.metrics import counter
 
 # reminders go out this long before a deadline
 REMINDER_LEAD = timedelta(hours=4)
 SWEPT = ("sent", "accepted", "in_progress", "returned")
+
+REMINDERS = counter(
+    "referral", "reminders", "Reminders before a deadline, by stage.", ("stage",)
+)
+ESCALATIONS = counter(
+    "referral",
+    "escalations",
+    "Escalations to a manager, by stage (acceptance, completion, routing).",
+    ("stage",),
+)
+REROUTES = counter(
+    "referral",
+    "reroutes",
+    "Returned referrals sent on to the next candidate, by cause.",
+    ("cause",),
+)
 
 
 def sweep_one(app, referral_id, catalog, now: datetime) -> list[str]:
@@ -27,19 +44,52 @@ def sweep_one(app, referral_id, catalog, now: datetime) -> list[str]:
 
     def run():
         referral = app._referral(referral_id)
-        referral.remind_due(now, REMINDER_LEAD)
+        reminded = referral.remind_due(now, REMINDER_LEAD)
         fresh = referral.escalate_overdue(now)
         if "acceptance" in fresh:
             referral.time_out()
         if referral.pending_events:
             with platform_scope(), case_scope(referral.demand_id):
                 app.save(referral)
-        return fresh, referral.status
+        return reminded, fresh, referral.status
 
-    fresh, status = app.retry_on_conflict(run)
+    reminded, fresh, status = app.retry_on_conflict(run)
+    for stage in reminded:
+        REMINDERS.labels(stage=stage).inc()
+    for stage in fresh:
+        ESCALATIONS.labels(stage=stage).inc()
     if status == "returned":
-        app.reroute(referral_id, catalog)
+        reroute(app, referral_id, catalog)
     return fresh
+
+
+def reroute(app, referral_id, catalog) -> str:
+    """The next untried qualified candidate, asked of catalog now (4.1)."""
+    from services.referral.application import case_scope, platform_scope
+
+    def run():
+        referral = app._referral(referral_id)
+        if referral.status != "returned":
+            return referral.status, ""
+        candidates = app.candidates(referral.item_code, catalog, referral.tried)
+        outcome = ""
+        if candidates:
+            referral.match(candidates)
+            referral.send(app.clock(), app.calendar)
+            outcome = "timed_out" if referral.returns[-1]["timed_out"] else "declined"
+        elif referral.escalate_unroutable():
+            outcome = "unroutable"
+        if referral.pending_events:
+            with platform_scope(), case_scope(referral.demand_id):
+                app.save(referral)
+        return referral.status, outcome
+
+    status, outcome = app.retry_on_conflict(run)
+    if outcome == "unroutable":
+        ESCALATIONS.labels(stage="routing").inc()
+    elif outcome:
+        REROUTES.labels(cause=outcome).inc()
+    return status
 
 
 def sweep_all(app, catalog, now: datetime) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import eventlet
 import pytest
 from eventsourcing.persistence import RecordConflictError
+from prometheus_client import REGISTRY
 
 from services.catalog import resources
 from services.catalog.application import CatalogApplication
@@ -162,6 +163,10 @@ def refer(intake, referral, catalog, green: bool = False) -> str:
     assert referral.on_demand_referred(envelope, CatalogPort(catalog)) is True
     assert referral.on_demand_referred(envelope, CatalogPort(catalog)) is False
     return demand["id"]
+
+
+def sample(name: str, **labels) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 def rid(demand_id: str) -> str:
@@ -414,7 +419,13 @@ def test_escalation_fires_once_per_deadline_across_restarts(
     assert referral.escalate_all_overdue(port, before) == {}
     late = datetime(2026, 11, 5, 9, tzinfo=CST)
     clock.now = late  # the re-route's sending happens at the sweep's time
+    escalations = sample("qi_referral_escalations_total", stage="acceptance")
+    reroutes = sample("qi_referral_reroutes_total", cause="timed_out")
     assert referral.escalate_all_overdue(port, late) == {rid(case): ["acceptance"]}
+    assert sample("qi_referral_escalations_total", stage="acceptance") == (
+        escalations + 1
+    )
+    assert sample("qi_referral_reroutes_total", cause="timed_out") == reroutes + 1
     referral.close()
 
     restarted = ReferralApplication(clock=clock)

@@ -1,0 +1,121 @@
+"""What referral publishes, and the feedback recorded on the demand once."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from eventsourcing.persistence import Notification
+
+from services.intake.domain import Demand
+from services.intake.registration import RegistrationForm
+from services.referral.domain import Referral
+from services.referral.schemas import to_envelope
+from shared.calendar import WorkingCalendar
+
+CST = ZoneInfo("Asia/Shanghai")
+CAL = WorkingCalendar()
+REPORT = {"report_no": "R-1", "issued_on": "2026-11-04", "sha256": "0a" * 32}
+
+
+def published(referral: Referral) -> list:
+    found = []
+    for position, event in enumerate(referral.pending_events, start=1):
+        notification = Notification(
+            id=position,
+            originator_id=referral.id,
+            originator_version=event.originator_version,
+            topic="",
+            state=b"",
+        )
+        envelope = to_envelope(event, notification)
+        if envelope is not None:
+            found.append(envelope)
+    return found
+
+
+def served() -> Referral:
+    r = Referral.request(
+        "demand-9",
+        "6.3.1",
+        description="",
+        kind="demand",
+        requester={"kind": "customer", "name": ""},
+        first_responder="staff-a",
+        origin_institution="jsqi",
+        green_channel=False,
+        cycle_days=15,
+    )
+    r.match([{"kind": "institution", "id": "lab-a", "institution_id": "lab-a"}])
+    r.send(datetime(2026, 11, 2, 9, tzinfo=CST), CAL)
+    r.accept(datetime(2026, 11, 2, 15, tzinfo=CST), CAL)
+    r.complete(REPORT, datetime(2026, 11, 4, 10, tzinfo=CST), "CODE")
+    r.deliver_feedback("结论合格")
+    return r
+
+
+def test_completion_and_feedback_are_published_without_personal_data():
+    completed, feedback = published(served())
+    assert completed.type == "ReferralCompleted" and completed.schema_version == 1
+    assert completed.data == {
+        "referral_id": str(Referral.create_id("demand-9", "6.3.1")),
+        "demand_id": "demand-9",
+        "item_code": "6.3.1",
+        "institution_id": "lab-a",
+        "sent_at": "2026-11-02T09:00:00+08:00",
+        "accepted_at": "2026-11-02T15:00:00+08:00",
+        "completed_at": "2026-11-04T10:00:00+08:00",
+        "acceptance_due": "2026-11-04T17:30:00+08:00",
+        "completion_due": "2026-11-23T17:30:00+08:00",
+        "on_time": True,
+        "report_no": "R-1",
+        "kind": "demand",
+    }
+    assert feedback.type == "ReferralFeedback"
+    assert feedback.data["first_responder"] == "staff-a"
+    assert feedback.data["verification_code"] == "CODE"
+    assert feedback.data["on_time"] is True and feedback.data["summary"] == "结论合格"
+
+
+def test_escalations_and_flags_are_published_for_the_manager():
+    r = served()
+    r.collect_events()
+    other = Referral.request(
+        "demand-8",
+        "6.3.1",
+        description="",
+        kind="government",
+        requester={"kind": "department", "name": "省局"},
+        first_responder="staff-a",
+        origin_institution="jsqi",
+        green_channel=True,
+        cycle_days=15,
+    )
+    other.match([{"kind": "institution", "id": "lab-b", "institution_id": "lab-b"}])
+    other.send(datetime(2026, 11, 2, 9, tzinfo=CST), CAL)
+    other.escalate_overdue(datetime(2026, 11, 4, 9, tzinfo=CST))
+    other.flag_qualification("lab-b", "CMA-B", "revoked", "2026-11-04", "撤销")
+    acceptance, flag = published(other)
+    assert acceptance.type == flag.type == "ReferralEscalated"
+    assert acceptance.data["reason"] == "acceptance_overdue"
+    assert acceptance.data["due"] == "2026-11-03T17:30:00+08:00"  # green: 1 day
+    assert flag.data["reason"] == "qualification_revoked"
+    assert flag.data["institution_id"] == "lab-b" and flag.data["kind"] == "government"
+
+
+def test_the_demand_records_a_referrals_feedback_once_for_its_owner():
+    form = RegistrationForm.parse(
+        {
+            "applicant": "某公司",
+            "contact_phone": "025-83456789",
+            "service_item_code": "6.3.1",
+            "description": "检测",
+            "channel": "window",
+        }
+    )
+    demand = Demand.register(form)
+    demand.take("staff-a")
+    feedback = {"referral_id": "r-1", "report_no": "R-1", "summary": "合格"}
+    assert demand.record_referral_feedback(feedback) is True
+    assert demand.record_referral_feedback(feedback) is False
+    assert demand.referral_feedback == [{**feedback, "for_staff": "staff-a"}]
+    kinds = [type(e).__name__ for e in demand.pending_events]
+    assert kinds.count("ReferralFeedbackReceived") == 1
