@@ -351,3 +351,19 @@ def test_a_stored_v1_request_reads_with_defaults():
     Referral.Requested.upcast_v1_v2(state)
     assert state["kind"] == "demand" and state["green_channel"] is False
     assert state["origin_institution"] == "" and state["cycle_days"] == 0
+
+
+def test_a_partner_still_qualifies_while_another_certificate_covers_the_item():
+    from datetime import date
+
+    from services.referral.domain import PartnerStanding
+
+    standing = PartnerStanding(institution_id="lab-a")
+    grant = {"kind": "CMA", "valid_from": "2026-01-01", "valid_to": "2027-12-31"}
+    standing.note("CMA-1", "granted", {**grant, "scope_codes": ["6.3.1"]}, 1)
+    standing.note("CNAS-2", "granted", {**grant, "scope_codes": ["6.3"]}, 2)
+    standing.note("CMA-1", "suspended", {"effective_on": "2026-11-03"}, 3)
+    assert standing.qualifies("6.3.1", date(2026, 11, 3))  # CNAS-2 covers 6.3
+    standing.note("CNAS-2", "revoked", {"effective_on": "2026-11-04"}, 4)
+    assert not standing.qualifies("6.3.1", date(2026, 11, 4))
+    assert standing.qualifies("6.3.1", date(2026, 11, 2))
