@@ -76,7 +76,9 @@ def eventsourcing_env(service: str, url: str | None = None) -> dict[str, str]:
     common = {"SINGLE_ROW_TRACKING": "n"}
     key = config.get("QI_CIPHER_KEY")
     if key:  # personal data at rest: every stored event's state is encrypted
-        common.update(CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=key)
+        common.update(
+            CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=key
+        )
     if db.kind == "sqlite":
         Path(db.path).parent.mkdir(parents=True, exist_ok=True)
         return {

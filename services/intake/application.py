@@ -11,7 +11,7 @@ from services.intake.domain import Demand
 from services.intake.feedback import record_feedback
 from services.intake.projections import IntakeView
 from services.intake.registration import RegistrationForm, demand_id_for
-from shared import audit
+from shared import audit, config
 from shared.application import ServiceApplication
 from shared.calendar import calendar_from_env
 from shared.errors import ConflictError, NotFound, ValidationFailed
@@ -81,7 +81,11 @@ class IntakeApplication(ServiceApplication):
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
             raise ValidationFailed.single("Idempotency-Key", "应为1到200个字符")
         demand_id = demand_id_for(idempotency_key) if idempotency_key else None
-        demand = Demand.register(registration, demand_id)
+        # received by the caller's institution; online, by the front door's
+        institution = audit.current().actor.institution or config.get(
+            "QI_FRONT_DOOR_INSTITUTION"
+        )
+        demand = Demand.register(registration, demand_id, institution)
         # the demand's channel is the channel of its registration event
         with audit.audit_scope(replace(audit.current(), channel=registration.channel)):
             if self.save_if_new(demand):
@@ -103,6 +107,18 @@ class IntakeApplication(ServiceApplication):
     def get_demand(self, demand_id: str) -> dict:
         return self.summary(self._demand(demand_id))
 
+    def demand_as_of(self, demand_id: str, moment: datetime) -> dict | None:
+        """The demand as it stood at ``moment`` (None: not yet registered)."""
+        demand = self._demand(demand_id)
+        version = None
+        for stored in self.recorder.select_events(demand.id):
+            if self.mapper.to_domain_event(stored).timestamp > moment:
+                break
+            version = stored.originator_version
+        if version is None:
+            return None
+        return self.summary(self.repository.get(demand.id, version=version))
+
     def registration(self, demand_id: str) -> dict:
         """The Appendix B form exactly as registered (staff only: personal data)."""
         return self._demand(demand_id).registration()
@@ -114,6 +130,7 @@ class IntakeApplication(ServiceApplication):
             "applicant": demand.applicant,
             "contact_phone": mask_phone(demand.contact_phone),
             "channel": demand.channel,
+            "institution": demand.institution,
             "customer_kind": demand.customer_kind,
             "main_business": demand.main_business,
             "feedback_time": demand.feedback_time,
@@ -265,6 +282,38 @@ class IntakeApplication(ServiceApplication):
         if not rows:
             raise NotFound("progress code")
         return {"demand_id": rows[0]["demand_id"]}
+
+    def demands(
+        self, institution: str | None, status: str = "", offset=0, limit=50
+    ) -> dict:
+        """A page of an institution's demands, newest first (all if None)."""
+        self.view.catch_up()
+        where, args = [], []
+        if institution is not None:
+            where.append("institution=%s")
+            args.append(institution)
+        if status:
+            where.append("status=%s")
+            args.append(status)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        total = self.kernel.query(
+            f"SELECT COUNT(*) AS n FROM intake_open {clause}", tuple(args)
+        )[0]["n"]
+        rows = self.kernel.query(
+            "SELECT demand_id, status, owner, green_channel, institution, channel, "
+            f"registered_at FROM intake_open {clause}"
+            "ORDER BY registered_at DESC, demand_id LIMIT %s OFFSET %s",
+            (*args, int(limit), int(offset)),
+        )
+        items = [
+            {
+                **row,
+                "green_channel": bool(row["green_channel"]),
+                "status_label": STATUS_LABELS.get(row["status"], row["status"]),
+            }
+            for row in rows
+        ]
+        return {"total": total, "offset": offset, "limit": limit, "items": items}
 
     def stale_demands(self, now, working_hours: float) -> list[dict]:
         """Open demands whose owner did nothing for ``working_hours`` (7.4.2)."""

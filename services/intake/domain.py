@@ -25,9 +25,10 @@ class Demand(AuditedAggregate):
     """A customer's demand, from registration to resolution."""
 
     class Registered(AuditedAggregate.Created):
-        """Appendix B's form as registered. v2 added the form's other lines."""
+        """Appendix B's form as registered. v2 added the form's other lines;
+        v3 the receiving institution, whose staff own the demand (7.3.3)."""
 
-        class_version = 2
+        class_version = 3
         applicant: str
         contact_phone: str
         channel: str
@@ -41,12 +42,17 @@ class Demand(AuditedAggregate):
         service_staff: str
         feedback_time: str
         main_business: str
+        institution: str
 
         @staticmethod
         def upcast_v1_v2(state: dict) -> None:
             for field in (*APPENDIX_B_LINES, "credit_code"):
                 state.setdefault(field, "")
             state.setdefault("customer_kind", "company")
+
+        @staticmethod
+        def upcast_v2_v3(state: dict) -> None:
+            state.setdefault("institution", "")
 
     @event("Registered")
     def __init__(
@@ -64,7 +70,9 @@ class Demand(AuditedAggregate):
         service_staff: str,
         feedback_time: str,
         main_business: str,
+        institution: str = "",
     ):
+        self.institution = institution
         self.applicant = applicant
         self.contact_phone = contact_phone
         self.channel = channel
@@ -97,8 +105,17 @@ class Demand(AuditedAggregate):
         self.resolution: dict | None = None
 
     @classmethod
-    def register(cls, form: RegistrationForm, demand_id: UUID | None = None) -> Demand:
-        kwargs = {**form.as_event_fields(), "progress_code": new_progress_code()}
+    def register(
+        cls,
+        form: RegistrationForm,
+        demand_id: UUID | None = None,
+        institution: str = "",
+    ) -> Demand:
+        kwargs = {
+            **form.as_event_fields(),
+            "progress_code": new_progress_code(),
+            "institution": institution,
+        }
         if demand_id is not None:
             return cls._create(cls.Registered, id=demand_id, **kwargs)
         return cls(**kwargs)

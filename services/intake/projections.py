@@ -18,7 +18,9 @@ class IntakeView(Projection):
             code TEXT PRIMARY KEY, demand_id TEXT NOT NULL)""",
         """CREATE TABLE IF NOT EXISTS intake_open (
             demand_id TEXT PRIMARY KEY, status TEXT NOT NULL, owner TEXT,
-            last_owner_action_at TEXT NOT NULL, green_channel INTEGER NOT NULL)""",
+            last_owner_action_at TEXT NOT NULL, green_channel INTEGER NOT NULL,
+            institution TEXT NOT NULL DEFAULT '', channel TEXT NOT NULL DEFAULT '',
+            registered_at TEXT NOT NULL DEFAULT '')""",
     )
 
     def apply(self, event, cursor) -> None:
@@ -32,8 +34,9 @@ class IntakeView(Projection):
             )
             cursor.execute(
                 "INSERT INTO intake_open (demand_id, status, owner, "
-                "last_owner_action_at, green_channel) VALUES (%s, %s, NULL, %s, 0)",
-                (demand_id, "registered", at),
+                "last_owner_action_at, green_channel, institution, channel, "
+                "registered_at) VALUES (%s, %s, NULL, %s, 0, %s, %s, %s)",
+                (demand_id, "registered", at, event.institution, event.channel, at),
             )
             return
         if isinstance(event, OWNERSHIP):

@@ -9,8 +9,9 @@ from shared.envelope import Envelope, envelope_for
 
 SOURCE = "intake"
 
-# DemandRegistered v1 data: {demand_id, channel, needs: [{item_code,
-# description}], registered_at}. No applicant name or phone (7.3.3).
+# DemandRegistered v1 data: {demand_id, channel, institution (receiving the
+# demand), needs: [{item_code, description}], registered_at}. No applicant
+# name or phone (7.3.3).
 DEMAND_REGISTERED = ("DemandRegistered", 1)
 # DemandReferred v1 data: {demand_id, items: [item codes], quote_id,
 # green_channel, first_responder} — classified and referred at triage (8.3.4).
@@ -44,6 +45,7 @@ def to_envelope(event: object, notification: Notification) -> Envelope | None:
             {
                 "demand_id": str(event.originator_id),
                 "channel": event.channel,
+                "institution": event.institution,
                 "needs": [dict(n) for n in event.needs],
                 "registered_at": event.timestamp.isoformat(),
             },

@@ -95,13 +95,17 @@ class IntakeService(Pingable, CaseHistory):
 
     @rpc(expected_exceptions=EXPECTED)
     def stale_demands(self, now, working_hours):
-        try:
-            moment = datetime.fromisoformat(now)
-            if moment.tzinfo is None:
-                raise ValueError("naive")
-        except (TypeError, ValueError):
-            raise ValidationFailed.single("now", "应为带时区的时间") from None
-        return self.app.stale_demands(moment, working_hours)
+        return self.app.stale_demands(_aware(now, "now"), working_hours)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def demands(self, institution=None, status="", offset=0, limit=50):
+        """A page of demands of an institution (None: every institution)."""
+        return self.app.demands(institution, status, offset, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def demand_as_of(self, demand_id, moment):
+        """The demand as it stood at a past moment (regulator's audit)."""
+        return self.app.demand_as_of(demand_id, _aware(moment, "as_of"))
 
     @rpc(expected_exceptions=EXPECTED)
     def registration(self, demand_id):
@@ -119,3 +123,14 @@ class IntakeService(Pingable, CaseHistory):
     def handle_referral_referral_feedback(self, envelope):
         """8.3.5: a referral's result, recorded on the demand for its owner."""
         return self.app.on_referral_feedback(envelope)
+
+
+def _aware(value, field: str) -> datetime:
+    """An ISO time with its zone, or ValidationFailed naming ``field``."""
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+    except (TypeError, ValueError):
+        raise ValidationFailed.single(field, "应为带时区的时间") from None
+    return moment
