@@ -78,7 +78,10 @@ def test_http_routes_are_counted_by_template_status_and_timed(runner_factory):
         )
         return total - before[status]
 
-    assert [counted(s) for s in ("200", "400", "404", "500")] == [2, 1, 1, 1]
+    # counted when the worker ends, just after the answer left
+    support.wait_for(
+        lambda: [counted(s) for s in ("200", "400", "404", "500")] == [2, 1, 1, 1]
+    )
     timed = sample("qi_probe_http_request_seconds_count", route=ROUTE, method="GET")
     assert timed - timed_before == 5
     text = generate_latest().decode()
@@ -100,8 +103,13 @@ def test_rpc_methods_are_counted_by_outcome(runner_factory, clean_broker):
         with pytest.raises(Exception) as caught:
             cluster.probe.check("boom")
         assert "unexpected" in str(caught.value)
-    counted = {name: outcome(name) - before[name] for name in before}
-    assert counted == {"ok": 1, "refused": 1, "error": 1}
+    # counted when the worker ends, just after the reply left
+    support.wait_for(
+        lambda: (
+            {name: outcome(name) - before[name] for name in before}
+            == {"ok": 1, "refused": 1, "error": 1}
+        )
+    )
     assert sample("qi_probe_rpc_seconds_count", method="check") >= 3
 
 
