@@ -3,6 +3,8 @@
 It decodes the envelope, runs the handler (which returns False for a duplicate,
 see ``ServiceApplication.process``) and, if the handler raises or the message
 is malformed, parks the message before acknowledging it (delivery contract 3).
+A service the handler needed not answering is no fault of the message: it goes
+back to the queue after a pause.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from nameko.events import SERVICE_POOL, EventHandler
 
 from shared import topology
 from shared.envelope import Envelope, EnvelopeError
+from shared.errors import DependencyUnavailable
 from shared.metrics import for_service
 from shared.parking import REPLAY_HEADER, ParkingLot
 from shared.providers import application_of
 
 log = logging.getLogger(__name__)
+
+RETRY_PAUSE_SECONDS = 1.0
 
 
 class IntegrationEventHandler(EventHandler):
@@ -83,6 +88,14 @@ class IntegrationEventHandler(EventHandler):
         lag = _seconds_since(envelope.occurred_at)
         if lag is not None:
             metrics.event_lag_seconds.labels(source=envelope.source).observe(lag)
+        if exc_info is not None and issubclass(exc_info[0], DependencyUnavailable):
+            # not the message's fault: back to the queue after a pause, so a
+            # stopped dependency neither parks good messages nor spins hot
+            log.warning("%s: %s; requeued", envelope.type, exc_info[1])
+            metrics.requeued.labels(**labels).inc()
+            eventlet.sleep(RETRY_PAUSE_SECONDS)
+            self.queue_consumer.requeue_message(message)
+            return result, exc_info
         if exc_info is not None:
             error = "".join(traceback.format_exception_only(*exc_info[:2])).strip()
             self._park_and_ack(message, envelope.to_dict(), envelope, error)

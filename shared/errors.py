@@ -28,3 +28,11 @@ class NotFound(Exception):
 
 class ConflictError(Exception):
     """Concurrent writers kept changing the same aggregate (delivery contract 5)."""
+
+
+class DependencyUnavailable(Exception):
+    """A service this one calls did not answer in time: try again later.
+
+    Not the message's fault, so an event handler that meets it puts the
+    message back (after a pause) instead of parking it (delivery contract 3).
+    """

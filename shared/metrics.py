@@ -84,6 +84,11 @@ class KernelMetrics:
             "Integration events recognised as already processed.",
             ["source", "event_type"],
         )
+        self.requeued = Counter(
+            f"{p}_messages_requeued_total",
+            "Messages put back because a service they needed did not answer.",
+            ["source", "event_type"],
+        )
         self.parked = Counter(
             f"{p}_messages_parked_total",
             "Messages whose handler failed and which were parked.",

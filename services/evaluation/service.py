@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.evaluation import report, views
@@ -14,6 +14,7 @@ from shared import config
 from shared.entrypoints import integration_handler
 from shared.errors import ConflictError, NotFound, ValidationFailed
 from shared.providers import Application, CaseHistory, OutboxRelayRunner, Pingable
+from shared.rpc import BoundedRpcProxy
 
 EXPECTED = (ValidationFailed, NotFound, ConflictError)
 
@@ -21,7 +22,7 @@ EXPECTED = (ValidationFailed, NotFound, ConflictError)
 class EvaluationService(Pingable, CaseHistory):
     name = "evaluation"
 
-    intake = RpcProxy("intake")
+    intake = BoundedRpcProxy("intake")
 
     app: EvaluationApplication = Application(EvaluationApplication)
     relay = OutboxRelayRunner(to_envelope)

@@ -25,7 +25,12 @@ from services.gateway.problems import json_response, problem
 from services.gateway.tokens import TokenError
 from shared import case_history, config, logs
 from shared.audit import Actor, AuditContext, audit_scope
-from shared.errors import ConflictError, NotFound, ValidationFailed
+from shared.errors import (
+    ConflictError,
+    DependencyUnavailable,
+    NotFound,
+    ValidationFailed,
+)
 from shared.providers import Application
 from shared.rpc import audit_dict
 
@@ -115,7 +120,7 @@ def _errors_to_response(func):
             response = problem(429, "尝试次数过多，请稍后再试")
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
-        except (ServiceUnavailable, UnknownService):
+        except (ServiceUnavailable, UnknownService, DependencyUnavailable):
             return problem(503, "服务暂不可用，请稍后再试")
         except Exception:  # noqa: BLE001 - never a stack trace to the client
             log.exception("unhandled error in %s", func.__name__)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 
 from services.intake.application import IntakeApplication
 from services.intake.schemas import to_envelope
 from shared.entrypoints import integration_handler
 from shared.errors import ConflictError, NotFound, ValidationFailed
 from shared.providers import Application, CaseHistory, OutboxRelayRunner, Pingable
+from shared.rpc import BoundedRpcProxy
 
 EXPECTED = (ValidationFailed, NotFound, ConflictError)
 
@@ -18,7 +19,7 @@ EXPECTED = (ValidationFailed, NotFound, ConflictError)
 class IntakeService(Pingable, CaseHistory):
     name = "intake"
 
-    catalog = RpcProxy("catalog")
+    catalog = BoundedRpcProxy("catalog")
 
     app: IntakeApplication = Application(IntakeApplication)
     relay = OutboxRelayRunner(to_envelope)

@@ -7,7 +7,7 @@ the caller may see and do. Routing decisions ask catalog over RPC.
 
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.referral.application import ReferralApplication
@@ -17,6 +17,7 @@ from shared import config
 from shared.entrypoints import integration_handler
 from shared.errors import ConflictError, NotFound, ValidationFailed
 from shared.providers import Application, CaseHistory, OutboxRelayRunner, Pingable
+from shared.rpc import BoundedRpcProxy
 
 EXPECTED = (ValidationFailed, NotFound, ConflictError)
 
@@ -24,7 +25,7 @@ EXPECTED = (ValidationFailed, NotFound, ConflictError)
 class ReferralService(Pingable, CaseHistory):
     name = "referral"
 
-    catalog = RpcProxy("catalog")
+    catalog = BoundedRpcProxy("catalog")
 
     app: ReferralApplication = Application(ReferralApplication)
     relay = OutboxRelayRunner(to_envelope)

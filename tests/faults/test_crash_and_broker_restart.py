@@ -14,6 +14,7 @@ import requests
 
 from shared.outbox import FileLock
 from tests import support
+from tests.api_client import DEMO_ACCOUNTS, STAFF, ApiClient
 
 FORM = {
     "applicant": "常州某新材料有限公司",
@@ -29,15 +30,34 @@ def count(path, sql: str) -> int:
         return conn.execute(sql).fetchone()[0]
 
 
+# referrals opened: the first event of each Referral aggregate
+REFERRALS_OPENED = (
+    "SELECT COUNT(*) FROM stored_events "
+    "WHERE originator_version = 1 AND topic LIKE '%:Referral.%'"
+)
+
+
 def referrals_shown(base_url: str, demand_id: str) -> list:
-    reply = requests.get(f"{base_url}/api/v1/demands/{demand_id}", timeout=5)
-    return reply.json()["referrals"]
+    return ApiClient(base_url).login(*STAFF).demand(demand_id)["referrals"]
+
+
+def file_and_refer(base_url: str) -> str:
+    """A customer files online; staff take, review and refer it (8.3.4)."""
+    created = requests.post(f"{base_url}/api/v1/demands", json=FORM, timeout=5)
+    assert created.status_code == 201, created.text
+    demand_id = created.json()["id"]
+    ApiClient(base_url).login(*STAFF).refer(demand_id)
+    return demand_id
 
 
 @pytest.fixture
 def sqlite_env(amqp_uri, tmp_path):
     support.delete_topology(amqp_uri)
-    return {"QI_AMQP_URI": amqp_uri, "QI_VAR_DIR": str(tmp_path)}
+    return {
+        "QI_AMQP_URI": amqp_uri,
+        "QI_VAR_DIR": str(tmp_path),
+        "QI_SEED_ACCOUNTS": str(DEMO_ACCOUNTS),
+    }
 
 
 def test_killed_after_storing_before_publishing_publishes_after_restart(
@@ -49,11 +69,7 @@ def test_killed_after_storing_before_publishing_publishes_after_restart(
     assert blocker.acquire()
     first = support.ServicesProcess(sqlite_env).start()
     try:
-        created = requests.post(
-            f"{first.base_url}/api/v1/demands", json=FORM, timeout=5
-        )
-        assert created.status_code == 201
-        demand_id = created.json()["id"]
+        demand_id = file_and_refer(first.base_url)
         time.sleep(0.5)
         assert referrals_shown(first.base_url, demand_id) == []
     finally:
@@ -65,13 +81,9 @@ def test_killed_after_storing_before_publishing_publishes_after_restart(
     try:
         support.wait_for(lambda: referrals_shown(second.base_url, demand_id), 10)
         time.sleep(0.5)  # room for a duplicate to show up, if there were one
-        assert (
-            count(tmp_path / "referral.sqlite", "SELECT COUNT(*) FROM stored_events")
-            == 1
-        )
-        assert (
-            count(tmp_path / "intake.sqlite", "SELECT COUNT(*) FROM stored_events") == 1
-        )
+        assert count(tmp_path / "referral.sqlite", REFERRALS_OPENED) == 1
+        registered = "SELECT COUNT(*) FROM stored_events WHERE originator_version=1"
+        assert count(tmp_path / "intake.sqlite", registered) == 1
         assert (
             count(
                 tmp_path / "referral.sqlite", "SELECT COUNT(*) FROM qi_parked_messages"
@@ -87,12 +99,7 @@ def test_a_relay_that_lost_its_position_republishes_without_double_effects(
 ):
     services = support.ServicesProcess(sqlite_env).start()
     try:
-        ids = [
-            requests.post(
-                f"{services.base_url}/api/v1/demands", json=FORM, timeout=5
-            ).json()["id"]
-            for _ in range(3)
-        ]
+        ids = [file_and_refer(services.base_url) for _ in range(3)]
         for demand_id in ids:
             support.wait_for(lambda d=demand_id: referrals_shown(services.base_url, d))
     finally:
@@ -108,14 +115,11 @@ def test_a_relay_that_lost_its_position_republishes_without_double_effects(
         support.wait_for(
             lambda: (
                 "qi_referral_duplicates_ignored_total"
-                '{event_type="DemandRegistered",source="intake"} 3.0'
+                '{event_type="DemandReferred",source="intake"} 3.0'
                 in requests.get(restarted.metrics_url, timeout=5).text
             )
         )
-        assert (
-            count(tmp_path / "referral.sqlite", "SELECT COUNT(*) FROM stored_events")
-            == 3
-        )
+        assert count(tmp_path / "referral.sqlite", REFERRALS_OPENED) == 3
     finally:
         restarted.kill()
 
@@ -157,13 +161,19 @@ def test_broker_restart_while_1000_demands_stream_in(amqp_uri, tmp_path):
         "QI_INTAKE_DATABASE_URL": urls["intake"],
         "QI_REFERRAL_DATABASE_URL": urls["referral"],
         "QI_RPC_TIMEOUT_SECONDS": "5",
+        "QI_SEED_ACCOUNTS": str(DEMO_ACCOUNTS),
     }
     services = support.ServicesProcess(env).start()
     total, sent = 1000, threading.Semaphore(0)
     deadline = time.monotonic() + 240
 
+    staff = threading.local()
+
     def submit(i: int) -> str:
         demand_id = post_until_registered(services.base_url, f"stream-{i}", deadline)
+        if not hasattr(staff, "client"):
+            staff.client = ApiClient(services.base_url).login(*STAFF)
+        staff.client.refer(demand_id, deadline)
         sent.release()
         return demand_id
 
@@ -179,21 +189,24 @@ def test_broker_restart_while_1000_demands_stream_in(amqp_uri, tmp_path):
         schema = urls["referral"].split("schema=")[1]
         intake_schema = urls["intake"].split("schema=")[1]
 
+        opened = (
+            f"FROM {schema}.referral_events "
+            "WHERE originator_version = 1 AND topic LIKE '%:Referral.%'"
+        )
+
         def referral_count() -> int:
             with psycopg.connect(support.PG_BASE) as conn:
-                return conn.execute(
-                    f"SELECT COUNT(*) FROM {schema}.referral_events"
-                ).fetchone()[0]
+                return conn.execute(f"SELECT COUNT(*) {opened}").fetchone()[0]
 
         support.wait_for(lambda: referral_count() >= total, timeout=120, interval=0.5)
         time.sleep(1.0)  # late duplicates would land now
         with psycopg.connect(support.PG_BASE) as conn:
             referrals = conn.execute(
-                f"SELECT COUNT(*), COUNT(DISTINCT originator_id) "
-                f"FROM {schema}.referral_events"
+                f"SELECT COUNT(*), COUNT(DISTINCT originator_id) {opened}"
             ).fetchone()
             demands = conn.execute(
-                f"SELECT COUNT(*) FROM {intake_schema}.intake_events"
+                f"SELECT COUNT(*) FROM {intake_schema}.intake_events "
+                "WHERE originator_version = 1"
             ).fetchone()[0]
             parked = conn.execute(
                 f"SELECT status, attempts, error FROM {schema}.qi_parked_messages"

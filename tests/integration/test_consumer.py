@@ -105,6 +105,39 @@ def test_a_failing_handler_parks_the_message_and_a_replay_succeeds(
     assert for_service("referral").parked_open._value.get() == 0
 
 
+def test_a_service_not_answering_puts_the_message_back_instead_of_parking_it(
+    referral_service, clean_broker
+):
+    from shared.errors import DependencyUnavailable
+
+    lot = ParkingLot(referral_service.kernel)
+    requeued = for_service("referral").requeued
+    before = counter(requeued, source="intake", event_type="DemandReferred")
+    envelope = demand_referred(position=31, demand_id=str(uuid.uuid4()))
+    calls = []
+    original = ReferralApplication._new_referral
+
+    def catalog_slow_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise DependencyUnavailable("catalog.item did not answer within 10s")
+        return original(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as outage:
+        outage.setattr(
+            ReferralApplication, "_new_referral", staticmethod(catalog_slow_once)
+        )
+        publish(clean_broker, envelope.to_dict())
+        support.wait_for(
+            lambda: referral_exists(referral_service, envelope.aggregate_id)
+        )
+    assert len(calls) == 2
+    assert counter(requeued, source="intake", event_type="DemandReferred") == (
+        before + 1
+    )
+    assert lot.list(PARKED) == []
+
+
 def test_a_malformed_message_is_parked_not_lost(referral_service, clean_broker):
     publish(clean_broker, {"type": "DemandReferred", "data": "garbage"})
     lot = ParkingLot(referral_service.kernel)
