@@ -1,4 +1,4 @@
-"""A fix to nameko 2.14.1 that a broker restart needs.
+"""Two fixes to nameko 2.14.1: for a broker restart, and for a stop during start.
 
 ``QueueConsumer.ack_message`` / ``requeue_message`` guard against
 ``amqp.exceptions.ConnectionError`` only; when RabbitMQ restarts, the socket
@@ -6,7 +6,15 @@ raises ``ConnectionResetError`` / ``BrokenPipeError`` (``OSError``) instead, the
 consumer's thread dies and nameko kills the whole container (seen in
 tests/faults). An unacknowledged message is redelivered by the broker after the
 reconnection, where our consumers recognise duplicates, so the error is safe to
-ignore here. Importing this module applies the fix once.
+ignore here.
+
+``QueueConsumer.unregister_provider`` called while the consumer is still
+starting signals "last provider gone" once per provider; the second signal
+raises ("re-send() an already-triggered event") inside the container's stop,
+which then never finishes (a service with many handlers, asked to stop right
+after start, hung until killed). Signalling once is what was meant.
+
+Importing this module applies the fixes once.
 """
 
 from __future__ import annotations
@@ -34,4 +42,22 @@ if not getattr(QueueConsumer.ack_message, "qi_fixed", False):
     QueueConsumer.ack_message = _tolerating_broken_sockets(QueueConsumer.ack_message)
     QueueConsumer.requeue_message = _tolerating_broken_sockets(
         QueueConsumer.requeue_message
+    )
+
+
+def _unregistering_once_while_starting(unregister):
+    def unregister_provider(self, provider):
+        if not self._consumers_ready.ready():
+            if not self._last_provider_unregistered.ready():
+                self._last_provider_unregistered.send()
+            return None
+        return unregister(self, provider)
+
+    unregister_provider.qi_fixed = True
+    return unregister_provider
+
+
+if not getattr(QueueConsumer.unregister_provider, "qi_fixed", False):
+    QueueConsumer.unregister_provider = _unregistering_once_while_starting(
+        QueueConsumer.unregister_provider
     )

@@ -86,6 +86,16 @@ def run_in_this_process(names: list[str]) -> int:
                 runner.stop()
         except eventlet.Timeout:
             log.warning("services did not stop within %.0fs; killing them", seconds)
+            for container in runner.containers:
+                busy = [str(w.entrypoint) for w in container._worker_threads]
+                managed = [str(t) for t in container._managed_threads.values()]
+                if busy or managed:
+                    log.warning(
+                        "%s still running: workers %s, threads %s",
+                        container.service_name,
+                        busy,
+                        managed,
+                    )
             runner.kill()
 
     signal.signal(signal.SIGINT, shutdown)

@@ -33,6 +33,7 @@ from shared.errors import (
 )
 from shared.providers import Application
 from shared.rpc import audit_dict
+from shared.rpc_metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,9 @@ def _errors_to_response(func):
 class GatewayService:
     name = "gateway"
 
+    # RED of every HTTP route and the process's kernel figures (issue 11)
+    service_metrics = ServiceMetrics()
+
     intake = RpcProxy("intake")
     referral = RpcProxy("referral")
     catalog = RpcProxy("catalog")
@@ -164,9 +168,10 @@ class GatewayService:
     @http("GET", "/healthz")
     @_errors_to_response
     def healthz(self, request):
-        """Ready when every service behind the gateway answers."""
-        for proxy in (self.intake, self.referral, self.catalog):
-            _call(proxy.ping)
+        """Ready when every service of this installation (QI_SERVICES) answers."""
+        for name in config.get("QI_SERVICES").split(","):
+            if name.strip() in CASE_SERVICES:
+                _call(getattr(self, name.strip()).ping)
         return json_response({"status": "ok"})
 
     @http("GET", "/openapi.json")

@@ -107,13 +107,16 @@ def test_metrics_are_served(platform):
         "qi_intake_relay_lag_notifications",
         "qi_referral_duplicates_ignored_total",
         "qi_referral_messages_parked_total",
+        'qi_gateway_http_requests_total{method="POST",route="/api/v1/demands",'
+        'status="201"}',
     ):
         assert name in text
 
 
 def test_ctrl_c_stops_everything_cleanly(platform):
     assert platform.stop() == 0
-    assert "Traceback" not in platform.output()
+    output = platform.output()
+    assert "Traceback" not in output, output[-4000:]
 
 
 def test_without_rabbitmq_it_says_so_in_one_line(tmp_path):
