@@ -41,6 +41,17 @@ SETTINGS = (
         "sqlite:///path or postgresql://…",
     ),
     Setting("QI_VAR_DIR", "var", "folder for SQLite files and relay locks"),
+    Setting(
+        "QI_POSTGRES_POOL_SIZE",
+        "5",
+        "PostgreSQL connections each service keeps open (mind the server's "
+        "max_connections: services × instances × (pool + overflow + 2))",
+    ),
+    Setting(
+        "QI_POSTGRES_MAX_OVERFLOW",
+        "10",
+        "extra PostgreSQL connections a service may open under load",
+    ),
     Setting("QI_HTTP_ADDRESS", "127.0.0.1:8000", "gateway HTTP listen address"),
     Setting(
         "QI_METRICS_PORT",

@@ -97,8 +97,8 @@ def eventsourcing_env(service: str, url: str | None = None) -> dict[str, str]:
         "POSTGRES_USER": db.user,
         "POSTGRES_PASSWORD": db.password,
         "POSTGRES_SCHEMA": db.schema,
-        "POSTGRES_POOL_SIZE": "5",
-        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_POOL_SIZE": config.get("QI_POSTGRES_POOL_SIZE"),
+        "POSTGRES_MAX_OVERFLOW": config.get("QI_POSTGRES_MAX_OVERFLOW"),
         "POSTGRES_CONNECT_TIMEOUT": "5",
     }
 

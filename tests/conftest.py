@@ -15,6 +15,11 @@ eventlet.monkey_patch()  # noqa: E402
 
 import os  # noqa: E402
 
+# Many services run at once in tests, in this process and in subprocesses:
+# small pools keep them under PostgreSQL's max_connections (100 here).
+os.environ.setdefault("QI_POSTGRES_POOL_SIZE", "2")
+os.environ.setdefault("QI_POSTGRES_MAX_OVERFLOW", "4")
+
 import pytest  # noqa: E402
 
 from tests import support  # noqa: E402

@@ -154,7 +154,7 @@ IDEMPOTENCY_KEY = {
 }
 
 
-def _responses(ok: str, *codes: int, media=("application/json",)) -> dict:
+def responses(ok: str, *codes: int, media=("application/json",)) -> dict:
     answers = {ok: {"description": "成功", "content": {m: {} for m in media}}}
     for code in codes:
         answers[str(code)] = {
@@ -164,7 +164,7 @@ def _responses(ok: str, *codes: int, media=("application/json",)) -> dict:
     return answers
 
 
-def _operation(
+def operation(
     summary: str,
     ok="200",
     codes=(400, 401, 403, 404),
@@ -173,12 +173,12 @@ def _operation(
 ):
     return {
         "summary": summary,
-        "responses": _responses(ok, *codes, media=media),
+        "responses": responses(ok, *codes, media=media),
         **extra,
     }
 
 
-def _json_body(properties: dict) -> dict:
+def body_schema(properties: dict) -> dict:
     return {
         "required": False,
         "content": {
@@ -191,23 +191,23 @@ def document() -> dict:
     """OpenAPI 3.1 of the routes in service.py (kept beside them by a test)."""
     demand_id = {"name": "demand_id", "in": "path", "required": True, "schema": STRING}
     paths: dict = {
-        "/healthz": {"get": _operation("就绪检查", codes=(503,), security=[])},
+        "/healthz": {"get": operation("就绪检查", codes=(503,), security=[])},
         "/api/v1/auth/login": {
-            "post": _operation(
+            "post": operation(
                 "登录，取得有时效的令牌",
                 codes=(400, 401, 429),
-                requestBody=_json_body({"username": STRING, "password": STRING}),
+                requestBody=body_schema({"username": STRING, "password": STRING}),
                 security=[],
             )
         },
-        "/api/v1/me": {"get": _operation("当前登录身份", codes=(401,))},
+        "/api/v1/me": {"get": operation("当前登录身份", codes=(401,))},
         "/api/v1/accounts": {
-            "get": _operation("账号列表（平台管理员）", codes=(401, 403)),
-            "post": _operation(
+            "get": operation("账号列表（平台管理员）", codes=(401, 403)),
+            "post": operation(
                 "开设账号（平台管理员）",
                 ok="201",
                 codes=(400, 401, 403, 409),
-                requestBody=_json_body(
+                requestBody=body_schema(
                     {
                         k: STRING
                         for k in (
@@ -222,7 +222,7 @@ def document() -> dict:
             ),
         },
         "/api/v1/accounts/{username}/disable": {
-            "post": _operation(
+            "post": operation(
                 "停用账号",
                 parameters=[
                     {
@@ -232,11 +232,11 @@ def document() -> dict:
                         "schema": STRING,
                     }
                 ],
-                requestBody=_json_body({"reason": STRING}),
+                requestBody=body_schema({"reason": STRING}),
             )
         },
         "/api/v1/demands": {
-            "get": _operation(
+            "get": operation(
                 "本机构的需求（监管人员：全部），分页",
                 codes=(400, 401, 403),
                 parameters=[
@@ -248,32 +248,32 @@ def document() -> dict:
                     )
                 ],
             ),
-            "post": _operation(
+            "post": operation(
                 "登记需求（附录B）：客户在线提交无需登录，窗口人员登录后登记",
                 ok="201",
                 codes=(400, 401, 403),
-                requestBody=_json_body({}),
+                requestBody=body_schema({}),
                 parameters=[IDEMPOTENCY_KEY],
                 security=[{}, {"bearer": []}],
             ),
         },
         "/api/v1/demands/{demand_id}": {
-            "get": _operation("需求、登记表与转办情况", parameters=[demand_id])
+            "get": operation("需求、登记表与转办情况", parameters=[demand_id])
         },
         "/api/v1/demands/{demand_id}/history": {
-            "get": _operation(
+            "get": operation(
                 "需求的全部事件（操作人、机构、渠道）", parameters=[demand_id]
             )
         },
         "/api/v1/audit/cases/{demand_id}": {
-            "get": _operation(
+            "get": operation(
                 "案件审计：跨服务时间线、某一时刻的状态与哈希链核验（每次查阅均留痕）",
                 codes=(400, 401, 403, 404),
                 parameters=[demand_id, AS_OF],
             )
         },
         "/api/v1/audit/cases/{demand_id}/export": {
-            "get": _operation(
+            "get": operation(
                 "导出案件审计（JSON 或可打印的 HTML）",
                 codes=(400, 401, 403, 404),
                 media=("application/json", "text/html"),
@@ -289,10 +289,10 @@ def document() -> dict:
             )
         },
         "/api/v1/stale-demands": {
-            "get": _operation("首问负责人长时间未处理的需求（管理人员）")
+            "get": operation("首问负责人长时间未处理的需求（管理人员）")
         },
         "/api/v1/progress/{code}": {
-            "get": _operation(
+            "get": operation(
                 "按进度查询码查询办理进度（7.4.6）",
                 codes=(404, 429),
                 parameters=[
@@ -301,12 +301,12 @@ def document() -> dict:
                 security=[],
             )
         },
-        "/api/v1/public/guide": {"get": _operation("服务指南", codes=(), security=[])},
+        "/api/v1/public/guide": {"get": operation("服务指南", codes=(), security=[])},
         "/api/v1/catalog/items": {
-            "get": _operation("服务事项目录", codes=(), security=[])
+            "get": operation("服务事项目录", codes=(), security=[])
         },
         "/api/v1/catalog/items/{code}": {
-            "get": _operation(
+            "get": operation(
                 "服务事项详情与所需材料",
                 codes=(404,),
                 parameters=[
@@ -316,7 +316,7 @@ def document() -> dict:
             )
         },
         "/api/v1/catalog/certification-bodies": {
-            "get": _operation(
+            "get": operation(
                 "认证机构及其认证范围（6.4 c）",
                 codes=(400,),
                 parameters=[{"name": "on", "in": "query", "schema": STRING}],
@@ -324,7 +324,7 @@ def document() -> dict:
             )
         },
         "/api/v1/catalog/qualified-institutions": {
-            "get": _operation(
+            "get": operation(
                 "某日具备某服务事项资质的机构（4.1）",
                 codes=(400,),
                 parameters=[
@@ -334,20 +334,24 @@ def document() -> dict:
                 security=[],
             )
         },
-        "/openapi.json": {"get": _operation("本文档", codes=(), security=[])},
+        "/openapi.json": {"get": operation("本文档", codes=(), security=[])},
         "/docs": {
-            "get": _operation("接口说明页", codes=(), media=("text/html",), security=[])
+            "get": operation("接口说明页", codes=(), media=("text/html",), security=[])
         },
     }
     for name, command in DEMAND_COMMANDS.items():
         paths[f"/api/v1/demands/{{demand_id}}/{name}"] = {
-            "post": _operation(
+            "post": operation(
                 command.summary,
                 codes=(400, 401, 403, 404, 409),
                 parameters=[demand_id, IDEMPOTENCY_KEY],
-                requestBody=_json_body({**command.body, "channel": STRING}),
+                requestBody=body_schema({**command.body, "channel": STRING}),
             )
         }
+    from services.gateway import catalog_routes, evaluation_routes, referral_routes
+
+    for routes in (referral_routes, evaluation_routes, catalog_routes):
+        paths.update(routes.document_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "qi-onestop 一站式服务平台 API", "version": "1"},

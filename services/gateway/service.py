@@ -7,27 +7,36 @@ event the services store names the person, role, institution and channel.
 
 from __future__ import annotations
 
-import json
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
-import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from services.gateway import access, api, case_audit
-from services.gateway.access import ANONYMOUS, Forbidden, Hidden, Unauthenticated
+from services.gateway.access import ANONYMOUS
 from services.gateway.accounts import ROLES, GatewayApplication
 from services.gateway.auth import Auth, AuthTools, seed_accounts
+from services.gateway.catalog_routes import CatalogRoutes
+from services.gateway.evaluation_routes import EvaluationRoutes
 from services.gateway.problems import json_response, problem
+from services.gateway.referral_routes import ReferralRoutes
 from services.gateway.tokens import TokenError
-from shared import case_history, config, logs
+from services.gateway.web import (
+    ServiceUnavailable,
+    TooManyAttempts,
+    call,
+    day,
+    errors_to_response,
+    idempotency_key,
+    json_body,
+    page_of,
+)
+from shared import case_history, config
 from shared.audit import Actor, AuditContext, audit_scope
 from shared.errors import (
-    ConflictError,
-    DependencyUnavailable,
     NotFound,
     ValidationFailed,
 )
@@ -37,102 +46,11 @@ from shared.rpc_metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024
 # services that keep streams of a case, each asked for its part of the audit
 CASE_SERVICES = ("intake", "referral", "complaints", "evaluation", "catalog")
 
 
-class ServiceUnavailable(Exception):
-    pass
-
-
-class TooManyAttempts(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__("too many attempts")
-        self.retry_after = retry_after
-
-
-def _call(method, *args, **kwargs):
-    """An RPC call bounded in time, so a stopped service gives 503, not a hang."""
-    try:
-        with eventlet.Timeout(config.get_float("QI_RPC_TIMEOUT_SECONDS")):
-            return method(*args, **kwargs)
-    except eventlet.Timeout:
-        raise ServiceUnavailable("timed out") from None
-
-
-def _day(value: str | None) -> str:
-    """A query's ``on`` date (default today), checked before any call."""
-    day = value or date.today().isoformat()
-    try:
-        date.fromisoformat(day)
-    except ValueError:
-        raise ValidationFailed.single("on", "日期应写作 2026-05-31") from None
-    return day
-
-
-def _body(request) -> dict:
-    """The request's JSON object; 400 naming ``body`` when it is not one."""
-    if request.content_length and request.content_length > MAX_BODY_BYTES:
-        raise ValidationFailed.single("body", "请求内容过大（上限 64 KB）")
-    try:
-        body = json.loads(request.get_data(as_text=True) or "{}")
-    except ValueError:
-        raise ValidationFailed.single("body", "请求内容不是有效的 JSON") from None
-    if not isinstance(body, dict):
-        raise ValidationFailed.single("body", "请求内容应为 JSON 对象")
-    return body
-
-
-def _idempotency_key(request) -> str:
-    key = request.headers.get("Idempotency-Key", "")
-    if len(key) > 200:
-        raise ValidationFailed.single("Idempotency-Key", "应为1到200个字符")
-    return key
-
-
-def _page(request) -> tuple[int, int]:
-    try:
-        offset = int(request.args.get("offset", 0))
-        limit = int(request.args.get("limit", 50))
-    except ValueError:
-        raise ValidationFailed.single("offset", "分页参数应为整数") from None
-    if not 0 <= offset <= 1_000_000_000 or not 1 <= limit <= 200:
-        raise ValidationFailed.single("limit", "limit 为 1 到 200，offset 不小于 0")
-    return offset, limit
-
-
-def _errors_to_response(func):
-    def wrapper(self, request, *args, **kwargs):
-        logs.current_service.set("gateway")
-        try:
-            return func(self, request, *args, **kwargs)
-        except ValidationFailed as exc:
-            return problem(400, "请求内容有误", errors=exc.errors)
-        except (Unauthenticated, TokenError) as exc:
-            return problem(401, "需要登录", str(exc))
-        except Forbidden as exc:
-            return problem(403, "无权操作", str(exc))
-        except (NotFound, Hidden):
-            return problem(404, "未找到")
-        except ConflictError as exc:
-            return problem(409, "操作冲突", str(exc))
-        except TooManyAttempts as exc:
-            response = problem(429, "尝试次数过多，请稍后再试")
-            response.headers["Retry-After"] = str(exc.retry_after)
-            return response
-        except (ServiceUnavailable, UnknownService, DependencyUnavailable):
-            return problem(503, "服务暂不可用，请稍后再试")
-        except Exception:  # noqa: BLE001 - never a stack trace to the client
-            log.exception("unhandled error in %s", func.__name__)
-            return problem(500, "服务器内部错误")
-
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    return wrapper
-
-
-class GatewayService:
+class GatewayService(ReferralRoutes, EvaluationRoutes, CatalogRoutes):
     name = "gateway"
 
     # RED of every HTTP route and the process's kernel figures (issue 11)
@@ -166,29 +84,29 @@ class GatewayService:
     # -- health and identity --------------------------------------------------
 
     @http("GET", "/healthz")
-    @_errors_to_response
+    @errors_to_response
     def healthz(self, request):
         """Ready when every service of this installation (QI_SERVICES) answers."""
         for name in config.get("QI_SERVICES").split(","):
             if name.strip() in CASE_SERVICES:
-                _call(getattr(self, name.strip()).ping)
+                call(getattr(self, name.strip()).ping)
         return json_response({"status": "ok"})
 
     @http("GET", "/openapi.json")
-    @_errors_to_response
+    @errors_to_response
     def openapi(self, request):
         return json_response(api.document())
 
     @http("GET", "/docs")
-    @_errors_to_response
+    @errors_to_response
     def docs(self, request):
         return Response(api.docs_page(), mimetype="text/html")
 
     @http("POST", "/api/v1/auth/login")
-    @_errors_to_response
+    @errors_to_response
     def login(self, request):
         """Username and password → a signed token that expires."""
-        body = _body(request)
+        body = json_body(request)
         username, password = body.get("username"), body.get("password")
         errors = [
             {"field": f, "message": "请填写" + label}
@@ -221,7 +139,7 @@ class GatewayService:
         )
 
     @http("GET", "/api/v1/me")
-    @_errors_to_response
+    @errors_to_response
     def me(self, request):
         actor = self._actor(request)
         access.require_role(actor, set(ROLES))
@@ -232,41 +150,41 @@ class GatewayService:
     # -- accounts (admin) ------------------------------------------------------
 
     @http("GET", "/api/v1/accounts")
-    @_errors_to_response
+    @errors_to_response
     def list_accounts(self, request):
         access.require_role(self._actor(request), {"admin"})
         return json_response({"items": self.app.accounts()})
 
     @http("POST", "/api/v1/accounts")
-    @_errors_to_response
+    @errors_to_response
     def open_account(self, request):
         actor = self._actor(request)
         access.require_role(actor, {"admin"})
         with self.auth.as_caller(actor, "internal"):
-            opened = self.app.open_account(_body(request))
+            opened = self.app.open_account(json_body(request))
         return json_response(opened, 201)
 
     @http("POST", "/api/v1/accounts/<string:username>/disable")
-    @_errors_to_response
+    @errors_to_response
     def disable_account(self, request, username):
         actor = self._actor(request)
         access.require_role(actor, {"admin"})
         with self.auth.as_caller(actor, "internal"):
-            changed = self.app.disable(username, _body(request).get("reason"))
+            changed = self.app.disable(username, json_body(request).get("reason"))
         return json_response(changed)
 
     # -- demands (8.2, 7.4) -------------------------------------------------
 
     @http("POST", "/api/v1/demands")
-    @_errors_to_response
+    @errors_to_response
     def register_demand(self, request):
         """A customer online (no login) or staff at a window registers a demand."""
         actor = self._actor(request)
         if actor is not ANONYMOUS:
             access.require_role(actor, access.STAFF_ROLES)
-        form = _body(request)
+        form = json_body(request)
         channel = form.get("channel") if isinstance(form.get("channel"), str) else ""
-        demand = _call(
+        demand = call(
             self.intake.register_demand,
             form,
             audit_data=audit_dict(actor, channel or "website"),
@@ -285,49 +203,49 @@ class GatewayService:
         )
 
     @http("GET", "/api/v1/demands")
-    @_errors_to_response
+    @errors_to_response
     def list_demands(self, request):
         """Staff and managers: their institution's; a regulator: everyone's."""
         actor = self._actor(request)
         access.require_role(actor, access.READERS_OF_CASES)
-        offset, limit = _page(request)
+        offset, limit = page_of(request)
         institution = None if actor.role == "regulator" else actor.institution
         status = request.args.get("status", "")
-        page = _call(self.intake.demands, institution, status, offset, limit)
+        page = call(self.intake.demands, institution, status, offset, limit)
         return json_response(page)
 
     def _visible_demand(self, actor: Actor, demand_id: str) -> dict:
         access.require_role(actor, access.READERS_OF_CASES)
-        demand = _call(self.intake.get_demand, demand_id)
+        demand = call(self.intake.get_demand, demand_id)
         access.require_same_institution(actor, demand["institution"])
         return demand
 
     @http("GET", "/api/v1/demands/<string:demand_id>")
-    @_errors_to_response
+    @errors_to_response
     def get_demand(self, request, demand_id):
         """The demand, its Appendix B form and its referrals."""
         actor = self._actor(request)
         demand = self._visible_demand(actor, demand_id)
-        registration = _call(self.intake.registration, demand_id)
+        registration = call(self.intake.registration, demand_id)
         if not access.sees_personal_data(actor):
             registration = access.masked_registration(registration)
         codes = [need["item_code"] for need in demand["needs"]]
         demand.pop("applicant", None)
         demand.pop("contact_phone", None)
         demand["registration"] = registration
-        demand["referrals"] = _call(self.referral.referrals_for, demand["id"], codes)
+        demand["referrals"] = call(self.referral.referrals_for, demand["id"], codes)
         return json_response(demand)
 
     @http("GET", "/api/v1/demands/<string:demand_id>/history")
-    @_errors_to_response
+    @errors_to_response
     def demand_history(self, request, demand_id):
         """Every event of the demand with its actor, role, institution, channel."""
         actor = self._actor(request)
         self._visible_demand(actor, demand_id)
-        return json_response({"items": _call(self.intake.history, demand_id)})
+        return json_response({"items": call(self.intake.history, demand_id)})
 
     @http("POST", "/api/v1/demands/<string:demand_id>/<string:command>")
-    @_errors_to_response
+    @errors_to_response
     def demand_command(self, request, demand_id, command):
         """A staff command on a demand; see ``api.DEMAND_COMMANDS``."""
         spec = api.DEMAND_COMMANDS.get(command)
@@ -335,24 +253,28 @@ class GatewayService:
             raise NotFound(command)
         actor = self._actor(request)
         access.require_role(actor, spec.roles)
-        body = _body(request)
-        demand = _call(self.intake.get_demand, demand_id)
+        body = json_body(request)
+        demand = call(self.intake.get_demand, demand_id)
         access.require_same_institution(actor, demand["institution"])
         args = spec.arguments(actor, body)
-        key = _idempotency_key(request)
-        route = f"{demand_id}/{command}"
+        audit = audit_dict(actor, spec.channel(body), demand_id)
+        method = getattr(self.intake, spec.rpc)
+        return self._once(
+            request,
+            actor,
+            f"demand/{demand_id}/{command}",
+            lambda: call(method, demand_id, *args, audit_data=audit),
+        )
+
+    def _once(self, request, actor: Actor, route: str, command) -> Response:
+        """Run a command; with an Idempotency-Key, a retry gets the first answer
+        and the command does not run again."""
+        key = idempotency_key(request)
         if key:
             done = self.app.remembered(key, actor.id, route)
-            if done is not None:  # a retry of a command already done
+            if done is not None:
                 return Response(done[1], status=done[0], mimetype="application/json")
-        method = getattr(self.intake, spec.rpc)
-        changed = _call(
-            method,
-            demand_id,
-            *args,
-            audit_data=audit_dict(actor, spec.channel(body), demand_id),
-        )
-        response = json_response(changed)
+        response = json_response(command())
         if key:
             self.app.remember(
                 key, actor.id, route, 200, response.get_data(as_text=True)
@@ -375,7 +297,7 @@ class GatewayService:
         answers: dict = {}
         for name, (events, check) in pending.items():
             try:
-                answers[name] = (_call(events.result), _call(check.result))
+                answers[name] = (call(events.result), call(check.result))
             except (ServiceUnavailable, UnknownService):
                 answers[name] = None
         with self.auth.as_caller(actor, "internal"):
@@ -385,9 +307,9 @@ class GatewayService:
             )
         demand = None
         if as_of is not None:
-            demand = _call(self.intake.demand_as_of, demand_id, as_of.isoformat())
+            demand = call(self.intake.demand_as_of, demand_id, as_of.isoformat())
         else:
-            demand = _call(self.intake.get_demand, demand_id)
+            demand = call(self.intake.get_demand, demand_id)
         if demand is not None and not access.sees_personal_data(actor):
             demand["contact_phone"] = access.mask_phone(demand["contact_phone"])
         audit = case_audit.assemble(demand_id, answers, as_of, demand)
@@ -400,13 +322,13 @@ class GatewayService:
         return audit
 
     @http("GET", "/api/v1/audit/cases/<string:demand_id>")
-    @_errors_to_response
+    @errors_to_response
     def audit_case(self, request, demand_id):
         """One timeline across services, as of a moment, and its verification."""
         return json_response(self._case_audit(request, demand_id, "timeline"))
 
     @http("GET", "/api/v1/audit/cases/<string:demand_id>/export")
-    @_errors_to_response
+    @errors_to_response
     def export_case(self, request, demand_id):
         """The audit as a JSON file or a printable HTML page (``?format=html``)."""
         form = request.args.get("format", "json")
@@ -424,7 +346,7 @@ class GatewayService:
         )
 
     @http("GET", "/api/v1/stale-demands")
-    @_errors_to_response
+    @errors_to_response
     def stale_demands(self, request):
         """7.4.2: the manager's list of demands whose owner did nothing."""
         actor = self._actor(request)
@@ -434,54 +356,54 @@ class GatewayService:
         except ValueError:
             raise ValidationFailed.single("working_hours", "应为数字") from None
         now = request.args.get("now") or _now_iso()
-        rows = _call(self.intake.stale_demands, now, hours)
+        rows = call(self.intake.stale_demands, now, hours)
         mine = [r for r in rows if r.get("institution") == actor.institution]
         return json_response({"items": mine})
 
     @http("GET", "/api/v1/progress/<string:code>")
-    @_errors_to_response
+    @errors_to_response
     def progress(self, request, code):
         """7.4.6: a customer follows their demand by its progress code."""
         key = f"progress:{self._client(request)}"
         if not self.auth.progress_queries.allow(key):
             raise TooManyAttempts(self.auth.progress_queries.retry_after(key))
-        return json_response(_call(self.intake.progress, code))
+        return json_response(call(self.intake.progress, code))
 
     # -- public service information (5.1.5, 6.4 c) -------------------------
 
     @http("GET", "/api/v1/public/guide")
-    @_errors_to_response
+    @errors_to_response
     def service_guide(self, request):
         """Service process, contacts and the complaint phone (5.1.5, 9.1.1)."""
-        return json_response(_call(self.catalog.guide))
+        return json_response(call(self.catalog.guide))
 
     @http("GET", "/api/v1/catalog/items")
-    @_errors_to_response
+    @errors_to_response
     def catalog_items(self, request):
-        return json_response({"items": _call(self.catalog.items)})
+        return json_response({"items": call(self.catalog.items)})
 
     @http("GET", "/api/v1/catalog/items/<string:code>")
-    @_errors_to_response
+    @errors_to_response
     def catalog_item(self, request, code):
-        return json_response(_call(self.catalog.item, code))
+        return json_response(call(self.catalog.item, code))
 
     @http("GET", "/api/v1/catalog/certification-bodies")
-    @_errors_to_response
+    @errors_to_response
     def certification_bodies(self, request):
         """Certification bodies and their scopes (6.4 c): ``?on=2026-05-31``."""
-        on = _day(request.args.get("on"))
-        found = _call(self.catalog.institutions, "certification", on)
+        on = day(request.args.get("on"))
+        found = call(self.catalog.institutions, "certification", on)
         return json_response({"on": on, "institutions": found})
 
     @http("GET", "/api/v1/catalog/qualified-institutions")
-    @_errors_to_response
+    @errors_to_response
     def qualified_institutions(self, request):
         """Who may serve an item on a day: ``?item=6.4.3&on=2026-05-31``."""
         item = request.args.get("item", "")
         if not item:
             raise ValidationFailed.single("item", "请给出服务事项编码")
-        on = _day(request.args.get("on"))
-        found = _call(self.catalog.qualified_institutions, item, on)
+        on = day(request.args.get("on"))
+        found = call(self.catalog.qualified_institutions, item, on)
         return json_response({"item": item, "on": on, "institutions": found})
 
 

@@ -304,7 +304,7 @@ def test_the_regulator_reads_one_verified_timeline_as_of_any_moment(gateway):
     page = gateway.get(
         f"/api/v1/audit/cases/{demand_id}/export", "sun", params={"format": "html"}
     )
-    assert page.headers["Content-Type"].startswith("text/html")
+    assert page.headers["Content-Type"].startswith("text/html"), page.text
     assert "哈希链核验：通过" in page.text and "服务人员" in page.text
 
     intake = application_of(support.container_of(gateway.runner, "intake"))
@@ -338,5 +338,178 @@ def test_the_api_is_described_at_openapi_json_and_a_docs_page(gateway):
     assert document["openapi"] == "3.1.0"
     assert "/api/v1/demands/{demand_id}/take" in document["paths"]
     page = gateway.get("/docs")
-    assert page.headers["Content-Type"].startswith("text/html")
+    assert page.headers["Content-Type"].startswith("text/html"), page.text
     assert "/api/v1/audit/cases/{demand_id}" in page.text
+
+
+def test_through_the_api_alone_from_online_filing_to_the_regulators_audit(gateway):
+    """Issue 9's walk: customer → staff → partner → customer → regulator."""
+    lab_id = lab_with_partner(gateway, "njlab")
+
+    # the customer files online and keeps the code
+    filed = gateway.post("/api/v1/demands", ONLINE_FORM).json()
+    demand_id, code = filed["id"], filed["progress_code"]
+    path = f"/api/v1/demands/{demand_id}"
+
+    # staff: first responder, one-time notice, supplements, review, referral
+    gateway.post(f"{path}/take", who="wang")
+    checklist = gateway.get("/api/v1/catalog/items/6.3.1").json()["materials"]
+    gateway.post(f"{path}/materials-notice", {"provided": checklist[:1]}, "wang")
+    gateway.post(f"{path}/supplements", {"items": checklist[1:]}, "wang")
+    referral_id = refer_and_send(gateway, demand_id)
+    referral_path = f"/api/v1/referrals/{referral_id}"
+    referral = gateway.get(referral_path, "wang").json()
+    assert referral["assignee"]["id"] == lab_id
+
+    # the partner signs for it and completes it
+    inbox = gateway.get("/api/v1/referrals", "njlab.clerk").json()["items"]
+    assert [r["id"] for r in inbox] == [referral_id]
+    assert gateway.get("/api/v1/referrals", "chen").json()["items"] == []
+    assert gateway.get(referral_path, "chen").status_code == 404
+    for command, body in (
+        ("acceptance", {}),
+        ("progress", {"stage": "testing", "note": "样品检测中"}),
+        (
+            "completion",
+            {
+                "report": {
+                    "report_no": "NJ-2026-0077",
+                    "issued_on": "2026-11-26",
+                    "sha256": "ab" * 32,
+                }
+            },
+        ),
+        ("feedback", {"summary": "检测合格，报告已出具"}),
+    ):
+        answer = gateway.post(f"{referral_path}/{command}", body, "njlab.clerk")
+        assert answer.status_code == 200, (command, answer.text)
+    verification = answer.json()["report"]["verification_code"]
+    checked = gateway.get(f"/api/v1/public/reports/{verification}").json()
+    assert checked["status"] == "valid"
+
+    # the customer follows progress and rates the service
+    stages = support.wait_for(
+        lambda: [
+            s["stage"]
+            for s in gateway.get(f"/api/v1/progress/{code}").json()["stages"]
+            if "反馈" in s["stage"]
+        ],
+        timeout=15,
+    )
+    assert stages
+    (survey,) = support.wait_for(  # issued when the referral completed
+        lambda: gateway.get("/api/v1/public/surveys", params={"code": code}).json()[
+            "items"
+        ],
+        timeout=15,
+    )
+    rating = {
+        "code": code,
+        "overall": "满意",
+        "dimensions": dict.fromkeys(
+            (
+                "attitude",
+                "efficiency",
+                "professionalism",
+                "timeliness",
+                "fee_transparency",
+                "environment",
+            ),
+            "满意",
+        ),
+        "comments": "办理及时",
+    }
+    url = f"/api/v1/public/surveys/{survey['id']}/rating"
+    wrong_code = gateway.post(url, {**rating, "code": "ABCDEFGHJK"})
+    assert wrong_code.status_code in (400, 404), wrong_code.text
+    assert gateway.post(url, rating).status_code == 200
+    twice = gateway.post(url, rating)
+    assert twice.status_code == 400, twice.text  # once only
+
+    # the regulator reads one timeline, and verification passes
+    audit = gateway.get(f"/api/v1/audit/cases/{demand_id}", "sun").json()
+    assert audit["verification"]["passed"] is True, audit["verification"]
+    services = {row["service"] for row in audit["timeline"]}
+    assert {"intake", "referral", "evaluation"} <= services
+    events = [row["event"] for row in audit["timeline"]]
+    for step in (
+        "Demand.MaterialsNoticeIssued",
+        "Referral.Accepted",
+        "Referral.Completed",
+        "Demand.ReferralFeedbackReceived",
+    ):
+        assert step in events, step
+
+
+def lab_with_partner(gateway, key: str) -> str:
+    """A lab qualified for 6.3.1, registered by the admin, with a clerk account
+    ``<key>.clerk``; returns the lab's institution id."""
+    lab = gateway.post(
+        "/api/v1/catalog/institutions",
+        {"code": f"91320100LAB0000{key}X", "name": f"{key}检测中心", "kind": "lab"},
+        "admin",
+    )
+    assert lab.status_code == 201, lab.text
+    lab_id = lab.json()["id"]
+    granted = gateway.post(
+        f"/api/v1/catalog/institutions/{lab_id}/qualifications",
+        {
+            "kind": "CMA",
+            "cert_no": f"CMA-{key}",
+            "scope_codes": ["6.3.1"],
+            "valid_from": "2026-01-01",
+            "valid_to": "2028-12-31",
+        },
+        "admin",
+    )
+    assert granted.status_code == 201, granted.text
+    clerk = {
+        "username": f"{key}.clerk",
+        "display_name": f"{key}收样员",
+        "role": "partner",
+        "institution": lab_id,
+        "password": PASSWORD,
+    }
+    assert gateway.post("/api/v1/accounts", clerk, "admin").status_code == 201
+    return lab_id
+
+
+def refer_and_send(gateway, demand_id: str) -> str:
+    """Staff take, review and refer the demand, then send the referral."""
+    path = f"/api/v1/demands/{demand_id}"
+    gateway.post(f"{path}/take", who="wang")
+    checks = dict.fromkeys(("capability", "method", "cycle", "fee"), True)
+    gateway.post(f"{path}/contract-review", {"checks": checks}, "wang")
+    referred = gateway.post(f"{path}/decision", {"outcome": "referred"}, "wang")
+    assert referred.json()["status"] == "referred", referred.text
+    (referral,) = support.wait_for(
+        lambda: gateway.get(path, "wang").json()["referrals"], timeout=15
+    )
+    sent = gateway.post(f"/api/v1/referrals/{referral['id']}/sending", who="wang")
+    assert sent.status_code == 200, sent.text
+    return referral["id"]
+
+
+def test_no_role_reaches_a_referral_of_another_institution(gateway):
+    from services.gateway.referral_routes import REFERRAL_COMMANDS
+
+    lab_a = lab_with_partner(gateway, "aa")
+    lab_with_partner(gateway, "bb")
+    demand_id = gateway.post("/api/v1/demands", ONLINE_FORM).json()["id"]
+    referral_id = refer_and_send(gateway, demand_id)
+    path = f"/api/v1/referrals/{referral_id}"
+    assert gateway.get(path, "aa.clerk").json()["assignee"]["id"] == lab_a
+
+    outsiders = ["bb.clerk", "other", "othermgr", "ops", "admin", None]
+    for who in outsiders:
+        assert gateway.get(path, who).status_code in (401, 403, 404), who
+        inbox = gateway.get("/api/v1/referrals", who)
+        assert inbox.status_code in (401, 403) or referral_id not in inbox.text
+        for command in REFERRAL_COMMANDS:
+            answer = gateway.post(f"{path}/{command}", {"reason": "x"}, who)
+            assert answer.status_code in (401, 403, 404), (who, command, answer.text)
+    for command in REFERRAL_COMMANDS:  # the regulator reads and writes nothing
+        assert gateway.post(f"{path}/{command}", {}, "sun").status_code == 403
+    assert gateway.get(path, "sun").status_code == 200
+    unchanged = gateway.get(path, "aa.clerk").json()
+    assert unchanged["state"] == "sent"

@@ -1,0 +1,115 @@
+"""HTTP plumbing shared by the gateway's routes: bodies, pages, errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+
+import eventlet
+from nameko.exceptions import UnknownService
+
+from services.gateway.access import Forbidden, Hidden, Unauthenticated
+from services.gateway.problems import problem
+from services.gateway.tokens import TokenError
+from shared import config, logs
+from shared.errors import (
+    ConflictError,
+    DependencyUnavailable,
+    NotFound,
+    ValidationFailed,
+)
+
+log = logging.getLogger("services.gateway")
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class ServiceUnavailable(Exception):
+    pass
+
+
+class TooManyAttempts(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__("too many attempts")
+        self.retry_after = retry_after
+
+
+def call(method, *args, **kwargs):
+    """An RPC call bounded in time, so a stopped service gives 503, not a hang."""
+    try:
+        with eventlet.Timeout(config.get_float("QI_RPC_TIMEOUT_SECONDS")):
+            return method(*args, **kwargs)
+    except eventlet.Timeout:
+        raise ServiceUnavailable("timed out") from None
+
+
+def day(value: str | None) -> str:
+    """A query's ``on`` date (default today), checked before any call."""
+    day = value or date.today().isoformat()
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise ValidationFailed.single("on", "日期应写作 2026-05-31") from None
+    return day
+
+
+def json_body(request) -> dict:
+    """The request's JSON object; 400 naming ``body`` when it is not one."""
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        raise ValidationFailed.single("body", "请求内容过大（上限 64 KB）")
+    try:
+        body = json.loads(request.get_data(as_text=True) or "{}")
+    except ValueError:
+        raise ValidationFailed.single("body", "请求内容不是有效的 JSON") from None
+    if not isinstance(body, dict):
+        raise ValidationFailed.single("body", "请求内容应为 JSON 对象")
+    return body
+
+
+def idempotency_key(request) -> str:
+    key = request.headers.get("Idempotency-Key", "")
+    if len(key) > 200:
+        raise ValidationFailed.single("Idempotency-Key", "应为1到200个字符")
+    return key
+
+
+def page_of(request) -> tuple[int, int]:
+    try:
+        offset = int(request.args.get("offset", 0))
+        limit = int(request.args.get("limit", 50))
+    except ValueError:
+        raise ValidationFailed.single("offset", "分页参数应为整数") from None
+    if not 0 <= offset <= 1_000_000_000 or not 1 <= limit <= 200:
+        raise ValidationFailed.single("limit", "limit 为 1 到 200，offset 不小于 0")
+    return offset, limit
+
+
+def errors_to_response(func):
+    def wrapper(self, request, *args, **kwargs):
+        logs.current_service.set("gateway")
+        try:
+            return func(self, request, *args, **kwargs)
+        except ValidationFailed as exc:
+            return problem(400, "请求内容有误", errors=exc.errors)
+        except (Unauthenticated, TokenError) as exc:
+            return problem(401, "需要登录", str(exc))
+        except Forbidden as exc:
+            return problem(403, "无权操作", str(exc))
+        except (NotFound, Hidden):
+            return problem(404, "未找到")
+        except ConflictError as exc:
+            return problem(409, "操作冲突", str(exc))
+        except TooManyAttempts as exc:
+            response = problem(429, "尝试次数过多，请稍后再试")
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        except (ServiceUnavailable, UnknownService, DependencyUnavailable):
+            return problem(503, "服务暂不可用，请稍后再试")
+        except Exception:  # noqa: BLE001 - never a stack trace to the client
+            log.exception("unhandled error in %s", func.__name__)
+            return problem(500, "服务器内部错误")
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
