@@ -4,7 +4,9 @@ The services run as a child process on a fresh vhost and fresh schemas, with
 ``QI_PROCESSES`` set to the mode: ``one`` (every service in one process, what
 ``make run`` starts) or ``per-service`` (a launcher and one child process per
 service). A pool of HTTP clients POSTs N demands; the clock runs from the
-first POST until the referral service has stored a referral for every one.
+first POST until the evaluation service, which consumes DemandRegistered, has
+opened a case record for every one (referral opens only on a staff member's
+referral decision, DemandReferred, which this bench does not drive).
 Over that window it records the CPU time of each services process, of
 PostgreSQL and RabbitMQ, and of the bench itself.
 """
@@ -80,7 +82,7 @@ class Services:
             "QI_PROCESSES": mode,
             "QI_AMQP_URI": amqp_uri,
             "QI_INTAKE_DATABASE_URL": urls["intake"],
-            "QI_REFERRAL_DATABASE_URL": urls["referral"],
+            "QI_EVALUATION_DATABASE_URL": urls["evaluation"],
             "QI_HTTP_ADDRESS": self.address,
             "QI_METRICS_PORT": str(free_port()),
             "QI_VAR_DIR": str(var),
@@ -191,11 +193,11 @@ class Clients:
 
 
 class RowCount:
-    """The rows of a table; 0 while it does not exist yet."""
+    """The rows of a table (that match ``where``); 0 while it does not exist."""
 
-    def __init__(self, schema: str, table: str):
+    def __init__(self, schema: str, table: str, where: str = "TRUE"):
         self.conn = psycopg.connect(PG_BASE, autocommit=True)
-        self.sql = f"SELECT count(*) FROM {schema}.{table}"
+        self.sql = f"SELECT count(*) FROM {schema}.{table} WHERE {where}"
 
     def __call__(self) -> int:
         try:
@@ -213,7 +215,7 @@ def warm_up(
     stored: dict[str, RowCount],
     timeout: float = 60.0,
 ) -> None:
-    """POST until WARMUP demands were accepted, then until all are referred.
+    """POST until WARMUP demands were accepted, then until all are recorded.
 
     /healthz answers only once intake and referral answer an RPC ping, so the
     services are ready; the warm-up runs every path once (connections, queues,
@@ -231,9 +233,9 @@ def warm_up(
 
     def settled() -> bool:
         services.check()
-        return stored["referral"]() >= max(accepted, stored["intake"]())
+        return stored["evaluation"]() >= max(accepted, stored["intake"]())
 
-    wait_until(settled, timeout, "warm-up referrals")
+    wait_until(settled, timeout, "warm-up case records")
 
 
 def stored_events(app) -> list:
@@ -246,32 +248,32 @@ def stored_events(app) -> list:
 
 
 def propagation_lags(urls: dict[str, str], demand_ids: set[str]) -> list[float]:
-    """Seconds from each demand's Registered to its referral's Requested."""
+    """Seconds from each demand's Registered to evaluation's case record."""
+    from services.evaluation.application import EvaluationApplication
+    from services.evaluation.records import CaseRecord
     from services.intake.application import IntakeApplication
     from services.intake.domain import Demand
-    from services.referral.application import ReferralApplication
-    from services.referral.domain import Referral
 
     intake = IntakeApplication(urls["intake"])
-    referral = ReferralApplication(urls["referral"])
+    evaluation = EvaluationApplication(urls["evaluation"])
     try:
         registered = {
             str(e.originator_id): e.timestamp
             for e in stored_events(intake)
             if isinstance(e, Demand.Registered)
         }
-        requested = {
-            e.demand_id: e.timestamp
-            for e in stored_events(referral)
-            if isinstance(e, Referral.Requested)
+        recorded = {
+            e.case_id: e.timestamp
+            for e in stored_events(evaluation)
+            if isinstance(e, CaseRecord.Opened)
         }
     finally:
         intake.close()
-        referral.close()
+        evaluation.close()
     return [
-        (requested[d] - registered[d]).total_seconds()
+        (recorded[d] - registered[d]).total_seconds()
         for d in demand_ids
-        if d in requested and d in registered
+        if d in recorded and d in registered
     ]
 
 
@@ -306,11 +308,19 @@ def bench_end_to_end(
     py_spy: str | None,
 ) -> EndToEnd:
     """Start the services in ``mode`` on schemas ``{prefix}_*``; measure (c)."""
-    urls = {s: f"{PG_BASE}?schema={prefix}_{s}" for s in ("intake", "referral")}
+    urls = {s: f"{PG_BASE}?schema={prefix}_{s}" for s in ("intake", "evaluation")}
     var_dir = Path(tempfile.mkdtemp(prefix="qi-bench-"))
     services = Services(mode, amqp_uri, urls, var_dir)
     pool = Clients(services.base_url, clients)
-    stored = {s: RowCount(f"{prefix}_{s}", f"{s}_events") for s in urls}
+    stored = {
+        "intake": RowCount(f"{prefix}_intake", "intake_events"),
+        # one case record per registered demand (its first event)
+        "evaluation": RowCount(
+            f"{prefix}_evaluation",
+            "evaluation_events",
+            "originator_version = 1 AND topic LIKE '%:CaseRecord.Opened'",
+        ),
+    }
     profiler = None
     tag = f"(c) [{mode}]"
     try:
@@ -318,7 +328,7 @@ def bench_end_to_end(
         services.start()
         progress(f"{tag} warm-up: {WARMUP} demands")
         warm_up(services, pool, stored)
-        before = stored["referral"]()
+        before = stored["evaluation"]()
         cpu = cpu_window(services)
         progress(f"{tag} idle baseline: {IDLE_SECONDS:.0f}s")
         cpu.start()
@@ -333,13 +343,13 @@ def bench_end_to_end(
         posted = pool.post(n)
         http_seconds = time.perf_counter() - started
         ids = {demand_id for demand_id, _ in posted if demand_id}
-        progress(f"{tag} POSTs answered in {http_seconds:.1f}s; waiting for referrals")
+        progress(f"{tag} POSTs answered in {http_seconds:.1f}s; waiting for records")
 
-        def all_referred() -> bool:
+        def all_recorded() -> bool:
             services.check()
-            return stored["referral"]() >= before + len(ids)
+            return stored["evaluation"]() >= before + len(ids)
 
-        wait_until(all_referred, 60 + n / 10, f"{len(ids)} referrals")
+        wait_until(all_recorded, 60 + n / 10, f"{len(ids)} case records")
         total_seconds = time.perf_counter() - started
         cpu_report = cpu.stop()
         profile = profiler.finish() if profiler else []

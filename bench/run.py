@@ -13,12 +13,13 @@
     once per mode: ``QI_PROCESSES=one`` (every service in one process, what
     ``make run`` starts) and ``QI_PROCESSES=per-service`` (one process per
     service). A pool of HTTP clients POSTs N demands; the clock runs from the
-    first POST until the referral service has stored a referral for every one
-    of them: demands/s. The propagation lag of a demand is the timestamp of its
-    referral's ``Requested`` event minus that of its ``Registered`` event, both
-    read back from the event stores. Over the same window it reads the CPU time
-    of each services process, of PostgreSQL and RabbitMQ, and of the bench
-    (/proc), as ms per demand and % of one core.
+    first POST until the evaluation service (a consumer of DemandRegistered)
+    has opened a case record for every one of them: demands/s. The propagation
+    lag of a demand is the timestamp of its case record's ``Opened`` event
+    minus that of its ``Registered`` event, both read back from the stores.
+    Over the same window it reads the CPU time of each services process, of
+    PostgreSQL and RabbitMQ, and of the bench (/proc), as ms per demand and %
+    of one core.
 
 It prints (c)/(a), (c)/(b), (c)/min(a, b) for each mode and a verdict against
 the target, end to end at least half of the slower floor, for the better mode.
@@ -140,7 +141,7 @@ def end_to_end_rows(e2e: EndToEnd, append: float, confirmed: float) -> list:
         (f"(c) end to end [{e2e.mode}]", f"{e2e.rate:9.1f} demands/s"),
         ("    demands / failed POSTs", f"{e2e.demands:9d} / {e2e.failed_posts}"),
         (
-            "    wall time: all POSTs / all referrals",
+            "    wall time: all POSTs / all case records in evaluation",
             f"{e2e.http_seconds:9.2f} / {e2e.total_seconds:.2f} s",
         ),
         ("    HTTP-only rate", f"{e2e.demands / e2e.http_seconds:9.1f} demands/s"),
@@ -291,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
 
         for mode in args.modes:
             prefix = f"{run_id}_{mode.replace('-', '_')}"
-            schemas += [f"{prefix}_intake", f"{prefix}_referral"]
+            schemas += [f"{prefix}_intake", f"{prefix}_evaluation"]
             vhosts.append(prefix.replace("_", "-"))
             e2e = bench_end_to_end(
                 mode,

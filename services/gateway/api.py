@@ -348,9 +348,19 @@ def document() -> dict:
                 requestBody=body_schema({**command.body, "channel": STRING}),
             )
         }
-    from services.gateway import catalog_routes, evaluation_routes, referral_routes
+    from services.gateway import (
+        catalog_routes,
+        complaints_routes,
+        evaluation_routes,
+        referral_routes,
+    )
 
-    for routes in (referral_routes, evaluation_routes, catalog_routes):
+    for routes in (
+        referral_routes,
+        evaluation_routes,
+        complaints_routes,
+        catalog_routes,
+    ):
         paths.update(routes.document_paths())
     return {
         "openapi": "3.1.0",

@@ -20,7 +20,9 @@ from services.gateway.access import ANONYMOUS
 from services.gateway.accounts import ROLES, GatewayApplication
 from services.gateway.auth import Auth, AuthTools, seed_accounts
 from services.gateway.catalog_routes import CatalogRoutes
+from services.gateway.complaints_routes import ComplaintsRoutes
 from services.gateway.evaluation_routes import EvaluationRoutes
+from services.gateway.pages.routes import PagesRoutes
 from services.gateway.problems import json_response, problem
 from services.gateway.referral_routes import ReferralRoutes
 from services.gateway.tokens import TokenError
@@ -50,7 +52,9 @@ log = logging.getLogger(__name__)
 CASE_SERVICES = ("intake", "referral", "complaints", "evaluation", "catalog")
 
 
-class GatewayService(ReferralRoutes, EvaluationRoutes, CatalogRoutes):
+class GatewayService(
+    ReferralRoutes, EvaluationRoutes, ComplaintsRoutes, CatalogRoutes, PagesRoutes
+):
     name = "gateway"
 
     # RED of every HTTP route and the process's kernel figures (issue 11)

@@ -513,3 +513,24 @@ def test_no_role_reaches_a_referral_of_another_institution(gateway):
     assert gateway.get(path, "sun").status_code == 200
     unchanged = gateway.get(path, "aa.clerk").json()
     assert unchanged["state"] == "sent"
+
+
+def test_a_complaint_filed_without_login_is_followed_by_its_code(gateway):
+    filed = gateway.post(
+        "/api/v1/public/complaints",
+        {
+            "channel": "website",
+            "anonymous": True,
+            "description": "报告出具时间超过承诺周期",
+            "remedy_requested": "尽快出具报告并说明原因",
+            "received_at": "2020-01-01T00:00:00+08:00",
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    code = filed.json()["code"]
+    status = gateway.get(f"/api/v1/public/complaints/{code}")
+    assert status.status_code == 200, status.text
+    assert "报告出具" not in status.text  # stage labels only
+    bad = gateway.post("/api/v1/public/complaints", {"channel": "website"})
+    assert bad.status_code == 400
+    assert "description" in [e["field"] for e in bad.json()["errors"]]

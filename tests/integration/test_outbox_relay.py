@@ -16,7 +16,12 @@ FORM = {
     "description": "企业标准编写咨询",
     "channel": "website",
 }
-QUEUE = topology.SUBSCRIPTIONS[0].queue_name
+# a queue bound to every registration intake publishes
+QUEUE = next(
+    s.queue_name
+    for s in topology.SUBSCRIPTIONS
+    if (s.source, s.event_type) == ("intake", "DemandRegistered")
+)
 
 
 @pytest.fixture

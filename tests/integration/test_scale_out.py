@@ -53,12 +53,28 @@ def reader(service: str, url: str) -> ServiceApplication:
     )
 
 
+def relayed_services() -> set[str]:
+    """The services that publish events, each through its outbox relay."""
+    from shared.providers import OutboxRelayRunner
+    from shared.run import load
+
+    return {
+        name
+        for name in SERVICE_CLASSES
+        if any(isinstance(v, OutboxRelayRunner) for v in vars(load(name)).values())
+    }
+
+
 def relay_holders(instances) -> dict[str, int]:
-    """Per service with a relay: how many instances say they hold its lock."""
+    """Per service with a relay: how many instances say they hold its lock.
+
+    (Every process exports the relay gauge, at 0 where no relay runs.)"""
+    relayed = relayed_services()
     holders: Counter = Counter()
     for instance in instances:
         for family, value in _relay_gauges(instance.scrape()):
-            holders[family] += int(value)
+            if family in relayed:
+                holders[family] += int(value)
     return dict(holders)
 
 
