@@ -59,9 +59,20 @@ def database_urls(backend: str, tmp_path: Path):
     urls = {s: f"{PG_BASE}?schema={prefix}_{s}" for s in SERVICES}
 
     def cleanup():
+        # a writer of a just-stopped service may still hold its table lock:
+        # the DROP then deadlocks with it and is simply tried again
         with psycopg.connect(PG_BASE, autocommit=True) as conn:
             for service in SERVICES:
-                conn.execute(f"DROP SCHEMA IF EXISTS {prefix}_{service} CASCADE")
+                for attempt in range(5):
+                    try:
+                        conn.execute(
+                            f"DROP SCHEMA IF EXISTS {prefix}_{service} CASCADE"
+                        )
+                        break
+                    except psycopg.errors.DeadlockDetected:
+                        if attempt == 4:
+                            raise
+                        time.sleep(0.5)
 
     return urls, cleanup
 

@@ -531,6 +531,8 @@ def test_a_complaint_filed_without_login_is_followed_by_its_code(gateway):
     status = gateway.get(f"/api/v1/public/complaints/{code}")
     assert status.status_code == 200, status.text
     assert "报告出具" not in status.text  # stage labels only
-    bad = gateway.post("/api/v1/public/complaints", {"channel": "website"})
+    bad = gateway.post(
+        "/api/v1/public/complaints", {"channel": "website", "anonymous": True}
+    )
     assert bad.status_code == 400
     assert "description" in [e["field"] for e in bad.json()["errors"]]
