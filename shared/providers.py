@@ -119,6 +119,24 @@ class Pingable:
     def ping(self) -> str:
         return self.name
 
+    @rpc
+    def parked_messages(self) -> list[dict]:
+        """For ops: messages parked and not yet replayed to success, without
+        their payloads (delivery contract 3)."""
+        from shared.parking import RESOLVED, ParkingLot
+
+        fields = ("id", "consumer", "source", "event_type", "event_id", "error")
+        return [
+            {
+                **{k: row[k] for k in fields},
+                "attempts": row["attempts"],
+                "status": row["status"],
+                "parked_at": row["parked_at"],
+            }
+            for row in ParkingLot(self.app.kernel).list(None)
+            if row["status"] != RESOLVED
+        ]
+
 
 class CaseHistory:
     """Mixin: ``case_events`` lists this service's events of a case (audit)."""

@@ -288,6 +288,9 @@ def document() -> dict:
                 ],
             )
         },
+        "/api/v1/ops/parked-messages": {
+            "get": operation("各服务暂存（parked）的消息（运维）", codes=(401, 403))
+        },
         "/api/v1/stale-demands": {
             "get": operation("首问负责人长时间未处理的需求（管理人员）")
         },

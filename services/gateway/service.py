@@ -349,6 +349,19 @@ class GatewayService(
             headers=disposition,
         )
 
+    @http("GET", "/api/v1/ops/parked-messages")
+    @errors_to_response
+    def parked_messages(self, request):
+        """Ops: what each service parked (no payloads, no personal data)."""
+        access.require_role(self._actor(request), {"ops"})
+        found = {}
+        for name in CASE_SERVICES:
+            try:
+                found[name] = call(getattr(self, name).parked_messages)
+            except (ServiceUnavailable, UnknownService):
+                found[name] = None  # not answering: said, not hidden
+        return json_response({"services": found})
+
     @http("GET", "/api/v1/stale-demands")
     @errors_to_response
     def stale_demands(self, request):

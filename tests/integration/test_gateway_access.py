@@ -536,3 +536,15 @@ def test_a_complaint_filed_without_login_is_followed_by_its_code(gateway):
     )
     assert bad.status_code == 400
     assert "description" in [e["field"] for e in bad.json()["errors"]]
+
+
+def test_ops_see_parked_messages_and_nobody_else_does(gateway):
+    answer = gateway.get("/api/v1/ops/parked-messages", "ops")
+    assert answer.status_code == 200, answer.text
+    services = answer.json()["services"]
+    assert services["referral"] == [] and services["intake"] == []
+    for who in ("wang", "zhao", "sun", "admin", None):
+        assert gateway.get("/api/v1/ops/parked-messages", who).status_code in (
+            401,
+            403,
+        )
