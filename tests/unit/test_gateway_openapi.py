@@ -1,9 +1,11 @@
-"""The OpenAPI document lists every route the gateway serves."""
+"""The OpenAPI document lists every API route the gateway serves."""
 
 import re
 
 from services.gateway import api
 from services.gateway.service import GatewayService
+
+NON_API_ROUTES = {"/healthz", "/openapi.json", "/docs"}
 
 
 def served_routes() -> set[tuple[str, str]]:
@@ -15,7 +17,9 @@ def served_routes() -> set[tuple[str, str]]:
         for entrypoint in getattr(attribute, "nameko_entrypoints", ()):
             method = getattr(entrypoint, "method", None)
             url = getattr(entrypoint, "url", None)
-            if method and url:
+            # the JSON API and its documents; HTML pages are not part of it
+            api_route = url and (url.startswith("/api/") or url in NON_API_ROUTES)
+            if method and api_route:
                 routes.add((method.lower(), re.sub(r"<string:(\w+)>", r"{\1}", url)))
     return routes
 
