@@ -24,12 +24,19 @@ ROLES = {
     "manager": "服务管理人员",
     "institution_admin": "机构管理员",
     "partner": "合作机构人员",
+    "complaint_handler": "投诉处理人员",
     "regulator": "监管人员",
     "ops": "运维人员",
     "admin": "平台管理员",
 }
 # roles whose holder acts for one institution
-INSTITUTION_ROLES = {"staff", "manager", "institution_admin", "partner"}
+INSTITUTION_ROLES = {
+    "staff",
+    "manager",
+    "institution_admin",
+    "partner",
+    "complaint_handler",
+}
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
 MIN_PASSWORD = 10
 

@@ -27,6 +27,8 @@ ACCOUNTS = [
     ("sun", "regulator", ""),
     ("ops", "ops", ""),
     ("chen", "partner", "jsmi"),
+    ("cheng", "complaint_handler", "jsqi"),
+    ("otherhandler", "complaint_handler", "nj-lab"),
 ]
 ONLINE_FORM = {
     "applicant": "苏州某电子科技有限公司",
@@ -548,3 +550,32 @@ def test_ops_see_parked_messages_and_nobody_else_does(gateway):
             401,
             403,
         )
+
+
+def test_complaint_handlers_work_their_institutions_complaints_only(gateway):
+    filed = gateway.post(
+        "/api/v1/public/complaints",
+        {
+            "channel": "phone",
+            "anonymous": False,
+            "complainant_name": "刘女士",
+            "complainant_phone": "13770001234",
+            "description": "窗口人员未一次性告知所需材料",
+            "remedy_requested": "说明原因并改进",
+        },
+    ).json()
+    path = f"/api/v1/complaints/{filed['id']}"
+    acknowledged = gateway.post(f"{path}/acknowledge", {"handler": "x"}, "cheng")
+    assert acknowledged.status_code == 200, acknowledged.text
+    assert acknowledged.json()["handler"] == "cheng"  # not what the body said
+    shown = gateway.get(path, "cheng").json()
+    assert shown["complainant_phone"] == "13770001234"
+    for who in ("otherhandler",):
+        assert gateway.get(path, who).status_code == 404
+        assert gateway.post(f"{path}/assess", {}, who).status_code == 404
+    for who in ("wang", "zhao", "ops", "admin", "chen", None):
+        assert gateway.get(path, who).status_code in (401, 403)
+        assert gateway.post(f"{path}/assess", {}, who).status_code in (401, 403)
+    assert gateway.get(path, "sun").status_code == 200
+    assert gateway.post(f"{path}/assess", {}, "sun").status_code == 403
+    assert gateway.post(f"{path}/no-such-step", {}, "cheng").status_code == 404

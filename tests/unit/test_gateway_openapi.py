@@ -35,20 +35,26 @@ def documented_routes() -> set[tuple[str, str]]:
 def test_every_served_route_is_documented_and_nothing_else():
     served = served_routes()
     assert served, "no routes found"
+    from services.gateway.complaints_routes import COMMANDS
     from services.gateway.referral_routes import REFERRAL_COMMANDS
 
     generic = {
         ("post", "/api/v1/demands/{demand_id}/{command}"),
         ("post", "/api/v1/referrals/{referral_id}/{command}"),
+        ("post", "/api/v1/complaints/{complaint_id}/{command}"),
     }
     assert generic <= served
-    commands = {
-        ("post", f"/api/v1/demands/{{demand_id}}/{name}")
-        for name in api.DEMAND_COMMANDS
-    } | {
-        ("post", f"/api/v1/referrals/{{referral_id}}/{name}")
-        for name in REFERRAL_COMMANDS
-    }
+    commands = (
+        {
+            ("post", f"/api/v1/demands/{{demand_id}}/{name}")
+            for name in api.DEMAND_COMMANDS
+        }
+        | {
+            ("post", f"/api/v1/referrals/{{referral_id}}/{name}")
+            for name in REFERRAL_COMMANDS
+        }
+        | {("post", f"/api/v1/complaints/{{complaint_id}}/{name}") for name in COMMANDS}
+    )
     assert documented_routes() == (served - generic) | commands
 
 

@@ -1,0 +1,167 @@
+"""HTML plumbing of the pages: templates, Chinese dates, cookies, CSRF.
+
+Pages are rendered on the server with Jinja2 (autoescaped). The login token
+is the API's signed token, kept in an HttpOnly, SameSite=Strict cookie; every
+form that changes something carries a CSRF token that must equal the one in
+its own cookie (double submit), so another site cannot post on a user's
+behalf even where SameSite is not honoured.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from werkzeug.wrappers import Response
+
+from shared.errors import ValidationFailed
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+STATIC_TYPES = {".css": "text/css", ".js": "text/javascript"}
+
+SESSION_COOKIE = "qi_console"
+CSRF_COOKIE = "qi_csrf"
+CSRF_FIELD = "csrf"
+# the largest request a page accepts (an e-report upload included)
+MAX_FORM_BYTES = 20 * 1024 * 1024
+
+# pages show Beijing time whatever the server's zone
+BEIJING = timezone(timedelta(hours=8))
+
+
+def _moment(value) -> datetime | date | None:
+    if isinstance(value, datetime | date):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def cn_date(value) -> str:
+    """2026-11-26 or an ISO moment → 2026年11月26日 (Beijing day)."""
+    moment = _moment(value)
+    if moment is None:
+        return value or ""
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        moment = moment.astimezone(BEIJING)
+    return f"{moment.year}年{moment.month}月{moment.day}日"
+
+
+def cn_datetime(value) -> str:
+    """An ISO moment → 2026年11月26日 15:04 (Beijing time)."""
+    moment = _moment(value)
+    if not isinstance(moment, datetime):
+        return cn_date(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(BEIJING)
+    return f"{cn_date(moment)} {moment:%H:%M}"
+
+
+ENVIRONMENT = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+ENVIRONMENT.filters["cn_date"] = cn_date
+ENVIRONMENT.filters["cn_datetime"] = cn_datetime
+
+
+def field_errors(errors: list[dict]) -> dict[str, str]:
+    """ValidationFailed's errors as field → message (several joined)."""
+    found: dict[str, str] = {}
+    for error in errors:
+        field = str(error.get("field") or "form")
+        message = str(error.get("message") or "填写有误")
+        found[field] = f"{found[field]}；{message}" if field in found else message
+    return found
+
+
+def csrf_token(request) -> tuple[str, bool]:
+    """The caller's CSRF token, and whether it is new (to be set as a cookie)."""
+    token = request.cookies.get(CSRF_COOKIE, "")
+    if len(token) >= 32:
+        return token, False
+    return secrets.token_urlsafe(32), True
+
+
+def csrf_ok(request) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.form.get(CSRF_FIELD, "")
+    return len(cookie) >= 32 and hmac.compare_digest(cookie, sent)
+
+
+def set_cookie(response: Response, name: str, value: str, request, **kwargs):
+    response.set_cookie(
+        name,
+        value,
+        httponly=True,
+        samesite="Strict",
+        secure=request.scheme == "https",
+        path="/",
+        **kwargs,
+    )
+
+
+def render(
+    request, template: str, status: int = 200, actor=None, **context
+) -> Response:
+    """A page; sets the CSRF cookie on a visitor's first page."""
+    token, fresh = csrf_token(request)
+    body = ENVIRONMENT.get_template(template).render(
+        csrf=token,
+        actor=actor,
+        path=request.path,
+        errors=context.pop("errors", {}),
+        **context,
+    )
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    if fresh:
+        set_cookie(response, CSRF_COOKIE, token, request)
+    return response
+
+
+def redirect(location: str, status: int = 303) -> Response:
+    response = Response("", status=status)
+    response.headers["Location"] = location
+    return response
+
+
+def login_redirect(request) -> Response:
+    return redirect("/console/login?next=" + quote(request.full_path.rstrip("?")))
+
+
+def safe_next(value: str | None, default: str = "/console/") -> str:
+    """Only a path of the console itself: never an open redirect."""
+    if value and value.startswith("/console/") and "//" not in value:
+        return value
+    return default
+
+
+def text(form, field: str) -> str:
+    return (form.get(field) or "").strip()
+
+
+def require_filled(values: dict[str, tuple[str, str]]) -> None:
+    """Refuse empty required fields before anything is called: {field: (v, label)}."""
+    errors = [
+        {"field": field, "message": f"请填写{label}"}
+        for field, (value, label) in values.items()
+        if not value
+    ]
+    if errors:
+        raise ValidationFailed(errors)

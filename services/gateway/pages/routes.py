@@ -1,0 +1,749 @@
+"""The pages: public service pages and the staff, partner and regulator console.
+
+Mixed into GatewayService like the API's route classes. Each page makes the
+same RPC calls with the same checks as its API route: the role and
+institution rules of services/gateway/access.py, the command tables
+``api.DEMAND_COMMANDS`` and ``referral_routes.REFERRAL_COMMANDS``, and the
+gateway's own ``_visible_demand`` and ``_case_audit``. A page only turns a
+form into the body the API would have received, and an answer into HTML.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from urllib.parse import urlencode
+from uuid import uuid4
+
+from nameko.exceptions import UnknownService
+from nameko.web.handlers import http
+from werkzeug.wrappers import Request, Response
+
+from services.gateway import access, api, case_audit
+from services.gateway.access import ANONYMOUS, Forbidden, Hidden, Unauthenticated
+from services.gateway.evaluation_routes import CUSTOMER
+from services.gateway.pages import rendering
+from services.gateway.pages.rendering import (
+    SESSION_COOKIE,
+    field_errors,
+    redirect,
+    render,
+    require_filled,
+    text,
+)
+from services.gateway.referral_routes import PARTNER_SIDE, REFERRAL_COMMANDS
+from services.gateway.tokens import TokenError
+from services.gateway.web import ServiceUnavailable, TooManyAttempts, call
+from services.intake.application import STATUS_LABELS
+from services.intake.registration import CUSTOMER_KINDS
+from services.referral.rules import PROGRESS_STAGES
+from shared import logs
+from shared.audit import Actor
+from shared.errors import (
+    ConflictError,
+    DependencyUnavailable,
+    NotFound,
+    ValidationFailed,
+)
+from shared.rpc import audit_dict
+
+log = logging.getLogger("services.gateway")
+
+# Appendix B's optional lines as the online form shows them
+OPTIONAL_LINES = (
+    ("credit_code", "统一社会信用代码"),
+    ("address", "详细地址"),
+    ("contact_person", "联系人"),
+    ("position", "职务"),
+    ("main_business", "主营业务"),
+)
+REVIEW_CHECKS = {
+    "capability": "具备服务能力",
+    "method": "方法适用",
+    "cycle": "周期可满足",
+    "fee": "费用已告知",
+}
+OUTCOMES = {
+    "referred": "转办（8.3.4）",
+    "in_house": "本机构办理（8.3.2）",
+    "answered": "当场答复（8.3.1）",
+}
+RATING_LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
+RATING_DIMENSIONS = {
+    "attitude": "服务态度",
+    "efficiency": "办事效率",
+    "professionalism": "专业水平",
+    "timeliness": "办理时限",
+    "fee_transparency": "收费透明",
+    "environment": "服务环境",
+}
+# the commands a page offers; the rules stay in the command tables
+PAGE_DEMAND_COMMANDS = (
+    "take",
+    "materials-notice",
+    "supplements",
+    "contract-review",
+    "decision",
+)
+PAGE_REFERRAL_COMMANDS = (
+    "sending",
+    "acceptance",
+    "return",
+    "progress",
+    "completion",
+    "feedback",
+)
+DONE_MESSAGES = {
+    "take": "已受理，您是本需求的首问负责人",
+    "materials-notice": "已一次性告知需补充的材料",
+    "supplements": "已登记补充材料",
+    "contract-review": "合同评审已记录",
+    "decision": "分流决定已记录",
+    "sending": "转办已发送给承接机构",
+    "acceptance": "已签收",
+    "return": "已退回，原因已记录",
+    "progress": "办理进度已报告",
+    "completion": "已办结，报告已登记",
+    "feedback": "已向首问负责人反馈",
+}
+
+
+def html_errors(func):
+    """Like web.errors_to_response, but every answer is a page in Chinese."""
+
+    @functools.wraps(func)
+    def wrapper(self, request, *args, **kwargs):
+        logs.current_service.set("gateway")
+        actor = None
+        try:
+            if request.content_length and (
+                request.content_length > rendering.MAX_FORM_BYTES
+            ):
+                return self._error_page(request, 413, "提交的内容过大（上限 20 MB）")
+            return func(self, request, *args, **kwargs)
+        except (Unauthenticated, TokenError):
+            return rendering.login_redirect(request)
+        except Forbidden:
+            return self._error_page(request, 403, "当前账号无权进行此操作", actor)
+        except (NotFound, Hidden):
+            return self._error_page(request, 404, "未找到您要的页面或记录", actor)
+        except ConflictError as exc:
+            return self._error_page(request, 409, f"操作未完成：{exc}", actor)
+        except TooManyAttempts:
+            return self._error_page(request, 429, "尝试次数过多，请稍后再试")
+        except (ServiceUnavailable, UnknownService, DependencyUnavailable):
+            return self._error_page(request, 503, "服务暂不可用，请稍后再试")
+        except Exception:  # noqa: BLE001 - never a stack trace to the visitor
+            log.exception("unhandled error in page %s", func.__name__)
+            return self._error_page(request, 500, "系统出错了，请稍后再试")
+
+    return wrapper
+
+
+def with_csrf(func):
+    """A form that changes something must carry the visitor's CSRF token."""
+
+    @functools.wraps(func)
+    def wrapper(self, request, *args, **kwargs):
+        if not rendering.csrf_ok(request):
+            return self._error_page(request, 403, "页面已过期，请返回刷新后重新提交")
+        return func(self, request, *args, **kwargs)
+
+    return wrapper
+
+
+class PagesRoutes:
+    """Mixed into GatewayService (RPC proxies, ``auth``, ``app`` and helpers)."""
+
+    # -- who is looking -----------------------------------------------------
+
+    def _page_actor(self, request) -> Actor:
+        """The signed-in user from the session cookie, or an anonymous visitor."""
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if not token:
+            return ANONYMOUS
+        return self.auth.tokens.verify(token)
+
+    def _console_actor(self, request, roles) -> Actor:
+        actor = self._page_actor(request)
+        access.require_role(actor, roles)
+        return actor
+
+    def _error_page(self, request, status: int, message: str, actor=None):
+        return render(request, "error.html", status, actor=actor, message=message)
+
+    def _as_api_request(self, request, actor_token: str, args: dict) -> Request:
+        """The page's request as the API route would have seen it (bearer token,
+        query), so the audit read goes through the very same code."""
+        environ = dict(request.environ)
+        environ["HTTP_AUTHORIZATION"] = f"Bearer {actor_token}"
+        environ["QUERY_STRING"] = urlencode({k: v for k, v in args.items() if v})
+        return Request(environ)
+
+    # -- static files -------------------------------------------------------
+
+    @http("GET", "/static/<string:name>")
+    @html_errors
+    def static_file(self, request, name):
+        """The pages' own CSS and JS: nothing is loaded from elsewhere."""
+        path = rendering.STATIC_DIR / name
+        kind = rendering.STATIC_TYPES.get(path.suffix)
+        if kind is None or path.parent != rendering.STATIC_DIR or not path.is_file():
+            raise NotFound(name)
+        response = Response(path.read_bytes(), mimetype=kind)
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+    # -- public pages (5.1.5, 7.4.6, 9.1.1, 9.2.1) --------------------------
+
+    @http("GET", "/")
+    @html_errors
+    def guide_page(self, request):
+        """The service guide: process, contacts, the service items (5.1.5)."""
+        return render(
+            request,
+            "guide.html",
+            guide=call(self.catalog.guide),
+            items=call(self.catalog.items),
+        )
+
+    def _demand_form(self, request, form=None, errors=None, status=200):
+        return render(
+            request,
+            "demand_form.html",
+            status,
+            form=form or {"idempotency_key": str(uuid4())},
+            errors=errors or {},
+            items=call(self.catalog.items),
+            kinds=CUSTOMER_KINDS,
+            optional_lines=OPTIONAL_LINES,
+        )
+
+    @http("GET", "/demand")
+    @html_errors
+    def demand_form_page(self, request):
+        """The online demand form: Appendix B's lines (8.2.3)."""
+        return self._demand_form(request)
+
+    @http("POST", "/demand")
+    @html_errors
+    @with_csrf
+    def demand_form_submit(self, request):
+        """Files the demand as the API does for a customer online; shows the
+        progress code (7.4.6)."""
+        shown = {k: text(request.form, k) for k in request.form if k != "csrf"}
+        form = {
+            "applicant": shown.get("applicant", ""),
+            "contact_phone": shown.get("contact_phone", ""),
+            "service_item_code": shown.get("service_item_code", ""),
+            "description": shown.get("description", ""),
+            "customer_kind": shown.get("customer_kind") or "company",
+            "channel": "website",
+        }
+        for field, _label in OPTIONAL_LINES:
+            if shown.get(field):
+                form[field] = shown[field]
+        if shown.get("feedback_time"):
+            form["feedback_time"] = shown["feedback_time"]
+        try:
+            demand = call(
+                self.intake.register_demand,
+                form,
+                audit_data=audit_dict(ANONYMOUS, "website"),
+                idempotency_key=shown.get("idempotency_key") or None,
+            )
+        except ValidationFailed as exc:
+            return self._demand_form(request, shown, field_errors(exc.errors), 400)
+        return render(request, "demand_filed.html", demand=demand)
+
+    @http("GET", "/progress")
+    @html_errors
+    def progress_page(self, request):
+        """A customer follows the demand by its progress code (7.4.6)."""
+        code = text(request.args, "code")
+        if "code" not in request.args:
+            return render(request, "progress.html", code="")
+        if not code:
+            errors = {"code": "请填写进度查询码"}
+            return render(request, "progress.html", 400, code=code, errors=errors)
+        self._guard_code_guessing(request)
+        try:
+            progress = call(self.intake.progress, code)
+        except NotFound:
+            errors = {"code": "未找到该查询码，请核对后重新输入"}
+            return render(request, "progress.html", 404, code=code, errors=errors)
+        return render(request, "progress.html", code=code, progress=progress)
+
+    @http("GET", "/complaint")
+    @html_errors
+    def complaint_form_page(self, request):
+        """Complaints and suggestions, without a login (9.1.1)."""
+        return render(request, "complaint_form.html", form={})
+
+    @http("POST", "/complaint")
+    @html_errors
+    @with_csrf
+    def complaint_form_submit(self, request):
+        shown = {k: text(request.form, k) for k in request.form if k != "csrf"}
+        anonymous = shown.get("anonymous") == "yes"
+        form = {
+            "channel": "website",
+            "anonymous": anonymous,
+            "description": shown.get("description", ""),
+            "remedy_requested": shown.get("remedy_requested", ""),
+        }
+        if not anonymous:
+            form["complainant_name"] = shown.get("complainant_name", "")
+            form["complainant_phone"] = shown.get("complainant_phone", "")
+        try:
+            require_filled(
+                {
+                    "description": (form["description"], "投诉内容"),
+                    "remedy_requested": (form["remedy_requested"], "期望的处理方式"),
+                }
+            )
+            received = call(
+                self.complaints.receive,
+                form,
+                audit_data=audit_dict(CUSTOMER, "website"),
+            )
+        except ValidationFailed as exc:
+            return render(
+                request,
+                "complaint_form.html",
+                400,
+                form=shown,
+                errors=field_errors(exc.errors),
+            )
+        return render(request, "complaint_filed.html", received=received)
+
+    @http("GET", "/complaint/status")
+    @html_errors
+    def complaint_status_page(self, request):
+        """Where a complaint stands, by its code: stage labels only."""
+        code = text(request.args, "code")
+        if "code" not in request.args:
+            return render(request, "complaint_status.html", code="")
+        if not code:
+            errors = {"code": "请填写投诉查询码"}
+            return render(request, "complaint_status.html", 400, errors=errors)
+        self._guard_code_guessing(request)
+        try:
+            status = call(self.complaints.status_by_code, code)
+        except NotFound:
+            errors = {"code": "未找到该投诉查询码，请核对后重新输入"}
+            return render(
+                request, "complaint_status.html", 404, code=code, errors=errors
+            )
+        return render(request, "complaint_status.html", code=code, status=status)
+
+    @http("GET", "/verify")
+    @html_errors
+    def verify_page(self, request):
+        """Anyone with a report's verification code: valid, replaced, revoked."""
+        code = text(request.args, "code")
+        if "code" not in request.args:
+            return render(request, "verify.html", code="")
+        if not code:
+            errors = {"code": "请填写报告验证码"}
+            return render(request, "verify.html", 400, errors=errors)
+        self._guard_code_guessing(request)
+        try:
+            report = call(self.referral.verify_report, code)
+        except NotFound:
+            errors = {"code": "未找到该验证码对应的报告，请核对"}
+            return render(request, "verify.html", 404, code=code, errors=errors)
+        return render(request, "verify.html", code=code, report=report)
+
+    def _rating_page(self, request, code, status=200, **context):
+        surveys = []
+        if code:
+            self._guard_code_guessing(request)
+            surveys = call(self.evaluation.surveys_for_code, code)
+        return render(
+            request,
+            "rate.html",
+            status,
+            code=code,
+            surveys=surveys,
+            levels=RATING_LEVELS,
+            dimensions=RATING_DIMENSIONS,
+            **context,
+        )
+
+    @http("GET", "/rate")
+    @html_errors
+    def rating_page(self, request):
+        """The satisfaction survey of the customer's demand (9.2.1)."""
+        code = text(request.args, "code")
+        if "code" in request.args and not code:
+            errors = {"code": "请填写进度查询码"}
+            return self._rating_page(request, "", 400, errors=errors)
+        return self._rating_page(request, code, form={})
+
+    @http("POST", "/rate/<string:survey_id>")
+    @html_errors
+    @with_csrf
+    def rating_submit(self, request, survey_id):
+        shown = {k: text(request.form, k) for k in request.form if k != "csrf"}
+        code = shown.get("code", "")
+        body = {
+            "overall": shown.get("overall", ""),
+            "dimensions": {
+                key: shown.get(f"dimensions.{key}", "") for key in RATING_DIMENSIONS
+            },
+            "comments": shown.get("comments", ""),
+        }
+        missing = {
+            f"dimensions.{key}": (value, f"“{RATING_DIMENSIONS[key]}”的评价")
+            for key, value in body["dimensions"].items()
+        }
+        try:
+            require_filled({"overall": (body["overall"], "总体评价"), **missing})
+            self._guard_code_guessing(request)
+            call(
+                self.evaluation.rate,
+                survey_id,
+                code,
+                body,
+                audit_data=audit_dict(CUSTOMER, "website"),
+            )
+        except ValidationFailed as exc:
+            errors = field_errors(exc.errors)
+            return self._rating_page(
+                request, code, 400, form=shown, errors=errors, survey_id=survey_id
+            )
+        return render(request, "rated.html", code=code)
+
+    # -- sign in and out ----------------------------------------------------
+
+    @http("GET", "/console/login")
+    @html_errors
+    def login_page(self, request):
+        return render(
+            request,
+            "login.html",
+            next=rendering.safe_next(request.args.get("next")),
+            form={},
+        )
+
+    @http("POST", "/console/login")
+    @html_errors
+    @with_csrf
+    def login_submit(self, request):
+        """The API's login, the token kept in an HttpOnly cookie."""
+        username = text(request.form, "username")
+        password = request.form.get("password", "")
+        target = rendering.safe_next(request.form.get("next"))
+
+        def again(errors, status=400):
+            return render(
+                request,
+                "login.html",
+                status,
+                next=target,
+                form={"username": username},
+                errors=errors,
+            )
+
+        try:
+            require_filled(
+                {"username": (username, "用户名"), "password": (password, "密码")}
+            )
+        except ValidationFailed as exc:
+            return again(field_errors(exc.errors))
+        keys = (f"user:{username}", f"addr:{self._client(request)}")
+        for key in keys:
+            if self.auth.logins.exceeded(key):
+                raise TooManyAttempts(self.auth.logins.retry_after(key))
+        account = self.app.authenticate(username, password)
+        if account is None:
+            for key in keys:
+                self.auth.logins.record(key)
+            return again({"password": "用户名或密码错误"}, 401)
+        actor = Actor(account.username, account.role, account.institution)
+        response = redirect(target)
+        rendering.set_cookie(
+            response,
+            SESSION_COOKIE,
+            self.auth.tokens.issue(actor),
+            request,
+            max_age=int(self.auth.tokens.ttl_seconds),
+        )
+        return response
+
+    @http("POST", "/console/logout")
+    @html_errors
+    @with_csrf
+    def logout_submit(self, request):
+        response = redirect("/console/login")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    # -- the workbench ------------------------------------------------------
+
+    @http("GET", "/console/")
+    @html_errors
+    def workbench_page(self, request):
+        """Staff: their institution's demands with status and owner (7.4.2);
+        a regulator: every institution's; a partner: the referral inbox."""
+        actor = self._page_actor(request)
+        if actor.role == "partner":
+            return redirect("/console/referrals")
+        access.require_role(actor, access.READERS_OF_CASES)
+        status = text(request.args, "status")
+        institution = None if actor.role == "regulator" else actor.institution
+        page = call(self.intake.demands, institution, status, 0, 200)
+        return render(
+            request,
+            "workbench.html",
+            actor=actor,
+            page=page,
+            status=status,
+        )
+
+    # -- a demand -----------------------------------------------------------
+
+    def _demand_page(self, request, actor, demand_id, status=200, **context):
+        demand = self._visible_demand(actor, demand_id)
+        registration = call(self.intake.registration, demand_id)
+        if not access.sees_personal_data(actor):
+            registration = access.masked_registration(registration)
+        codes = [need["item_code"] for need in demand["needs"]]
+        checklists = {code: call(self.catalog.item, code) for code in codes}
+        return render(
+            request,
+            "demand.html",
+            status,
+            actor=actor,
+            demand=demand,
+            registration=registration,
+            checklists=checklists,
+            referrals=call(self.referral.referrals_for, demand_id, codes),
+            history=call(self.intake.history, demand_id),
+            review_checks=REVIEW_CHECKS,
+            status_labels=STATUS_LABELS,
+            outcomes=OUTCOMES,
+            role_labels=case_audit.ROLE_LABELS,
+            done=DONE_MESSAGES.get(request.args.get("done", "")),
+            **context,
+        )
+
+    @http("GET", "/console/demands/<string:demand_id>")
+    @html_errors
+    def demand_page(self, request, demand_id):
+        actor = self._console_actor(request, access.READERS_OF_CASES)
+        return self._demand_page(request, actor, demand_id)
+
+    @staticmethod
+    def _demand_body(command: str, form) -> dict:
+        """The API body of a page's form (rules stay in DEMAND_COMMANDS)."""
+        if command == "materials-notice":
+            return {"provided": form.getlist("provided")}
+        if command == "supplements":
+            items = form.getlist("items")
+            if not items:
+                raise ValidationFailed.single("items", "请勾选客户已补充的材料")
+            return {"items": items}
+        if command == "contract-review":
+            checked = set(form.getlist("checks"))
+            return {"checks": {k: k in checked for k in REVIEW_CHECKS}}
+        if command == "decision":
+            outcome = text(form, "outcome")
+            if not outcome:
+                raise ValidationFailed.single("outcome", "请选择分流结果")
+            return {"outcome": outcome}
+        return {}
+
+    @http("POST", "/console/demands/<string:demand_id>/<string:command>")
+    @html_errors
+    @with_csrf
+    def demand_command_submit(self, request, demand_id, command):
+        """The API's demand command, with the same role and institution checks."""
+        if command not in PAGE_DEMAND_COMMANDS:
+            raise NotFound(command)
+        spec = api.DEMAND_COMMANDS[command]
+        actor = self._page_actor(request)
+        access.require_role(actor, spec.roles)
+        demand = call(self.intake.get_demand, demand_id)
+        access.require_same_institution(actor, demand["institution"])
+        try:
+            body = self._demand_body(command, request.form)
+            args = spec.arguments(actor, body)
+            audit = audit_dict(actor, "window", demand_id)
+            call(getattr(self.intake, spec.rpc), demand_id, *args, audit_data=audit)
+        except ValidationFailed as exc:
+            errors = {f"{command}.{k}": v for k, v in field_errors(exc.errors).items()}
+            return self._demand_page(request, actor, demand_id, 400, errors=errors)
+        except ConflictError as exc:
+            return self._demand_page(
+                request, actor, demand_id, 409, errors={f"{command}.form": str(exc)}
+            )
+        return redirect(f"/console/demands/{demand_id}?done={command}")
+
+    # -- referrals: the partner's inbox and page (8.3.4, 8.3.5) -------------
+
+    @http("GET", "/console/referrals")
+    @html_errors
+    def inbox_page(self, request):
+        actor = self._console_actor(request, PARTNER_SIDE)
+        found = call(
+            self.referral.inbox,
+            actor.institution,
+            audit_data=audit_dict(actor, "web"),
+        )
+        return render(request, "inbox.html", actor=actor, referrals=found)
+
+    def _referral_page(self, request, actor, referral_id, status=200, **context):
+        found = call(
+            self.referral.referral, referral_id, audit_data=audit_dict(actor, "web")
+        )
+        return render(
+            request,
+            "referral.html",
+            status,
+            actor=actor,
+            referral=found,
+            stages=PROGRESS_STAGES,
+            done=DONE_MESSAGES.get(request.args.get("done", "")),
+            **context,
+        )
+
+    @http("GET", "/console/referrals/<string:referral_id>")
+    @html_errors
+    def referral_page(self, request, referral_id):
+        actor = self._console_actor(request, PARTNER_SIDE | {"regulator"})
+        return self._referral_page(request, actor, referral_id)
+
+    @staticmethod
+    def _referral_body(command: str, request) -> dict:
+        """The API body of a page's form; the e-report is hashed here."""
+        form = request.form
+        if command == "return":
+            require_filled({"reason": (text(form, "reason"), "退回原因")})
+            return {"reason": text(form, "reason")}
+        if command == "progress":
+            require_filled({"stage": (text(form, "stage"), "办理环节")})
+            return {"stage": text(form, "stage"), "note": text(form, "note")}
+        if command == "feedback":
+            require_filled({"summary": (text(form, "summary"), "反馈内容")})
+            return {"summary": text(form, "summary")}
+        if command == "completion":
+            upload = request.files.get("report_file")
+            content = upload.read() if upload and upload.filename else b""
+            require_filled(
+                {
+                    "report_no": (text(form, "report_no"), "报告编号"),
+                    "issued_on": (text(form, "issued_on"), "签发日期"),
+                    "report_file": (content, "电子报告文件（请选择文件上传）"),
+                }
+            )
+            return {
+                "report": {
+                    "report_no": text(form, "report_no"),
+                    "issued_on": text(form, "issued_on"),
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "conclusion": text(form, "conclusion"),
+                }
+            }
+        return {}
+
+    @http("POST", "/console/referrals/<string:referral_id>/<string:command>")
+    @html_errors
+    @with_csrf
+    def referral_command_submit(self, request, referral_id, command):
+        """The API's referral command: role first, then whose referral it is."""
+        if command not in PAGE_REFERRAL_COMMANDS:
+            raise NotFound(command)
+        spec = REFERRAL_COMMANDS[command]
+        actor = self._page_actor(request)
+        access.require_role(actor, spec.roles)
+        call(self.referral.referral, referral_id, audit_data=audit_dict(actor, "web"))
+        back = rendering.safe_next(
+            request.form.get("return_to"), f"/console/referrals/{referral_id}"
+        )
+        try:
+            args = spec.arguments(self._referral_body(command, request))
+            method = getattr(self.referral, spec.rpc)
+            call(method, referral_id, *args, audit_data=audit_dict(actor, "web"))
+        except ValidationFailed as exc:
+            renamed = {"sha256": "report_file", "report": "report_no"}
+            errors = {
+                f"{command}.{renamed.get(k, k)}": v
+                for k, v in field_errors(exc.errors).items()
+            }
+            return self._referral_page(request, actor, referral_id, 400, errors=errors)
+        except ConflictError as exc:
+            errors = {f"{command}.form": str(exc)}
+            return self._referral_page(request, actor, referral_id, 409, errors=errors)
+        separator = "&" if "?" in back else "?"
+        return redirect(f"{back}{separator}done={command}")
+
+    # -- the regulator's case page (audit contract) -------------------------
+
+    def _audit_for_page(self, request, demand_id: str, what: str, as_of: str):
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if not token:
+            raise Unauthenticated("请先登录")
+        moment = f"{as_of}:00+08:00" if len(as_of) == 16 else as_of
+        try:
+            return self._case_audit(
+                self._as_api_request(request, token, {"as_of": moment}),
+                demand_id,
+                what,
+            )
+        except ValidationFailed:
+            raise ValidationFailed.single(
+                "as_of", "请填写有效的时间，如 2026年11月26日 10:00"
+            ) from None
+
+    @http("GET", "/console/cases/<string:demand_id>")
+    @html_errors
+    def case_page(self, request, demand_id):
+        """One timeline across services with actors and institutions, as of a
+        moment, and whether its hash chains verify."""
+        actor = self._console_actor(request, access.READERS_OF_CASES)
+        as_of = text(request.args, "as_of")
+        try:
+            audit = self._audit_for_page(request, demand_id, "timeline", as_of)
+        except ValidationFailed as exc:
+            self._visible_demand(actor, demand_id)
+            audit = self._audit_for_page(request, demand_id, "timeline", "")
+            return render(
+                request,
+                "case.html",
+                400,
+                actor=actor,
+                audit=audit,
+                as_of=as_of,
+                errors=field_errors(exc.errors),
+                role_labels=case_audit.ROLE_LABELS,
+                service_labels=case_audit.SERVICE_LABELS,
+            )
+        return render(
+            request,
+            "case.html",
+            actor=actor,
+            audit=audit,
+            as_of=as_of,
+            role_labels=case_audit.ROLE_LABELS,
+            service_labels=case_audit.SERVICE_LABELS,
+        )
+
+    @http("GET", "/console/cases/<string:demand_id>/export")
+    @html_errors
+    def case_export(self, request, demand_id):
+        """The printable audit page, as the API's export (``format=html``)."""
+        self._console_actor(request, access.READERS_OF_CASES)
+        as_of = text(request.args, "as_of")
+        try:
+            audit = self._audit_for_page(request, demand_id, "export-html", as_of)
+        except ValidationFailed:
+            return self._error_page(request, 400, "导出时间格式有误")
+        name = f"case-{demand_id}.html"
+        return Response(
+            case_audit.render_html(audit),
+            mimetype="text/html",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
