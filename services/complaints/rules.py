@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.intake.registration import CHANNELS as INTAKE_CHANNELS
-from shared.errors import ValidationFailed
+from shared import validation
+from shared.validation import optional_text as optional_text  # re-exported
+from shared.validation import require_choice as require_choice  # re-exported
+from shared.validation import require_text as require_text  # re-exported
 
 CHANNELS = {
     **INTAKE_CHANNELS,
@@ -44,44 +47,14 @@ STATUS_LABELS = {
 IDENTITY_ROLES = frozenset({"complaint_handler", "regulator"})
 
 
-def require_text(value, field: str, label: str, max_len: int = 500) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed.single(field, f"请填写{label}")
-    if len(value) > max_len:
-        raise ValidationFailed.single(field, f"{label}不能超过{max_len}字")
-    return value.strip()
-
-
-def optional_text(value, field: str, label: str, max_len: int = 500) -> str:
-    if value in (None, ""):
-        return ""
-    return require_text(value, field, label, max_len)
-
-
-def require_choice(value, field: str, label: str, choices: dict) -> str:
-    if value not in choices:
-        raise ValidationFailed.single(field, f"{label}应为：" + "、".join(choices))
-    return value
-
-
 def require_status(current: str, allowed: tuple[str, ...], action: str) -> None:
     """Refuse a transition not allowed from ``current``, naming ``status``."""
-    if current not in allowed:
-        now = STATUS_LABELS.get(current, current)
-        raise ValidationFailed.single("status", f"投诉当前为“{now}”，不能{action}")
+    validation.require_status(current, allowed, action, STATUS_LABELS, "投诉")
 
 
 def aware(value, field: str = "received_at") -> datetime:
     """An aware datetime from a datetime or ISO text."""
-    try:
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed.single(
-            field, "应为带时区的时间，如 2026-05-06T09:00:00+08:00"
-        ) from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValidationFailed.single(field, "时间应带时区")
-    return moment
+    return validation.aware(value, field)
 
 
 def mask_name(name: str) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from nameko.rpc import rpc
 
 from services.intake.application import IntakeApplication
@@ -12,6 +10,7 @@ from shared.entrypoints import integration_handler
 from shared.errors import ConflictError, NotFound, ValidationFailed
 from shared.providers import Application, CaseHistory, OutboxRelayRunner, Pingable
 from shared.rpc import BoundedRpcProxy
+from shared.validation import aware
 
 EXPECTED = (ValidationFailed, NotFound, ConflictError)
 
@@ -96,7 +95,7 @@ class IntakeService(Pingable, CaseHistory):
 
     @rpc(expected_exceptions=EXPECTED)
     def stale_demands(self, now, working_hours):
-        return self.app.stale_demands(_aware(now, "now"), working_hours)
+        return self.app.stale_demands(aware(now, "now"), working_hours)
 
     @rpc(expected_exceptions=EXPECTED)
     def demands(self, institution=None, status="", offset=0, limit=50):
@@ -106,7 +105,7 @@ class IntakeService(Pingable, CaseHistory):
     @rpc(expected_exceptions=EXPECTED)
     def demand_as_of(self, demand_id, moment):
         """The demand as it stood at a past moment (regulator's audit)."""
-        return self.app.demand_as_of(demand_id, _aware(moment, "as_of"))
+        return self.app.demand_as_of(demand_id, aware(moment, "as_of"))
 
     @rpc(expected_exceptions=EXPECTED)
     def registration(self, demand_id):
@@ -124,14 +123,3 @@ class IntakeService(Pingable, CaseHistory):
     def handle_referral_referral_feedback(self, envelope):
         """8.3.5: a referral's result, recorded on the demand for its owner."""
         return self.app.on_referral_feedback(envelope)
-
-
-def _aware(value, field: str) -> datetime:
-    """An ISO time with its zone, or ValidationFailed naming ``field``."""
-    try:
-        moment = datetime.fromisoformat(value)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-    except (TypeError, ValueError):
-        raise ValidationFailed.single(field, "应为带时区的时间") from None
-    return moment
