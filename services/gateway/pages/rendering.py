@@ -18,6 +18,8 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug.wrappers import Response
 
+from services.intake.application import STATUS_LABELS
+from services.intake.registration import CHANNELS
 from shared.errors import ValidationFailed
 
 HERE = Path(__file__).resolve().parent
@@ -73,6 +75,8 @@ ENVIRONMENT = Environment(
 )
 ENVIRONMENT.filters["cn_date"] = cn_date
 ENVIRONMENT.filters["cn_datetime"] = cn_datetime
+ENVIRONMENT.globals["channels"] = CHANNELS
+ENVIRONMENT.globals["status_labels"] = STATUS_LABELS
 
 
 def field_errors(errors: list[dict]) -> dict[str, str]:
@@ -112,7 +116,7 @@ def set_cookie(response: Response, name: str, value: str, request, **kwargs):
 
 
 def render(
-    request, template: str, status: int = 200, actor=None, **context
+    request, template: str, http_status: int = 200, actor=None, **context
 ) -> Response:
     """A page; sets the CSRF cookie on a visitor's first page."""
     token, fresh = csrf_token(request)
@@ -123,7 +127,7 @@ def render(
         errors=context.pop("errors", {}),
         **context,
     )
-    response = Response(body, status=status, mimetype="text/html")
+    response = Response(body, status=http_status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; form-action 'self'; "
         "frame-ancestors 'none'"
@@ -156,10 +160,11 @@ def text(form, field: str) -> str:
     return (form.get(field) or "").strip()
 
 
-def require_filled(values: dict[str, tuple[str, str]]) -> None:
-    """Refuse empty required fields before anything is called: {field: (v, label)}."""
+def require_filled(values: dict[str, tuple[object, str]]) -> None:
+    """Refuse empty required fields before anything is called: {field: (value,
+    label)}; a label that is already a sentence (请选择…) is shown as it is."""
     errors = [
-        {"field": field, "message": f"请填写{label}"}
+        {"field": field, "message": label if label[0] == "请" else f"请填写{label}"}
         for field, (value, label) in values.items()
         if not value
     ]

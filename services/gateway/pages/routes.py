@@ -35,7 +35,6 @@ from services.gateway.pages.rendering import (
 from services.gateway.referral_routes import PARTNER_SIDE, REFERRAL_COMMANDS
 from services.gateway.tokens import TokenError
 from services.gateway.web import ServiceUnavailable, TooManyAttempts, call
-from services.intake.application import STATUS_LABELS
 from services.intake.registration import CUSTOMER_KINDS
 from services.referral.rules import PROGRESS_STAGES
 from shared import logs
@@ -396,11 +395,11 @@ class PagesRoutes:
             "comments": shown.get("comments", ""),
         }
         missing = {
-            f"dimensions.{key}": (value, f"“{RATING_DIMENSIONS[key]}”的评价")
+            f"dimensions.{key}": (value, f"请选择“{RATING_DIMENSIONS[key]}”的评价")
             for key, value in body["dimensions"].items()
         }
         try:
-            require_filled({"overall": (body["overall"], "总体评价"), **missing})
+            require_filled({"overall": (body["overall"], "请选择总体评价"), **missing})
             self._guard_code_guessing(request)
             call(
                 self.evaluation.rate,
@@ -523,7 +522,6 @@ class PagesRoutes:
             referrals=call(self.referral.referrals_for, demand_id, codes),
             history=call(self.intake.history, demand_id),
             review_checks=REVIEW_CHECKS,
-            status_labels=STATUS_LABELS,
             outcomes=OUTCOMES,
             role_labels=case_audit.ROLE_LABELS,
             done=DONE_MESSAGES.get(request.args.get("done", "")),
@@ -624,7 +622,7 @@ class PagesRoutes:
             require_filled({"reason": (text(form, "reason"), "退回原因")})
             return {"reason": text(form, "reason")}
         if command == "progress":
-            require_filled({"stage": (text(form, "stage"), "办理环节")})
+            require_filled({"stage": (text(form, "stage"), "请选择办理环节")})
             return {"stage": text(form, "stage"), "note": text(form, "note")}
         if command == "feedback":
             require_filled({"summary": (text(form, "summary"), "反馈内容")})
@@ -636,7 +634,7 @@ class PagesRoutes:
                 {
                     "report_no": (text(form, "report_no"), "报告编号"),
                     "issued_on": (text(form, "issued_on"), "签发日期"),
-                    "report_file": (content, "电子报告文件（请选择文件上传）"),
+                    "report_file": (content, "请选择要上传的电子报告文件"),
                 }
             )
             return {
@@ -686,7 +684,9 @@ class PagesRoutes:
         token = request.cookies.get(SESSION_COOKIE, "")
         if not token:
             raise Unauthenticated("请先登录")
-        moment = f"{as_of}:00+08:00" if len(as_of) == 16 else as_of
+        # Beijing time as staff type it: 2026-11-26 10:00
+        moment = as_of.replace(" ", "T", 1)
+        moment = f"{moment}:00+08:00" if len(moment) == 16 else moment
         try:
             return self._case_audit(
                 self._as_api_request(request, token, {"as_of": moment}),
