@@ -10,26 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from services.gateway.web import list_field, text_field
 from services.intake.registration import CHANNELS
 from shared.audit import Actor
 from shared.errors import ValidationFailed
 
 STAFF = frozenset({"staff", "manager"})
 MANAGERS = frozenset({"manager"})
-
-
-def _text(body: dict, field: str) -> str:
-    value = body.get(field, "")
-    if not isinstance(value, str):
-        raise ValidationFailed.single(field, "应为文字")
-    return value
-
-
-def _list(body: dict, field: str) -> list:
-    value = body.get(field, [])
-    if not isinstance(value, list):
-        raise ValidationFailed.single(field, "应为列表")
-    return value
 
 
 @dataclass(frozen=True)
@@ -61,28 +48,28 @@ DEMAND_COMMANDS: dict[str, DemandCommand] = {
     "handover": DemandCommand(
         "offer_handover",
         STAFF,
-        lambda a, b: (a.id, _text(b, "to_staff"), _text(b, "reason")),
+        lambda a, b: (a.id, text_field(b, "to_staff"), text_field(b, "reason")),
         "提出移交（须写明原因）",
         {"to_staff": STRING, "reason": STRING},
     ),
     "handover-answer": DemandCommand(
         "answer_handover",
         STAFF,
-        lambda a, b: (a.id, b.get("accept") is True, _text(b, "reason")),
+        lambda a, b: (a.id, b.get("accept") is True, text_field(b, "reason")),
         "接收或拒绝移交",
         {"accept": {"type": "boolean"}, "reason": STRING},
     ),
     "follow-ups": DemandCommand(
         "follow_up",
         STAFF,
-        lambda a, b: (a.id, _text(b, "note")),
+        lambda a, b: (a.id, text_field(b, "note")),
         "记录跟进（8.3.5）",
         {"note": STRING},
     ),
     "materials-notice": DemandCommand(
         "notify_materials",
         STAFF,
-        lambda a, b: (a.id, _list(b, "provided"), b.get("nonconforming") or {}),
+        lambda a, b: (a.id, list_field(b, "provided"), b.get("nonconforming") or {}),
         "一次性告知需补充的材料（7.4.3）",
         {
             "provided": STRINGS,
@@ -92,14 +79,14 @@ DEMAND_COMMANDS: dict[str, DemandCommand] = {
     "supplements": DemandCommand(
         "supply_materials",
         STAFF,
-        lambda a, b: (_list(b, "items"),),
+        lambda a, b: (list_field(b, "items"),),
         "登记客户补充的材料",
         {"items": STRINGS},
     ),
     "green-channel": DemandCommand(
         "open_green_channel",
         MANAGERS,
-        lambda a, b: (_text(b, "reason"),),
+        lambda a, b: (text_field(b, "reason"),),
         "开通绿色通道（7.4.5）",
         {"reason": STRING},
     ),
@@ -121,7 +108,7 @@ DEMAND_COMMANDS: dict[str, DemandCommand] = {
     "decision": DemandCommand(
         "decide",
         STAFF,
-        lambda a, b: (a.id, _text(b, "outcome"), b.get("details") or {}),
+        lambda a, b: (a.id, text_field(b, "outcome"), b.get("details") or {}),
         "分流：当场答复、本机构办理或转办（8.3.1–8.3.4）",
         {
             "outcome": {"enum": ["answered", "in_house", "referred"]},
@@ -131,14 +118,14 @@ DEMAND_COMMANDS: dict[str, DemandCommand] = {
     "resolution": DemandCommand(
         "resolve",
         STAFF,
-        lambda a, b: (a.id, _text(b, "summary")),
+        lambda a, b: (a.id, text_field(b, "summary")),
         "办结",
         {"summary": STRING},
     ),
     "reopening": DemandCommand(
         "reopen",
         STAFF,
-        lambda a, b: (a.id, _text(b, "reason")),
+        lambda a, b: (a.id, text_field(b, "reason")),
         "重新办理（须写明原因）",
         {"reason": STRING},
     ),

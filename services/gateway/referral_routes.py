@@ -14,29 +14,22 @@ from nameko.web.handlers import http
 
 from services.gateway import access
 from services.gateway.problems import json_response
-from services.gateway.web import TooManyAttempts, call, errors_to_response, json_body
+from services.gateway.web import (
+    TooManyAttempts,
+    call,
+    errors_to_response,
+    json_body,
+    object_field,
+    text_field,
+)
 from shared.audit import Actor
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import NotFound
 from shared.rpc import audit_dict
 
 PARTNER_SIDE = frozenset({"partner", "staff", "manager"})
 REFERRING_SIDE = frozenset({"staff", "manager"})
 MANAGERS = frozenset({"manager"})
 STRING = {"type": "string"}
-
-
-def _text(body: dict, field: str) -> str:
-    value = body.get(field, "")
-    if not isinstance(value, str):
-        raise ValidationFailed.single(field, "应为文字")
-    return value
-
-
-def _object(body: dict, field: str) -> dict:
-    value = body.get(field)
-    if not isinstance(value, dict):
-        raise ValidationFailed.single(field, "应为对象")
-    return value
 
 
 @dataclass(frozen=True)
@@ -66,56 +59,56 @@ REFERRAL_COMMANDS: dict[str, ReferralCommand] = {
     "return": ReferralCommand(
         "decline",
         PARTNER_SIDE,
-        lambda b: (_text(b, "reason"),),
+        lambda b: (text_field(b, "reason"),),
         "退回转办，须写明原因（承接机构）",
         {"reason": STRING},
     ),
     "progress": ReferralCommand(
         "report_progress",
         PARTNER_SIDE,
-        lambda b: (_text(b, "stage"), _text(b, "note")),
+        lambda b: (text_field(b, "stage"), text_field(b, "note")),
         "报告办理进度（收样、检测、编制报告等）",
         {"stage": STRING, "note": STRING},
     ),
     "extension-request": ReferralCommand(
         "request_extension",
         PARTNER_SIDE,
-        lambda b: (_text(b, "stage"), b.get("days"), _text(b, "reason")),
+        lambda b: (text_field(b, "stage"), b.get("days"), text_field(b, "reason")),
         "在期限前申请延期，须写明原因",
         {"stage": STRING, "days": {"type": "integer"}, "reason": STRING},
     ),
     "completion": ReferralCommand(
         "complete",
         PARTNER_SIDE,
-        lambda b: (_object(b, "report"),),
+        lambda b: (object_field(b, "report"),),
         "办结并登记报告（编号、日期、电子报告哈希）",
         {"report": REPORT},
     ),
     "feedback": ReferralCommand(
         "deliver_feedback",
         PARTNER_SIDE,
-        lambda b: (_text(b, "summary"),),
+        lambda b: (text_field(b, "summary"),),
         "向首问负责人反馈办理结果（闭环）",
         {"summary": STRING},
     ),
     "failure": ReferralCommand(
         "fail",
         PARTNER_SIDE,
-        lambda b: (_text(b, "reason"),),
+        lambda b: (text_field(b, "reason"),),
         "无法完成，须写明原因",
         {"reason": STRING},
     ),
     "report-replacement": ReferralCommand(
         "replace_report",
         PARTNER_SIDE,
-        lambda b: (_object(b, "report"),),
+        lambda b: (object_field(b, "report"),),
         "以新报告替换已出具的报告",
         {"report": REPORT},
     ),
     "report-revocation": ReferralCommand(
         "revoke_report",
         PARTNER_SIDE,
-        lambda b: (_text(b, "reason"),),
+        lambda b: (text_field(b, "reason"),),
         "撤销已出具的报告",
         {"reason": STRING},
     ),
@@ -124,14 +117,14 @@ REFERRAL_COMMANDS: dict[str, ReferralCommand] = {
     "pick": ReferralCommand(
         "pick",
         REFERRING_SIDE,
-        lambda b: (_text(b, "institution_id"), _text(b, "reason")),
+        lambda b: (text_field(b, "institution_id"), text_field(b, "reason")),
         "另选一家具备资质的机构（4.1）",
         {"institution_id": STRING, "reason": STRING},
     ),
     "expert": ReferralCommand(
         "refer_to_expert",
         REFERRING_SIDE,
-        lambda b: (_text(b, "expert_id"), _text(b, "reason")),
+        lambda b: (text_field(b, "expert_id"), text_field(b, "reason")),
         "转给专家（5.2.2 c）",
         {"expert_id": STRING, "reason": STRING},
     ),
@@ -139,7 +132,7 @@ REFERRAL_COMMANDS: dict[str, ReferralCommand] = {
     "hold": ReferralCommand(
         "hold",
         REFERRING_SIDE,
-        lambda b: (_text(b, "reason"),),
+        lambda b: (text_field(b, "reason"),),
         "暂停",
         {"reason": STRING},
     ),
@@ -149,7 +142,7 @@ REFERRAL_COMMANDS: dict[str, ReferralCommand] = {
     "cancellation": ReferralCommand(
         "cancel",
         REFERRING_SIDE,
-        lambda b: (_text(b, "reason"),),
+        lambda b: (text_field(b, "reason"),),
         "取消转办",
         {"reason": STRING},
     ),
@@ -157,14 +150,14 @@ REFERRAL_COMMANDS: dict[str, ReferralCommand] = {
     "ruling": ReferralCommand(
         "rule_responsible",
         MANAGERS,
-        lambda b: (_text(b, "institution_id"), _text(b, "reason")),
+        lambda b: (text_field(b, "institution_id"), text_field(b, "reason")),
         "裁定承办机构（反复退回时）",
         {"institution_id": STRING, "reason": STRING},
     ),
     "extension-decision": ReferralCommand(
         "decide_extension",
         MANAGERS,
-        lambda b: (b.get("approve") is True, _text(b, "note")),
+        lambda b: (b.get("approve") is True, text_field(b, "note")),
         "批准或不批准延期",
         {"approve": {"type": "boolean"}, "note": STRING},
     ),

@@ -113,3 +113,26 @@ def errors_to_response(func):
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
     return wrapper
+
+
+def text_field(body: dict, field: str) -> str:
+    """A body field that must be text (empty when absent); the service checks
+    what the text says."""
+    value = body.get(field, "")
+    if not isinstance(value, str):
+        raise ValidationFailed.single(field, "应为文字")
+    return value
+
+
+def list_field(body: dict, field: str) -> list:
+    value = body.get(field, [])
+    if not isinstance(value, list):
+        raise ValidationFailed.single(field, "应为列表")
+    return value
+
+
+def object_field(body: dict, field: str) -> dict:
+    value = body.get(field)
+    if not isinstance(value, dict):
+        raise ValidationFailed.single(field, "应为对象")
+    return value
