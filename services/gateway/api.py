@@ -133,6 +133,19 @@ DEMAND_COMMANDS: dict[str, DemandCommand] = {
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 AS_OF = {"name": "as_of", "in": "query", "schema": {"type": "string"}}
+# every list answers a page: {total, offset, limit, items}
+PAGE = [
+    {
+        "name": "offset",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 0, "maximum": 10**9},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+    },
+]
 # a retried POST with the same key has its first answer, and no second effect
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
@@ -189,7 +202,9 @@ def document() -> dict:
         },
         "/api/v1/me": {"get": operation("当前登录身份", codes=(401,))},
         "/api/v1/accounts": {
-            "get": operation("账号列表（平台管理员）", codes=(401, 403)),
+            "get": operation(
+                "账号列表（平台管理员）", codes=(400, 401, 403), parameters=PAGE
+            ),
             "post": operation(
                 "开设账号（平台管理员）",
                 ok="201",
@@ -226,14 +241,7 @@ def document() -> dict:
             "get": operation(
                 "本机构的需求（监管人员：全部），分页",
                 codes=(400, 401, 403),
-                parameters=[
-                    {"name": n, "in": "query", "schema": s}
-                    for n, s in (
-                        ("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}),
-                        ("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
-                        ("status", STRING),
-                    )
-                ],
+                parameters=[*PAGE, {"name": "status", "in": "query", "schema": STRING}],
             ),
             "post": operation(
                 "登记需求（附录B）：客户在线提交无需登录，窗口人员登录后登记",
@@ -249,7 +257,7 @@ def document() -> dict:
         },
         "/api/v1/demands/{demand_id}/history": {
             "get": operation(
-                "需求的全部事件（操作人、机构、渠道）", parameters=[demand_id]
+                "需求的全部事件（操作人、机构、渠道）", parameters=[demand_id, *PAGE]
             )
         },
         "/api/v1/audit/cases/{demand_id}": {

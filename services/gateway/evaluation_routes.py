@@ -11,7 +11,13 @@ from werkzeug.wrappers import Response
 
 from services.gateway import access
 from services.gateway.problems import json_response
-from services.gateway.web import TooManyAttempts, call, errors_to_response, json_body
+from services.gateway.web import (
+    TooManyAttempts,
+    call,
+    errors_to_response,
+    json_body,
+    paged,
+)
 from shared.audit import Actor
 from shared.errors import ValidationFailed
 from shared.rpc import audit_dict
@@ -41,7 +47,9 @@ class EvaluationRoutes:
         """The customer's surveys, by the progress code they hold: ``?code=``."""
         self._guard_code_guessing(request)
         code = _code(request.args.get("code"))
-        return json_response({"items": call(self.evaluation.surveys_for_code, code)})
+        return json_response(
+            paged(request, call(self.evaluation.surveys_for_code, code))
+        )
 
     @http("POST", "/api/v1/public/surveys/<string:survey_id>/rating")
     @errors_to_response
@@ -68,7 +76,7 @@ class EvaluationRoutes:
         actor = self._actor(request)
         access.require_role(actor, MANAGERS)
         found = call(self.evaluation.call_backs, actor.institution, "open")
-        return json_response({"items": found})
+        return json_response(paged(request, found))
 
     @http("GET", "/api/v1/evaluation/improvements")
     @errors_to_response
@@ -78,7 +86,7 @@ class EvaluationRoutes:
         access.require_role(actor, MANAGERS)
         status = request.args.get("status", "")
         found = call(self.evaluation.improvements, actor.institution, status)
-        return json_response({"items": found})
+        return json_response(paged(request, found))
 
     @http("POST", "/api/v1/evaluation/half-year-summaries")
     @errors_to_response
@@ -140,7 +148,7 @@ class EvaluationRoutes:
 
 
 def document_paths() -> dict:
-    from services.gateway.api import body_schema, operation
+    from services.gateway.api import PAGE, body_schema, operation
 
     summary_id = {
         "name": "summary_id",
@@ -155,7 +163,8 @@ def document_paths() -> dict:
                 "按进度查询码查看满意度评价（9.2.1）",
                 codes=(400, 404, 429),
                 parameters=[
-                    {"name": "code", "in": "query", "required": True, "schema": STRING}
+                    {"name": "code", "in": "query", "required": True, "schema": STRING},
+                    *PAGE,
                 ],
                 security=[],
             )
@@ -187,13 +196,17 @@ def document_paths() -> dict:
             )
         },
         "/api/v1/evaluation/call-backs": {
-            "get": operation("不满意评价的回访任务（管理人员）", codes=(401, 403))
+            "get": operation(
+                "不满意评价的回访任务（管理人员）",
+                codes=(400, 401, 403),
+                parameters=PAGE,
+            )
         },
         "/api/v1/evaluation/improvements": {
             "get": operation(
                 "改进事项（9.3，管理人员）",
-                codes=(401, 403),
-                parameters=[{"name": "status", "in": "query", "schema": STRING}],
+                codes=(400, 401, 403),
+                parameters=[{"name": "status", "in": "query", "schema": STRING}, *PAGE],
             )
         },
         "/api/v1/evaluation/half-year-summaries": {

@@ -20,6 +20,7 @@ from services.gateway.web import (
     errors_to_response,
     json_body,
     object_field,
+    paged,
     text_field,
 )
 from shared.audit import Actor
@@ -178,7 +179,7 @@ class ReferralRoutes:
         actor = self._actor(request)
         access.require_role(actor, PARTNER_SIDE)
         found = call(self.referral.inbox, actor.institution, audit_data=_as(actor))
-        return json_response({"items": found})
+        return json_response(paged(request, found))
 
     @http("GET", "/api/v1/referrals/<string:referral_id>")
     @errors_to_response
@@ -221,7 +222,7 @@ class ReferralRoutes:
 
 def document_paths() -> dict:
     """The OpenAPI paths of these routes (merged into api.document())."""
-    from services.gateway.api import IDEMPOTENCY_KEY, body_schema, operation
+    from services.gateway.api import IDEMPOTENCY_KEY, PAGE, body_schema, operation
 
     referral_id = {
         "name": "referral_id",
@@ -231,7 +232,9 @@ def document_paths() -> dict:
     }
     paths = {
         "/api/v1/referrals": {
-            "get": operation("本机构收到的转办（收件箱）", codes=(400, 401, 403))
+            "get": operation(
+                "本机构收到的转办（收件箱）", codes=(400, 401, 403), parameters=PAGE
+            )
         },
         "/api/v1/referrals/{referral_id}": {
             "get": operation("转办详情", parameters=[referral_id])

@@ -35,6 +35,7 @@ from services.gateway.web import (
     idempotency_key,
     json_body,
     page_of,
+    paged,
 )
 from shared import case_history, config
 from shared.audit import Actor, AuditContext, audit_scope
@@ -157,7 +158,7 @@ class GatewayService(
     @errors_to_response
     def list_accounts(self, request):
         access.require_role(self._actor(request), {"admin"})
-        return json_response({"items": self.app.accounts()})
+        return json_response(paged(request, self.app.accounts()))
 
     @http("POST", "/api/v1/accounts")
     @errors_to_response
@@ -246,7 +247,7 @@ class GatewayService(
         """Every event of the demand with its actor, role, institution, channel."""
         actor = self._actor(request)
         self._visible_demand(actor, demand_id)
-        return json_response({"items": call(self.intake.history, demand_id)})
+        return json_response(paged(request, call(self.intake.history, demand_id)))
 
     @http("POST", "/api/v1/demands/<string:demand_id>/<string:command>")
     @errors_to_response

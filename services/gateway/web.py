@@ -136,3 +136,14 @@ def object_field(body: dict, field: str) -> dict:
     if not isinstance(value, dict):
         raise ValidationFailed.single(field, "应为对象")
     return value
+
+
+def paged(request, items: list) -> dict:
+    """A page of a list a service answered whole: ``?offset=&limit=``."""
+    offset, limit = page_of(request)
+    return {
+        "total": len(items),
+        "offset": offset,
+        "limit": limit,
+        "items": items[offset : offset + limit],
+    }

@@ -579,3 +579,21 @@ def test_complaint_handlers_work_their_institutions_complaints_only(gateway):
     assert gateway.get(path, "sun").status_code == 200
     assert gateway.post(f"{path}/assess", {}, "sun").status_code == 403
     assert gateway.post(f"{path}/no-such-step", {}, "cheng").status_code == 404
+
+
+def test_a_half_year_summary_is_its_institutions_own(gateway):
+    drafted = gateway.post(
+        "/api/v1/evaluation/half-year-summaries", {"year": 2026, "half": 2}, "othermgr"
+    )
+    assert drafted.status_code == 201, drafted.text
+    path = f"/api/v1/evaluation/half-year-summaries/{drafted.json()['id']}"
+    assert gateway.get(path, "othermgr").json()["institution_id"] == "nj-lab"
+    pdf = gateway.get(path, "othermgr", params={"format": "pdf"})
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    for who in ("zhao", "wang", "ops", "chen", None):
+        assert gateway.get(path, who).status_code in (401, 403, 404), who
+        signed = gateway.post(f"{path}/sign-off", {"note": "x"}, who)
+        assert signed.status_code in (401, 403, 404), who
+    assert gateway.get(path, "sun").status_code == 200  # the regulator reads
+    assert gateway.post(f"{path}/sign-off", {}, "sun").status_code == 403
