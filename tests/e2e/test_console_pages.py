@@ -206,6 +206,17 @@ def public_forms_refuse_bad_input(drive: Driver, seen: dict) -> None:
     page.fill("#remedy_requested", "尽快出具报告")
     status = drive.submit(page, page.get_by_role("button", name="提交"))
     seen["complaint_no_name"] = {"status": status, "errors": drive.field_errors(page)}
+    # kept as typed; choosing anonymity, the same complaint goes through
+    seen["complaint_kept"] = page.input_value("#description")
+    page.get_by_label("匿名", exact=True).check()
+    drive.submit(page, page.get_by_role("button", name="提交"))
+    complaint_code = page.inner_text("[data-complaint-code]").strip()
+    drive.shot(page, "complaint-filed")
+    drive.submit(page, page.get_by_role("link", name="查询处理进度"))
+    seen["complaint_status"] = page.inner_text("[data-status]")
+    seen["complaint_status_page"] = page.inner_text("main")
+    seen["complaint_code"] = complaint_code
+    drive.shot(page, "complaint-status")
 
     # the look-up forms, sent from the keyboard (Enter in the field)
     for name, path, value in (
@@ -438,6 +449,8 @@ def drive(base_url: str, outdir: Path) -> dict:
     from playwright.sync_api import sync_playwright
 
     outdir.mkdir(parents=True, exist_ok=True)
+    for stale in outdir.glob("*.png"):  # screenshots of the previous run
+        stale.unlink()
     seen: dict = {"failures": {}}
     started = time.monotonic()
     with sync_playwright() as playwright:
@@ -545,6 +558,8 @@ def test_the_whole_walk_through_the_pages(seen):
     ):
         assert step in seen["timeline_text"], step
     assert "lab.clerk" in seen["timeline_text"]
+    assert "南京检测中心" in seen["timeline_text"]  # institutions by name
+    assert "签收" in seen["timeline_text"]  # events in Chinese beside their names
     assert "合作机构人员" in seen["timeline_text"]
     assert seen["timeline_rows_as_of_2020"] == 0 < seen["timeline_rows"]
     assert seen["export_has_event"]
@@ -577,6 +592,7 @@ def test_every_form_names_the_field_and_stores_nothing(seen):
         assert shown["status"] in (400, 401, 404), (form, shown)
         assert fields <= set(shown["errors"]), (form, shown["errors"])
     assert seen["demand_empty"]["errors"]["applicant"] == "请填写申请人"
+    assert seen["complaint_kept"] == "报告出具时间超过承诺周期"
     assert seen["demand_bad_phone"]["applicant_kept"] == "苏州某电子科技有限公司"
     # nothing stored by any refused form
     assert seen["demands_stored"] == 0
@@ -585,6 +601,14 @@ def test_every_form_names_the_field_and_stores_nothing(seen):
     assert seen["completion_without_file"]["state"] == "办理中（检测中）"
     assert seen["survey_status_after_bad_rating"] == "issued"
     assert seen["english_errors"] == []
+
+
+def test_a_complaint_is_filed_and_followed_by_its_code(seen):
+    scenario_ran(seen, "public_forms_refuse_bad_input")
+    assert len(seen["complaint_code"]) >= 8
+    assert seen["complaint_status"]
+    # the complainant sees stage labels, not what was written
+    assert "报告出具时间超过承诺周期" not in seen["complaint_status_page"]
 
 
 def test_staff_of_another_institution_cannot_open_the_case_by_url(seen):

@@ -32,6 +32,43 @@ CSRF_FIELD = "csrf"
 # the largest request a page accepts (an e-report upload included)
 MAX_FORM_BYTES = 20 * 1024 * 1024
 
+# what staff and regulators read for a stored event's name (the name itself
+# stays beside it on the regulator's timeline, as the audit contract spells it)
+EVENT_LABELS = {
+    "Registered": "需求登记",
+    "Taken": "受理（首问负责）",
+    "HandoverOffered": "提出移交",
+    "HandoverAnswered": "答复移交",
+    "FollowedUp": "跟进",
+    "MaterialsNoticeIssued": "一次性告知补充材料",
+    "MaterialsSupplied": "登记补充材料",
+    "ContractReviewed": "合同评审",
+    "Decided": "分流决定",
+    "GreenChannelOpened": "开通绿色通道",
+    "ReferralFeedbackReceived": "收到承办机构反馈",
+    "Resolved": "办结",
+    "Reopened": "重新办理",
+    "Requested": "提出转办",
+    "Matched": "匹配承办机构",
+    "Sent": "派发转办",
+    "Accepted": "签收",
+    "Declined": "退回",
+    "ProgressReported": "报告进度",
+    "Completed": "办结并出具报告",
+    "FeedbackDelivered": "反馈首问负责人",
+    "Issued": "发出满意度评价",
+    "Rated": "客户评价",
+    "Opened": "建立案件记录",
+    "Noted": "案件记录更新",
+    "Read": "查阅",
+}
+
+
+def event_label(name: str) -> str:
+    """Demand.Taken or Taken → 受理（首问负责）; an unknown name as it is."""
+    return EVENT_LABELS.get(str(name).rpartition(".")[2], name)
+
+
 # pages show Beijing time whatever the server's zone
 BEIJING = timezone(timedelta(hours=8))
 
@@ -75,7 +112,13 @@ ENVIRONMENT = Environment(
 )
 ENVIRONMENT.filters["cn_date"] = cn_date
 ENVIRONMENT.filters["cn_datetime"] = cn_datetime
-ENVIRONMENT.globals["channels"] = CHANNELS
+# the intake channels, and those the gateway and services name themselves
+ENVIRONMENT.globals["channels"] = {
+    **CHANNELS,
+    "web": "网页工作台",
+    "internal": "系统内部",
+}
+ENVIRONMENT.filters["event_label"] = event_label
 ENVIRONMENT.globals["status_labels"] = STATUS_LABELS
 
 

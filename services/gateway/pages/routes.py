@@ -605,6 +605,7 @@ class PagesRoutes:
             referral=found,
             stages=PROGRESS_STAGES,
             done=DONE_MESSAGES.get(request.args.get("done", "")),
+            form=context.pop("form", {}),
             **context,
         )
 
@@ -671,7 +672,10 @@ class PagesRoutes:
                 f"{command}.{renamed.get(k, k)}": v
                 for k, v in field_errors(exc.errors).items()
             }
-            return self._referral_page(request, actor, referral_id, 400, errors=errors)
+            shown = {k: text(request.form, k) for k in request.form if k != "csrf"}
+            return self._referral_page(
+                request, actor, referral_id, 400, errors=errors, form=shown
+            )
         except ConflictError as exc:
             errors = {f"{command}.form": str(exc)}
             return self._referral_page(request, actor, referral_id, 409, errors=errors)
@@ -704,32 +708,40 @@ class PagesRoutes:
         """One timeline across services with actors and institutions, as of a
         moment, and whether its hash chains verify."""
         actor = self._console_actor(request, access.READERS_OF_CASES)
-        as_of = text(request.args, "as_of")
+        as_of, errors, status = text(request.args, "as_of"), {}, 200
         try:
             audit = self._audit_for_page(request, demand_id, "timeline", as_of)
         except ValidationFailed as exc:
-            self._visible_demand(actor, demand_id)
+            errors, status = field_errors(exc.errors), 400
             audit = self._audit_for_page(request, demand_id, "timeline", "")
-            return render(
-                request,
-                "case.html",
-                400,
-                actor=actor,
-                audit=audit,
-                as_of=as_of,
-                errors=field_errors(exc.errors),
-                role_labels=case_audit.ROLE_LABELS,
-                service_labels=case_audit.SERVICE_LABELS,
-            )
         return render(
             request,
             "case.html",
+            status,
             actor=actor,
             audit=audit,
             as_of=as_of,
+            errors=errors,
+            institutions=self._institution_names(audit),
             role_labels=case_audit.ROLE_LABELS,
             service_labels=case_audit.SERVICE_LABELS,
         )
+
+    def _institution_names(self, audit: dict) -> dict[str, str]:
+        """Names of the institutions on a timeline, from the catalog (6.4 c);
+        one the catalog does not hold is shown by its code."""
+        named = {}
+        ids = {row["institution"] for row in audit["timeline"] if row["institution"]}
+        if audit.get("demand"):
+            ids.add(audit["demand"].get("institution", ""))
+        for institution_id in sorted(ids - {""}):
+            try:
+                named[institution_id] = call(self.catalog.institution, institution_id)[
+                    "name"
+                ]
+            except (NotFound, ValidationFailed):
+                continue
+        return named
 
     @http("GET", "/console/cases/<string:demand_id>/export")
     @html_errors
