@@ -425,6 +425,41 @@ def the_whole_walk(drive: Driver, seen: dict) -> None:
         page.context.close()
 
 
+def partner_returns_with_reason(drive: Driver, seen: dict) -> None:
+    """A second demand, referred through the API; the partner returns it."""
+    staff = Api(drive.base_url, STAFF)
+    filed = Api(drive.base_url).post(
+        "/api/v1/demands",
+        {
+            "applicant": "无锡某机械有限公司",
+            "contact_phone": "13912345678",
+            "service_item_code": "6.3.1",
+            "description": "零件尺寸检测",
+            "channel": "website",
+        },
+    )
+    path = f"/api/v1/demands/{filed.json()['id']}"
+    staff.post(f"{path}/take", {})
+    checks = dict.fromkeys(("capability", "method", "cycle", "fee"), True)
+    staff.post(f"{path}/contract-review", {"checks": checks})
+    staff.post(f"{path}/decision", {"outcome": "referred"})
+    (referral,) = wait_until(lambda: staff.get(path).json()["referrals"])
+    sent = staff.post(f"/api/v1/referrals/{referral['id']}/sending", {})
+    assert sent.status_code == 200, sent.text
+
+    partner = drive.person(DESKTOP)
+    drive.login(partner, PARTNER)
+    drive.go(partner, f"/console/referrals/{referral['id']}")
+    partner.fill("#return-reason", "本中心该项目设备检修，暂不能承接")
+    drive.submit(partner, partner.get_by_role("button", name="退回"))
+    seen["after_return_path"] = urlparse(partner.url).path
+    seen["after_return_notice"] = partner.inner_text(".notice")
+    drive.shot(partner, "returned")
+    stored = staff.get(f"/api/v1/referrals/{referral['id']}").json()
+    seen["returns"] = [r["reason"] for r in stored["returns"]]
+    partner.context.close()
+
+
 def another_institution_by_url(drive: Driver, seen: dict) -> None:
     demand_id = seen["demand_id"]
     outsider = drive.person(DESKTOP)
@@ -461,6 +496,7 @@ def drive(base_url: str, outdir: Path) -> dict:
         for scenario in (
             public_forms_refuse_bad_input,
             the_whole_walk,
+            partner_returns_with_reason,
             another_institution_by_url,
         ):
             try:
@@ -601,6 +637,13 @@ def test_every_form_names_the_field_and_stores_nothing(seen):
     assert seen["completion_without_file"]["state"] == "办理中（检测中）"
     assert seen["survey_status_after_bad_rating"] == "issued"
     assert seen["english_errors"] == []
+
+
+def test_the_partner_returns_a_referral_with_its_reason(seen):
+    scenario_ran(seen, "partner_returns_with_reason")
+    assert seen["after_return_path"] == "/console/referrals"
+    assert seen["after_return_notice"] == "已退回，原因已记录"
+    assert seen["returns"] == ["本中心该项目设备检修，暂不能承接"]
 
 
 def test_a_complaint_is_filed_and_followed_by_its_code(seen):

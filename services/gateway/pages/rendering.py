@@ -52,7 +52,7 @@ EVENT_LABELS = {
     "Matched": "匹配承办机构",
     "Sent": "派发转办",
     "Accepted": "签收",
-    "Declined": "退回",
+    "Returned": "退回",
     "ProgressReported": "报告进度",
     "Completed": "办结并出具报告",
     "FeedbackDelivered": "反馈首问负责人",

@@ -591,7 +591,13 @@ class PagesRoutes:
             actor.institution,
             audit_data=audit_dict(actor, "web"),
         )
-        return render(request, "inbox.html", actor=actor, referrals=found)
+        return render(
+            request,
+            "inbox.html",
+            actor=actor,
+            referrals=found,
+            done=DONE_MESSAGES.get(request.args.get("done", "")),
+        )
 
     def _referral_page(self, request, actor, referral_id, status=200, **context):
         found = call(
@@ -659,8 +665,11 @@ class PagesRoutes:
         actor = self._page_actor(request)
         access.require_role(actor, spec.roles)
         call(self.referral.referral, referral_id, audit_data=audit_dict(actor, "web"))
+        # a returned referral is no longer the partner's: back to the inbox
+        here = "/console/referrals" if command == "return" else ""
         back = rendering.safe_next(
-            request.form.get("return_to"), f"/console/referrals/{referral_id}"
+            request.form.get("return_to"),
+            here or f"/console/referrals/{referral_id}",
         )
         try:
             args = spec.arguments(self._referral_body(command, request))
