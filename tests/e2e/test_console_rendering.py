@@ -1,0 +1,82 @@
+"""The pages' helpers without a browser: Chinese dates, redirects, CSRF."""
+
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from services.gateway.pages import rendering
+from services.gateway.pages.rendering import (
+    cn_date,
+    cn_datetime,
+    event_label,
+    field_errors,
+    safe_next,
+)
+
+
+def test_dates_are_written_the_chinese_way_in_beijing_time():
+    assert cn_date("2026-11-26") == "2026年11月26日"
+    # 20:30 UTC is already the next morning in Beijing
+    assert cn_date("2026-11-26T20:30:00+00:00") == "2026年11月27日"
+    assert cn_datetime("2026-11-26T20:30:00+00:00") == "2026年11月27日 04:30"
+    assert cn_datetime("2026-01-05T09:05:00+08:00") == "2026年1月5日 09:05"
+    assert cn_date("") == "" and cn_date(None) == ""
+    assert cn_date("不是日期") == "不是日期"
+
+
+def test_after_login_only_a_console_path_is_followed():
+    assert safe_next("/console/demands/1") == "/console/demands/1"
+    for outside in ("https://evil.example/", "//evil.example/console/", "/", None):
+        assert safe_next(outside) == "/console/"
+    assert safe_next("/console//evil.example") == "/console/"
+
+
+def test_errors_are_kept_per_field_and_joined():
+    errors = field_errors(
+        [
+            {"field": "contact_phone", "message": "请填写联系电话"},
+            {"field": "contact_phone", "message": "格式不对"},
+            {"message": "请求内容有误"},
+        ]
+    )
+    assert errors == {
+        "contact_phone": "请填写联系电话；格式不对",
+        "form": "请求内容有误",
+    }
+
+
+def test_events_read_in_chinese_and_unknown_ones_as_they_are():
+    assert event_label("Referral.Accepted") == "签收"
+    assert event_label("Taken") == "受理（首问负责）"
+    assert event_label("Demand.SomethingNew") == "Demand.SomethingNew"
+
+
+def _post(form: dict, cookie: str) -> Request:
+    builder = EnvironBuilder(method="POST", path="/demand", data=form)
+    if cookie:
+        builder.headers["Cookie"] = f"{rendering.CSRF_COOKIE}={cookie}"
+    return Request(builder.get_environ())
+
+
+def test_a_form_passes_only_with_the_token_of_its_own_cookie():
+    token = "t" * 43
+    assert rendering.csrf_ok(_post({"csrf": token}, token))
+    assert not rendering.csrf_ok(_post({"csrf": token}, ""))
+    assert not rendering.csrf_ok(_post({"csrf": "x" * 43}, token))
+    assert not rendering.csrf_ok(_post({}, token))
+    assert not rendering.csrf_ok(_post({"csrf": "short"}, "short"))
+
+
+def test_a_page_sets_the_csrf_cookie_httponly_and_strict_once():
+    first = Request(EnvironBuilder(path="/").get_environ())
+    page = rendering.render(first, "error.html", 404, message="未找到")
+    assert page.status_code == 404
+    cookie = page.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "未找到" in page.get_data(as_text=True)
+    token = cookie.split(";")[0].split("=", 1)[1]
+    again = EnvironBuilder(path="/", headers={"Cookie": f"qi_csrf={token}"})
+    page = rendering.render(
+        Request(again.get_environ()), "login.html", next="/console/", form={}
+    )
+    assert "Set-Cookie" not in page.headers
+    assert f'value="{token}"' in page.get_data(as_text=True)
