@@ -480,6 +480,35 @@ def another_institution_by_url(drive: Driver, seen: dict) -> None:
     outsider.context.close()
 
 
+def staff_register_at_the_window(drive: Driver, seen: dict) -> None:
+    """Appendix B at the window: refused once, then registered."""
+    staff = drive.person(DESKTOP)
+    drive.login(staff, STAFF)
+    before = Api(drive.base_url, STAFF).get("/api/v1/demands").json()["total"]
+    drive.submit(staff, staff.get_by_role("link", name="登记新需求"))
+    staff.select_option("#channel", "phone")
+    staff.fill("#applicant", "常州某材料有限公司")
+    staff.fill("#contact_phone", "0519-8888")
+    status = drive.submit(staff, staff.get_by_role("button", name="登记"))
+    seen["window_bad"] = {"status": status, "errors": drive.field_errors(staff)}
+    seen["window_channel_kept"] = staff.input_value("#channel")
+    drive.shot(staff, "window-form-errors")
+    after = Api(drive.base_url, STAFF).get("/api/v1/demands").json()["total"]
+    seen["window_stored_by_bad_input"] = after - before
+    staff.fill("#contact_phone", "0519-88886666")
+    staff.select_option("#service_item_code", "6.3.1")
+    staff.fill("#description", "高分子材料拉伸性能检测")
+    drive.submit(staff, staff.get_by_role("button", name="登记"))
+    seen["window_landing"] = urlparse(staff.url).path
+    seen["window_notice"] = staff.inner_text(".notice")
+    demand_id = seen["window_landing"].rsplit("/", 1)[-1]
+    history = Api(drive.base_url, STAFF).get(f"/api/v1/demands/{demand_id}/history")
+    first = history.json()["items"][0]
+    seen["window_registered_by"] = [first["actor"]["id"], first["channel"]]
+    drive.shot(staff, "window-registered")
+    staff.context.close()
+
+
 def drive(base_url: str, outdir: Path) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -498,6 +527,7 @@ def drive(base_url: str, outdir: Path) -> dict:
             the_whole_walk,
             partner_returns_with_reason,
             another_institution_by_url,
+            staff_register_at_the_window,
         ):
             try:
                 scenario(driver, seen)
@@ -644,6 +674,20 @@ def test_the_partner_returns_a_referral_with_its_reason(seen):
     assert seen["after_return_path"] == "/console/referrals"
     assert seen["after_return_notice"] == "已退回，原因已记录"
     assert seen["returns"] == ["本中心该项目设备检修，暂不能承接"]
+
+
+def test_staff_register_a_demand_at_the_window(seen):
+    scenario_ran(seen, "staff_register_at_the_window")
+    refused = seen["window_bad"]
+    assert refused["status"] == 400
+    assert {"contact_phone", "service_item_code", "description"} <= set(
+        refused["errors"]
+    )
+    assert seen["window_channel_kept"] == "phone"
+    assert seen["window_stored_by_bad_input"] == 0
+    assert seen["window_landing"].startswith("/console/demands/")
+    assert "进度查询码" in seen["window_notice"]
+    assert seen["window_registered_by"] == [STAFF[0], "phone"]
 
 
 def test_a_complaint_is_filed_and_followed_by_its_code(seen):

@@ -94,6 +94,7 @@ PAGE_REFERRAL_COMMANDS = (
     "feedback",
 )
 DONE_MESSAGES = {
+    "registered": "需求已登记，请把进度查询码告知客户",
     "take": "已受理，您是本需求的首问负责人",
     "materials-notice": "已一次性告知需补充的材料",
     "supplements": "已登记补充材料",
@@ -106,6 +107,14 @@ DONE_MESSAGES = {
     "completion": "已办结，报告已登记",
     "feedback": "已向首问负责人反馈",
 }
+
+
+class FormRefused(Exception):
+    """A form a rule refused: what was typed and the messages by field."""
+
+    def __init__(self, form: dict, errors: dict[str, str]):
+        super().__init__("form refused")
+        self.form, self.errors = form, errors
 
 
 def html_errors(func):
@@ -207,17 +216,50 @@ class PagesRoutes:
             items=call(self.catalog.items),
         )
 
-    def _demand_form(self, request, form=None, errors=None, status=200):
+    def _demand_form(self, request, form=None, errors=None, status=200, actor=None):
+        at_window = actor is not None
         return render(
             request,
             "demand_form.html",
             status,
-            form=form or {"idempotency_key": str(uuid4())},
+            actor=actor,
+            at_window=at_window,
+            action="/console/register" if at_window else "/demand",
+            form=form or {"idempotency_key": str(uuid4()), "channel": "window"},
             errors=errors or {},
             items=call(self.catalog.items),
             kinds=CUSTOMER_KINDS,
-            optional_lines=OPTIONAL_LINES,
+            optional_lines=OPTIONAL_LINES + (("service_staff", "服务人员"),)
+            if at_window
+            else OPTIONAL_LINES,
         )
+
+    def _register(self, request, actor: Actor):
+        """Appendix B's form as the API's register_demand receives it; the
+        same form again with messages by the fields when a rule refuses it."""
+        shown = {k: text(request.form, k) for k in request.form if k != "csrf"}
+        at_window = actor is not ANONYMOUS
+        form = {
+            "applicant": shown.get("applicant", ""),
+            "contact_phone": shown.get("contact_phone", ""),
+            "service_item_code": shown.get("service_item_code", ""),
+            "description": shown.get("description", ""),
+            "customer_kind": shown.get("customer_kind") or "company",
+            "channel": shown.get("channel", "") if at_window else "website",
+        }
+        lines = [field for field, _label in OPTIONAL_LINES] + ["feedback_time"]
+        if at_window:
+            lines.append("service_staff")
+        form.update({field: shown[field] for field in lines if shown.get(field)})
+        try:
+            return call(
+                self.intake.register_demand,
+                form,
+                audit_data=audit_dict(actor, form["channel"] or "website"),
+                idempotency_key=shown.get("idempotency_key") or None,
+            )
+        except ValidationFailed as exc:
+            raise FormRefused(shown, field_errors(exc.errors)) from None
 
     @http("GET", "/demand")
     @html_errors
@@ -231,30 +273,31 @@ class PagesRoutes:
     def demand_form_submit(self, request):
         """Files the demand as the API does for a customer online; shows the
         progress code (7.4.6)."""
-        shown = {k: text(request.form, k) for k in request.form if k != "csrf"}
-        form = {
-            "applicant": shown.get("applicant", ""),
-            "contact_phone": shown.get("contact_phone", ""),
-            "service_item_code": shown.get("service_item_code", ""),
-            "description": shown.get("description", ""),
-            "customer_kind": shown.get("customer_kind") or "company",
-            "channel": "website",
-        }
-        for field, _label in OPTIONAL_LINES:
-            if shown.get(field):
-                form[field] = shown[field]
-        if shown.get("feedback_time"):
-            form["feedback_time"] = shown["feedback_time"]
         try:
-            demand = call(
-                self.intake.register_demand,
-                form,
-                audit_data=audit_dict(ANONYMOUS, "website"),
-                idempotency_key=shown.get("idempotency_key") or None,
-            )
-        except ValidationFailed as exc:
-            return self._demand_form(request, shown, field_errors(exc.errors), 400)
+            demand = self._register(request, ANONYMOUS)
+        except FormRefused as refused:
+            return self._demand_form(request, refused.form, refused.errors, 400)
         return render(request, "demand_filed.html", demand=demand)
+
+    @http("GET", "/console/register")
+    @html_errors
+    def window_form_page(self, request):
+        """Staff register a demand at the window, by phone etc. (8.2.3)."""
+        actor = self._console_actor(request, access.STAFF_ROLES)
+        return self._demand_form(request, actor=actor)
+
+    @http("POST", "/console/register")
+    @html_errors
+    @with_csrf
+    def window_form_submit(self, request):
+        actor = self._console_actor(request, access.STAFF_ROLES)
+        try:
+            demand = self._register(request, actor)
+        except FormRefused as refused:
+            return self._demand_form(
+                request, refused.form, refused.errors, 400, actor=actor
+            )
+        return redirect(f"/console/demands/{demand['id']}?done=registered")
 
     @http("GET", "/progress")
     @html_errors
