@@ -80,3 +80,13 @@ def test_a_page_sets_the_csrf_cookie_httponly_and_strict_once():
     )
     assert "Set-Cookie" not in page.headers
     assert f'value="{token}"' in page.get_data(as_text=True)
+
+
+def test_a_conflict_in_english_is_never_shown():
+    from shared.errors import ConflictError
+
+    english = ConflictError("the case was changed by someone else at the same time")
+    assert rendering.conflict_message(english) == "此记录刚被他人修改，请刷新页面后重试"
+    assert rendering.conflict_message(ConflictError("登记未能保存，请重试")) == (
+        "登记未能保存，请重试"
+    )

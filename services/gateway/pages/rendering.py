@@ -132,6 +132,14 @@ def field_errors(errors: list[dict]) -> dict[str, str]:
     return found
 
 
+def conflict_message(exc: Exception) -> str:
+    """A service's conflict in Chinese; an English one is never shown."""
+    message = str(exc)
+    if any("\u4e00" <= c <= "\u9fff" for c in message):
+        return message
+    return "此记录刚被他人修改，请刷新页面后重试"
+
+
 def csrf_token(request) -> tuple[str, bool]:
     """The caller's CSRF token, and whether it is new (to be set as a cookie)."""
     token = request.cookies.get(CSRF_COOKIE, "")

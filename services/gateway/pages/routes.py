@@ -93,6 +93,7 @@ PAGE_REFERRAL_COMMANDS = (
     "completion",
     "feedback",
 )
+WORKBENCH_ROWS = 50
 DONE_MESSAGES = {
     "registered": "需求已登记，请把进度查询码告知客户",
     "take": "已受理，您是本需求的首问负责人",
@@ -137,7 +138,8 @@ def html_errors(func):
         except (NotFound, Hidden):
             return self._error_page(request, 404, "未找到您要的页面或记录", actor)
         except ConflictError as exc:
-            return self._error_page(request, 409, f"操作未完成：{exc}", actor)
+            message = rendering.conflict_message(exc)
+            return self._error_page(request, 409, f"操作未完成：{message}", actor)
         except TooManyAttempts:
             return self._error_page(request, 429, "尝试次数过多，请稍后再试")
         except (ServiceUnavailable, UnknownService, DependencyUnavailable):
@@ -536,13 +538,21 @@ class PagesRoutes:
         access.require_role(actor, access.READERS_OF_CASES)
         status = text(request.args, "status")
         institution = None if actor.role == "regulator" else actor.institution
-        page = call(self.intake.demands, institution, status, 0, 200)
+        try:
+            offset = max(int(request.args.get("offset", 0)), 0)
+        except ValueError:
+            offset = 0
+        page = call(self.intake.demands, institution, status, offset, WORKBENCH_ROWS)
         return render(
             request,
             "workbench.html",
             actor=actor,
             page=page,
             status=status,
+            previous=max(offset - WORKBENCH_ROWS, 0) if offset else None,
+            following=offset + WORKBENCH_ROWS
+            if offset + WORKBENCH_ROWS < page["total"]
+            else None,
         )
 
     # -- a demand -----------------------------------------------------------
@@ -618,9 +628,8 @@ class PagesRoutes:
             errors = {f"{command}.{k}": v for k, v in field_errors(exc.errors).items()}
             return self._demand_page(request, actor, demand_id, 400, errors=errors)
         except ConflictError as exc:
-            return self._demand_page(
-                request, actor, demand_id, 409, errors={f"{command}.form": str(exc)}
-            )
+            errors = {f"{command}.form": rendering.conflict_message(exc)}
+            return self._demand_page(request, actor, demand_id, 409, errors=errors)
         return redirect(f"/console/demands/{demand_id}?done={command}")
 
     # -- referrals: the partner's inbox and page (8.3.4, 8.3.5) -------------
@@ -729,7 +738,7 @@ class PagesRoutes:
                 request, actor, referral_id, 400, errors=errors, form=shown
             )
         except ConflictError as exc:
-            errors = {f"{command}.form": str(exc)}
+            errors = {f"{command}.form": rendering.conflict_message(exc)}
             return self._referral_page(request, actor, referral_id, 409, errors=errors)
         separator = "&" if "?" in back else "?"
         return redirect(f"{back}{separator}done={command}")
