@@ -124,7 +124,6 @@ def html_errors(func):
     @functools.wraps(func)
     def wrapper(self, request, *args, **kwargs):
         logs.current_service.set("gateway")
-        actor = None
         try:
             if request.content_length and (
                 request.content_length > rendering.MAX_FORM_BYTES
@@ -134,12 +133,12 @@ def html_errors(func):
         except (Unauthenticated, TokenError):
             return rendering.login_redirect(request)
         except Forbidden:
-            return self._error_page(request, 403, "当前账号无权进行此操作", actor)
+            return self._error_page(request, 403, "当前账号无权进行此操作")
         except (NotFound, Hidden):
-            return self._error_page(request, 404, "未找到您要的页面或记录", actor)
+            return self._error_page(request, 404, "未找到您要的页面或记录")
         except ConflictError as exc:
             message = rendering.conflict_message(exc)
-            return self._error_page(request, 409, f"操作未完成：{message}", actor)
+            return self._error_page(request, 409, f"操作未完成：{message}")
         except TooManyAttempts:
             return self._error_page(request, 429, "尝试次数过多，请稍后再试")
         except (ServiceUnavailable, UnknownService, DependencyUnavailable):
@@ -180,7 +179,12 @@ class PagesRoutes:
         access.require_role(actor, roles)
         return actor
 
-    def _error_page(self, request, status: int, message: str, actor=None):
+    def _error_page(self, request, status: int, message: str):
+        """A page saying what went wrong; signed-in users keep their menu."""
+        try:
+            actor = self._page_actor(request)
+        except TokenError:
+            actor = ANONYMOUS
         return render(request, "error.html", status, actor=actor, message=message)
 
     def _as_api_request(self, request, actor_token: str, args: dict) -> Request:
