@@ -150,6 +150,10 @@ KERNEL_TABLES = (
 )
 
 
+class KernelClosed(RuntimeError):
+    """The service stopped; its kernel store takes no more work."""
+
+
 class KernelStore:
     """Plain SQL on the kernel tables, in the service's own database.
 
@@ -161,6 +165,7 @@ class KernelStore:
         self.db = DatabaseURL.parse(url or config.database_url(service), service)
         self._sqlite: sqlite3.Connection | None = None
         self._pg = None
+        self._closed = False
         # one connection, many greenlets: a transaction must not interleave
         self._lock = threading.RLock()
         serial = (
@@ -185,6 +190,10 @@ class KernelStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
+        if self._closed:
+            # a worker outliving its service must not open a connection that
+            # nobody will close (it would hold its locks forever)
+            raise KernelClosed(f"{self.service}: kernel store is closed")
         if self.is_sqlite:
             if self._sqlite is None:
                 Path(self.db.path).parent.mkdir(parents=True, exist_ok=True)
@@ -223,6 +232,7 @@ class KernelStore:
             return cur.rowcount
 
     def close(self) -> None:
+        self._closed = True
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None

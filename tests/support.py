@@ -59,9 +59,11 @@ def database_urls(backend: str, tmp_path: Path):
     urls = {s: f"{PG_BASE}?schema={prefix}_{s}" for s in SERVICES}
 
     def cleanup():
-        # a writer of a just-stopped service may still hold its table lock:
-        # the DROP then deadlocks with it and is simply tried again
+        # A writer of a just-stopped service may still hold a lock: the DROP
+        # then deadlocks with it, or waits; it is tried again, and a session
+        # left idle in a transaction (its greenlet was killed) is ended.
         with psycopg.connect(PG_BASE, autocommit=True) as conn:
+            conn.execute("SET lock_timeout = '5s'")
             for service in SERVICES:
                 for attempt in range(5):
                     try:
@@ -69,12 +71,26 @@ def database_urls(backend: str, tmp_path: Path):
                             f"DROP SCHEMA IF EXISTS {prefix}_{service} CASCADE"
                         )
                         break
-                    except psycopg.errors.DeadlockDetected:
+                    except (
+                        psycopg.errors.DeadlockDetected,
+                        psycopg.errors.LockNotAvailable,
+                    ):
                         if attempt == 4:
                             raise
+                        end_abandoned_transactions(conn)
                         time.sleep(0.5)
 
     return urls, cleanup
+
+
+def end_abandoned_transactions(conn) -> None:
+    """End sessions of this database idle in a transaction for over 5 s."""
+    conn.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND state = 'idle in transaction' "
+        "AND state_change < now() - interval '5 seconds'"
+    )
 
 
 def free_port() -> int:
