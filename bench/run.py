@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.run [--n-append 2000] [--n-publish 2000]
                                   [--n-demands 1000] [--clients 16]
                                   [--modes one,per-service] [--py-spy OUT]
+                                  [--case-sizes 10000,100000]
 
 (a) append: a plain eventsourcing ``Application`` on PostgreSQL (a fresh schema)
     saves N small new aggregates, one ``save`` (one transaction) each: events/s.
@@ -20,6 +21,12 @@
     Over the same window it reads the CPU time of each services process, of
     PostgreSQL and RabbitMQ, and of the bench (/proc), as ms per demand and %
     of one core.
+
+(d) case history: intake's store grown to each of --case-sizes events; at each
+    size the history of 200 random demands read through the application (and,
+    as the raw baseline, the bare SELECT of their rows), the case index rebuilt
+    from every event (events/s, against (a)), and 200 ``case_events`` reads:
+    p50/p99 that should stay flat as the store grows.
 
 It prints (c)/(a), (c)/(b), (c)/min(a, b) for each mode and a verdict against
 the target, end to end at least half of the slower floor, for the better mode.
@@ -45,6 +52,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from kombu import Connection, Queue
 
+from bench.casehistory import CaseHistoryRun, bench_case_history
 from bench.common import PG_BASE, WARMUP, create_vhost, delete_vhost, progress
 from bench.endtoend import MODES, EndToEnd, bench_end_to_end
 from shared.persistence import eventsourcing_env
@@ -188,8 +196,33 @@ def print_cpu(e2e: EndToEnd) -> None:
         )
 
 
+def case_history_rows(run: CaseHistoryRun, append: float) -> list[tuple[str, str]]:
+    """(d) at one store size: reads through the application vs the bare SELECT."""
+    return [
+        (f"(d) case history at {run.events:,} stored events", ""),
+        (
+            "    history read p50 / p99 (raw SELECT)",
+            f"{run.history_ms[0]:.1f} / {run.history_ms[1]:.1f} ms "
+            f"({run.raw_ms[0]:.1f} / {run.raw_ms[1]:.1f})",
+        ),
+        (
+            "    case_events read p50 / p99",
+            f"{run.case_events_ms[0]:.1f} / {run.case_events_ms[1]:.1f} ms",
+        ),
+        (
+            "    case index rebuild",
+            f"{run.rebuild_events_per_s:9.0f} events/s "
+            f"({run.rebuild_events_per_s / append:.2f} of (a))",
+        ),
+    ]
+
+
 def report(
-    append: float, confirmed: float, unconfirmed: float, runs: list[EndToEnd]
+    append: float,
+    confirmed: float,
+    unconfirmed: float,
+    runs: list[EndToEnd],
+    histories: list[CaseHistoryRun],
 ) -> None:
     floor = min(append, confirmed)
     blocks = [
@@ -199,6 +232,7 @@ def report(
             ("    kombu publish, no confirm (ref.)", f"{unconfirmed:9.0f} msgs/s"),
         ],
         *(end_to_end_rows(e2e, append, confirmed) for e2e in runs),
+        [row for run in histories for row in case_history_rows(run, append)],
     ]
     width = max(len(label) for block in blocks for label, _ in block)
     rule = "-" * (width + 24)
@@ -248,6 +282,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--n-publish", type=int, default=2000)
     parser.add_argument("--n-demands", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--case-sizes",
+        type=lambda text: [int(n) for n in text.split(",") if n],
+        default=[10_000, 100_000],
+        help="store sizes for (d), e.g. 10000,100000,1000000 (1M adds ~10 min)",
+    )
     parser.add_argument(
         "--modes",
         type=modes_arg,
@@ -304,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             runs.append(e2e)
             progress(f"(c) [{mode}] {e2e.rate:.1f} demands/s")
+
+        schemas.append(f"{run_id}_history")
+        histories = bench_case_history(args.case_sizes, schemas[-1])
     finally:
         progress("cleaning up schemas and vhosts")
         try:
@@ -311,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for vhost in vhosts:
                 delete_vhost(vhost)
-    report(append, confirmed, unconfirmed, runs)
+    report(append, confirmed, unconfirmed, runs, histories)
     return 0
 
 
