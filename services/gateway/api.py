@@ -347,10 +347,13 @@ def document() -> dict:
             )
         }
     from services.gateway import (
+        catalog_resources_routes,
         catalog_routes,
         complaints_routes,
+        efficiency_routes,
         evaluation_routes,
         referral_routes,
+        referral_task_routes,
     )
 
     for routes in (
@@ -358,6 +361,9 @@ def document() -> dict:
         evaluation_routes,
         complaints_routes,
         catalog_routes,
+        efficiency_routes,
+        referral_task_routes,
+        catalog_resources_routes,
     ):
         paths.update(routes.document_paths())
     return {

@@ -19,12 +19,15 @@ from services.gateway import access, api, case_audit
 from services.gateway.access import ANONYMOUS
 from services.gateway.accounts import ROLES, GatewayApplication
 from services.gateway.auth import Auth, AuthTools, seed_accounts
+from services.gateway.catalog_resources_routes import CatalogResourcesRoutes
 from services.gateway.catalog_routes import CatalogRoutes
 from services.gateway.complaints_routes import ComplaintsRoutes
+from services.gateway.efficiency_routes import EfficiencyRoutes
 from services.gateway.evaluation_routes import EvaluationRoutes
 from services.gateway.pages.routes import PagesRoutes
 from services.gateway.problems import json_response, problem
 from services.gateway.referral_routes import ReferralRoutes
+from services.gateway.referral_task_routes import ReferralTaskRoutes
 from services.gateway.tokens import TokenError
 from services.gateway.web import (
     ServiceUnavailable,
@@ -54,7 +57,14 @@ CASE_SERVICES = ("intake", "referral", "complaints", "evaluation", "catalog")
 
 
 class GatewayService(
-    ReferralRoutes, EvaluationRoutes, ComplaintsRoutes, CatalogRoutes, PagesRoutes
+    ReferralRoutes,
+    EvaluationRoutes,
+    ComplaintsRoutes,
+    CatalogRoutes,
+    EfficiencyRoutes,
+    ReferralTaskRoutes,
+    CatalogResourcesRoutes,
+    PagesRoutes,
 ):
     name = "gateway"
 
