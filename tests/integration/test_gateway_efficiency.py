@@ -10,11 +10,12 @@ import eventlet
 
 from shared.providers import application_of
 from tests import support
-from tests.integration.test_gateway_access import (  # noqa: F401 - fixtures
-    ONLINE_FORM,
-    backend,
-    gateway,
-)
+from tests.integration import test_gateway_access as access_tests
+
+ONLINE_FORM = access_tests.ONLINE_FORM
+# the fixtures of the access tests: the same services, accounts and client
+backend = access_tests.backend
+gateway = access_tests.gateway
 
 PERIOD = {"since": "2026-01-01T00:00:00+08:00", "until": "2027-01-01T00:00:00+08:00"}
 OUTSIDERS = ["other", "othermgr", "ops", "chen", "admin", "cheng", None]
