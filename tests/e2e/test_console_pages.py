@@ -38,6 +38,10 @@ REGULATOR = ("sun.regulator", "regulator-demo-2026")
 PARTNER = ("lab.clerk", PASSWORD)
 OTHER_STAFF = ("other.staff", PASSWORD)
 ADMIN = ("admin", "admin-demo-2026")
+MANAGER = ("zhao.manager", "manager-demo-2026")
+COLLEAGUE = ("li.staff", "staff-demo-2026")
+LAB_STAFF = ("lab.staff", PASSWORD)
+OTHER_MANAGER = ("other.manager", PASSWORD)
 REPORT_FILE = "%PDF-1.4 电子报告 NJ-2026-0077".encode()
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -92,9 +96,28 @@ def set_up_institutions(base_url: str) -> None:
         },
     )
     assert granted.status_code == 201, granted.text
+    body = admin.post(
+        "/api/v1/catalog/institutions",
+        {"code": "91110000CERT0000CX", "name": "中质认证中心", "kind": "certification"},
+    )
+    assert body.status_code == 201, body.text
+    granted = admin.post(
+        f"/api/v1/catalog/institutions/{body.json()['id']}/qualifications",
+        {
+            "kind": "CERT_BODY",
+            "cert_no": "CNCA-R-2026-001",
+            "scope_codes": ["6.4.3"],
+            "scope_text": "质量管理体系认证",
+            "valid_from": "2026-01-01",
+            "valid_to": "2029-12-31",
+        },
+    )
+    assert granted.status_code == 201, granted.text
     for username, role, institution in (
         (PARTNER[0], "partner", lab_id),
         (OTHER_STAFF[0], "staff", "otherqi"),
+        (LAB_STAFF[0], "staff", lab_id),
+        (OTHER_MANAGER[0], "manager", "otherqi"),
     ):
         opened = admin.post(
             "/api/v1/accounts",
@@ -509,6 +532,295 @@ def staff_register_at_the_window(drive: Driver, seen: dict) -> None:
     staff.context.close()
 
 
+def referred_and_sent(base_url: str, applicant: str) -> tuple[str, str]:
+    """A demand filed online, taken, referred and sent through the API: the
+    (demand id, referral id) a manager's board watches."""
+    staff = Api(base_url, STAFF)
+    filed = Api(base_url).post(
+        "/api/v1/demands",
+        {
+            "applicant": applicant,
+            "contact_phone": "13712345678",
+            "service_item_code": "6.3.1",
+            "description": "玩具材料检测",
+            "channel": "website",
+        },
+    )
+    demand_id = filed.json()["id"]
+    path = f"/api/v1/demands/{demand_id}"
+    staff.post(f"{path}/take", {})
+    checks = dict.fromkeys(("capability", "method", "cycle", "fee"), True)
+    staff.post(f"{path}/contract-review", {"checks": checks})
+    staff.post(f"{path}/decision", {"outcome": "referred"})
+    (referral,) = wait_until(lambda: staff.get(path).json()["referrals"])
+    sent = staff.post(f"/api/v1/referrals/{referral['id']}/sending", {})
+    assert sent.status_code == 200, sent.text
+    return demand_id, referral["id"]
+
+
+def history_length(base_url: str, demand_id: str) -> int:
+    history = Api(base_url, STAFF).get(f"/api/v1/demands/{demand_id}/history")
+    return len(history.json()["items"])
+
+
+def manager_board_and_green_channel(drive: Driver, seen: dict) -> None:
+    """The SLA and overdue board as of a moment a month ahead, and the green
+    channel opened on a demand's page, refused once without its reason."""
+    demand_id, referral_id = referred_and_sent(drive.base_url, "扬州某玩具有限公司")
+    seen["board_referral_id"] = referral_id
+    manager = drive.person(DESKTOP)
+    drive.login(manager, MANAGER)
+    seen["manager_menu"] = manager.inner_text("nav")
+    status = drive.go(manager, "/console/board?working_hours=很多&now=明天")
+    seen["board_bad"] = {"status": status, "errors": drive.field_errors(manager)}
+    drive.shot(manager, "board-errors")
+    drive.go(manager, "/console/board")
+    seen["board_now_late"] = manager.locator("[data-late-id]").count()
+    manager.fill("#working_hours", "4")
+    ahead = date.fromordinal(date.today().toordinal() + 30).isoformat()
+    manager.fill("#now", f"{ahead} 10:00")
+    drive.submit(manager, manager.get_by_role("button", name="查看"))
+    seen["board_stale_rows"] = manager.locator("[data-stale-id]").count()
+    late = manager.locator(f"[data-late-id='{referral_id}'] [data-overdue]")
+    seen["board_overdue"] = late.inner_text() if late.count() else ""
+    drive.shot(manager, "board")
+
+    drive.go(manager, f"/console/demands/{demand_id}")
+    before = history_length(drive.base_url, demand_id)
+    status = drive.submit(manager, manager.get_by_role("button", name="开通绿色通道"))
+    seen["green_empty"] = {"status": status, "errors": drive.field_errors(manager)}
+    seen["green_stored_by_bad_input"] = (
+        history_length(drive.base_url, demand_id) - before
+    )
+    drive.shot(manager, "green-channel-errors")
+    manager.fill("#green-channel-reason", "出口订单急需检测报告")
+    drive.submit(manager, manager.get_by_role("button", name="开通绿色通道"))
+    seen["green_status"] = manager.inner_text("[data-status]")
+    seen["green_notice"] = manager.inner_text(".notice")
+    seen["green_form_left"] = manager.get_by_role("button", name="开通绿色通道").count()
+    drive.shot(manager, "green-channel")
+
+    staff = drive.person(DESKTOP)
+    drive.login(staff, STAFF)
+    seen["staff_menu"] = staff.inner_text("nav")
+    for name, path in (
+        ("board", "/console/board"),
+        ("quality", "/console/quality"),
+    ):
+        status = drive.go(staff, path)
+        seen[f"staff_{name}"] = {"status": status, "text": staff.inner_text("main")}
+    drive.go(staff, f"/console/demands/{demand_id}")
+    seen["staff_green_form"] = staff.get_by_role("button", name="开通绿色通道").count()
+    drive.shot(staff, "board-refused-to-staff")
+    manager.context.close()
+    staff.context.close()
+
+
+def manager_quality_and_half_year(drive: Driver, seen: dict) -> None:
+    """Call-backs and improvement items, and a half-year summary drafted,
+    read, printed and signed off — each form refused once first."""
+    manager = drive.person(DESKTOP)
+    drive.login(manager, MANAGER)
+    drive.submit(manager, manager.get_by_role("link", name="回访与改进"))
+    api = Api(drive.base_url, MANAGER)
+    seen["call_backs"] = [
+        manager.locator("[data-call-back-id]").count(),
+        api.get("/api/v1/evaluation/call-backs").json()["total"],
+    ]
+    seen["improvements"] = [
+        manager.locator("[data-improvement-id]").count(),
+        api.get("/api/v1/evaluation/improvements").json()["total"],
+    ]
+    manager.fill("#summary-year", "")
+    status = drive.submit(manager, manager.get_by_role("button", name="生成半年总结"))
+    seen["summary_empty"] = {"status": status, "errors": drive.field_errors(manager)}
+    seen["summaries_after_bad_draft"] = manager.locator("[data-summaries] a").count()
+    drive.shot(manager, "summary-errors")
+    manager.fill("#summary-year", str(date.today().year))
+    manager.select_option("#summary-half", "1" if date.today().month <= 6 else "2")
+    drive.submit(manager, manager.get_by_role("button", name="生成半年总结"))
+    summary_path = urlparse(manager.url).path
+    seen["summary_path"] = summary_path
+    seen["summary_status_drafted"] = manager.inner_text("[data-summary-status]")
+    drive.shot(manager, "summary-draft")
+    with manager.expect_download() as download:
+        manager.get_by_role("link", name="下载 PDF").click()
+    seen["summary_pdf_head"] = Path(download.value.path()).read_bytes()[:5].decode()
+    status = drive.submit(manager, manager.get_by_role("button", name="签发"))
+    seen["sign_off_empty"] = {
+        "status": status,
+        "errors": drive.field_errors(manager),
+        "state": manager.inner_text("[data-summary-status]"),
+    }
+    manager.fill("#sign-off-note", "数据已核对，同意报送")
+    drive.submit(manager, manager.get_by_role("button", name="签发"))
+    seen["summary_status_signed"] = manager.inner_text("[data-summary-status]")
+    seen["summary_signed_by"] = manager.inner_text("[data-signed-by]")
+    drive.shot(manager, "summary-signed")
+    status = drive.go(manager, f"{summary_path}/view")
+    seen["summary_view"] = {"status": status, "text": manager.inner_text("body")}
+    drive.shot(manager, "summary-view")
+    manager.context.close()
+
+    other = drive.person(DESKTOP)
+    drive.login(other, OTHER_MANAGER)
+    for name, path in (
+        ("summary", summary_path),
+        ("view", f"{summary_path}/view"),
+        ("pdf", f"{summary_path}/pdf"),
+        ("demand", f"/console/demands/{seen['demand_id']}"),
+    ):
+        status = drive.go(other, path)
+        seen[f"other_manager_{name}"] = {
+            "status": status,
+            "text": other.inner_text("main"),
+        }
+    drive.go(other, "/console/board")
+    seen["other_manager_board_rows"] = other.locator(
+        "[data-stale-id], [data-late-id]"
+    ).count()
+    drive.shot(other, "other-manager-summary-404")
+    other.context.close()
+
+
+def staff_hand_over_follow_up_and_resolve(drive: Driver, seen: dict) -> None:
+    """A demand handed over between colleagues (offer, refuse once, accept),
+    followed up, resolved and reopened; each form refused once first."""
+    staff_api = Api(drive.base_url, STAFF)
+    filed = Api(drive.base_url).post(
+        "/api/v1/demands",
+        {
+            "applicant": "镇江某食品有限公司",
+            "contact_phone": "13612345678",
+            "service_item_code": "6.3.1",
+            "description": "食品包装材料检测",
+            "channel": "website",
+        },
+    )
+    demand_id = filed.json()["id"]
+    path = f"/console/demands/{demand_id}"
+    staff_api.post(f"/api/v1/demands/{demand_id}/take", {})
+    owner = drive.person(DESKTOP)
+    drive.login(owner, STAFF)
+    drive.go(owner, path)
+    before = history_length(drive.base_url, demand_id)
+    status = drive.submit(owner, owner.get_by_role("button", name="提出移交"))
+    seen["handover_empty"] = {"status": status, "errors": drive.field_errors(owner)}
+    owner.fill("#handover-to_staff", COLLEAGUE[0])
+    owner.fill("#handover-reason", "客户改为线下送样，由李强对接")
+    drive.submit(owner, owner.get_by_role("button", name="提出移交"))
+    seen["handover_pending"] = owner.inner_text("[data-handover]")
+    drive.shot(owner, "handover-offered")
+
+    colleague = drive.person(DESKTOP)
+    drive.login(colleague, COLLEAGUE)
+    drive.go(colleague, path)
+    colleague.get_by_label("拒绝", exact=True).check()
+    status = drive.submit(colleague, colleague.get_by_role("button", name="提交答复"))
+    seen["refuse_without_reason"] = {
+        "status": status,
+        "errors": drive.field_errors(colleague),
+    }
+    seen["handover_stored_by_bad_input"] = (
+        history_length(drive.base_url, demand_id) - before
+    )
+    drive.shot(colleague, "handover-answer-errors")
+    colleague.get_by_label("接收", exact=True).check()
+    drive.submit(colleague, colleague.get_by_role("button", name="提交答复"))
+    seen["owner_after_handover"] = colleague.inner_text("[data-owner]")
+    before = history_length(drive.base_url, demand_id)
+    status = drive.submit(colleague, colleague.get_by_role("button", name="记录跟进"))
+    seen["follow_up_empty"] = {
+        "status": status,
+        "errors": drive.field_errors(colleague),
+    }
+    colleague.fill("#follow-ups-note", "已电话联系客户，约定周五送样")
+    drive.submit(colleague, colleague.get_by_role("button", name="记录跟进"))
+    seen["follow_up_notice"] = colleague.inner_text(".notice")
+    for box in colleague.locator("input[name=checks]").all():
+        box.check()
+    drive.submit(colleague, colleague.get_by_role("button", name="记录评审结果"))
+    colleague.select_option("#decision-outcome", "in_house")
+    status = drive.submit(colleague, colleague.get_by_role("button", name="确定"))
+    seen["in_house_without_department"] = {
+        "status": status,
+        "errors": drive.field_errors(colleague),
+    }
+    colleague.select_option("#decision-outcome", "in_house")
+    colleague.fill("#decision-department", "化学检测部")
+    drive.submit(colleague, colleague.get_by_role("button", name="确定"))
+    status = drive.submit(colleague, colleague.get_by_role("button", name="办结"))
+    seen["resolve_empty"] = {"status": status, "errors": drive.field_errors(colleague)}
+    seen["status_after_bad_resolve"] = colleague.inner_text("[data-status]")
+    colleague.fill("#resolution-summary", "检测完成，报告已交客户")
+    drive.submit(colleague, colleague.get_by_role("button", name="办结"))
+    seen["status_resolved"] = colleague.inner_text("[data-status]")
+    status = drive.submit(colleague, colleague.get_by_role("button", name="重新办理"))
+    seen["reopen_empty"] = {"status": status, "errors": drive.field_errors(colleague)}
+    colleague.fill("#reopening-reason", "客户对报告结论有疑问")
+    drive.submit(colleague, colleague.get_by_role("button", name="重新办理"))
+    seen["status_reopened"] = colleague.inner_text("[data-status]")
+    # 跟进 ×1, 办结, 重新办理: nothing from the three refused forms
+    seen["events_by_good_forms"] = history_length(drive.base_url, demand_id) - before
+    drive.shot(colleague, "demand-reopened")
+    drive.go(colleague, "/console/")
+    row = colleague.locator(f"[data-demand-id='{demand_id}'] [data-deadline]")
+    seen["workbench_deadline"] = row.inner_text()
+    seen["workbench_deadline_cells"] = colleague.locator("[data-deadline]").count()
+    owner.context.close()
+    colleague.context.close()
+
+
+def institution_names_on_the_workbench(drive: Driver, seen: dict) -> None:
+    """A demand registered at the lab's window shows the lab by its catalog
+    name on its workbench and demand page."""
+    lab = Api(drive.base_url, LAB_STAFF)
+    filed = lab.post(
+        "/api/v1/demands",
+        {
+            "applicant": "南通某纺织有限公司",
+            "contact_phone": "13512345678",
+            "service_item_code": "6.3.1",
+            "description": "纺织品色牢度检测",
+            "channel": "window",
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    page = drive.person(DESKTOP)
+    drive.login(page, LAB_STAFF)
+    seen["lab_workbench_institution"] = (
+        page.locator("[data-demand-id] td").nth(1).inner_text()
+    )
+    drive.go(page, f"/console/demands/{filed.json()['id']}")
+    seen["lab_demand_institution"] = page.inner_text("[data-institution]")
+    drive.shot(page, "lab-workbench")
+    page.context.close()
+
+
+def certification_bodies_query(drive: Driver, seen: dict) -> None:
+    """The public query of certification bodies and their scopes (6.4 c)."""
+    page = drive.person(PHONE)
+    drive.go(page, "/")
+    drive.submit(page, page.get_by_role("link", name="认证机构查询"))
+    seen["bodies_count"] = page.inner_text("[data-body-count]")
+    seen["bodies_text"] = page.inner_text("main")
+    drive.shot(page, "bodies")
+    page.fill("#on", "2026-02-30")
+    status = drive.submit(page, page.get_by_role("button", name="查询"))
+    seen["bodies_bad_day"] = {"status": status, "errors": drive.field_errors(page)}
+    drive.shot(page, "bodies-errors")
+    page.fill("#on", "2030-06-01")
+    drive.submit(page, page.get_by_role("button", name="查询"))
+    seen["bodies_2030_status"] = page.locator(
+        "[data-qualification-status]"
+    ).all_inner_texts()
+    page.fill("#on", "")
+    page.fill("#scope", "6.9.9")
+    drive.submit(page, page.get_by_role("button", name="查询"))
+    seen["bodies_other_scope"] = page.inner_text("[data-body-count]")
+    page.context.close()
+
+
 def drive(base_url: str, outdir: Path) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -528,6 +840,11 @@ def drive(base_url: str, outdir: Path) -> dict:
             partner_returns_with_reason,
             another_institution_by_url,
             staff_register_at_the_window,
+            manager_board_and_green_channel,
+            manager_quality_and_half_year,
+            staff_hand_over_follow_up_and_resolve,
+            institution_names_on_the_workbench,
+            certification_bodies_query,
         ):
             try:
                 scenario(driver, seen)
@@ -696,6 +1013,112 @@ def test_a_complaint_is_filed_and_followed_by_its_code(seen):
     assert seen["complaint_status"]
     # the complainant sees stage labels, not what was written
     assert "报告出具时间超过承诺周期" not in seen["complaint_status_page"]
+
+
+def test_the_manager_board_shows_idle_demands_and_overdue_referrals(seen):
+    scenario_ran(seen, "manager_board_and_green_channel")
+    assert "时限与超期" in seen["manager_menu"]
+    assert "时限与超期" not in seen["staff_menu"]
+    refused = seen["board_bad"]
+    assert refused["status"] == 400
+    assert {"working_hours", "now"} <= set(refused["errors"])
+    # sent a moment ago: not late now, unsigned-for a month later (8.3.4)
+    assert seen["board_now_late"] == 0
+    assert seen["board_overdue"] == "签收超期"
+    assert seen["board_stale_rows"] >= 1
+
+
+def test_a_manager_opens_the_green_channel_with_its_reason(seen):
+    scenario_ran(seen, "manager_board_and_green_channel")
+    refused = seen["green_empty"]
+    assert refused["status"] == 400
+    assert refused["errors"] == {"green-channel-reason": "请填写开通原因"}
+    assert seen["green_stored_by_bad_input"] == 0
+    assert seen["green_status"].endswith("（绿色通道）")
+    assert seen["green_notice"] == "已开通绿色通道"
+    assert seen["green_form_left"] == 0
+
+
+def test_manager_pages_are_refused_to_staff(seen):
+    scenario_ran(seen, "manager_board_and_green_channel")
+    for name in ("board", "quality"):
+        shown = seen[f"staff_{name}"]
+        assert shown["status"] == 403, (name, shown)
+        assert "无权" in shown["text"]
+    assert seen["staff_green_form"] == 0
+
+
+def test_a_half_year_summary_is_drafted_printed_and_signed_off(seen):
+    scenario_ran(seen, "manager_quality_and_half_year")
+    # the lists are the API's lists of the manager's institution
+    assert seen["call_backs"][0] == seen["call_backs"][1]
+    assert seen["improvements"][0] == seen["improvements"][1]
+    refused = seen["summary_empty"]
+    assert refused["status"] == 400
+    assert {"summary-year", "summary-half"} <= set(refused["errors"])
+    assert seen["summaries_after_bad_draft"] == 0
+    assert seen["summary_path"].startswith("/console/summaries/")
+    assert seen["summary_status_drafted"] == "草稿"
+    assert seen["summary_pdf_head"] == "%PDF-"
+    assert seen["sign_off_empty"]["status"] == 400
+    assert seen["sign_off_empty"]["errors"] == {"sign-off-note": "请填写签发意见"}
+    assert seen["sign_off_empty"]["state"] == "草稿"
+    assert seen["summary_status_signed"] == "已签发"
+    assert seen["summary_signed_by"] == MANAGER[0]
+    assert seen["summary_view"]["status"] == 200
+    assert str(date.today().year) in seen["summary_view"]["text"]
+
+
+def test_another_institutions_manager_gets_not_found_by_url(seen):
+    scenario_ran(seen, "manager_quality_and_half_year")
+    for name in ("summary", "view", "pdf", "demand"):
+        shown = seen[f"other_manager_{name}"]
+        assert shown["status"] == 404, (name, shown)
+        assert "未找到" in shown["text"]
+    assert seen["other_manager_board_rows"] == 0
+
+
+def test_staff_hand_over_follow_up_resolve_and_reopen(seen):
+    scenario_ran(seen, "staff_hand_over_follow_up_and_resolve")
+    assert seen["handover_empty"]["status"] == 400
+    assert {"handover-to_staff", "handover-reason"} <= set(
+        seen["handover_empty"]["errors"]
+    )
+    assert seen["handover_pending"].startswith(f"{STAFF[0]} → {COLLEAGUE[0]}")
+    assert seen["refuse_without_reason"]["status"] == 400
+    assert "handover-answer-reason" in seen["refuse_without_reason"]["errors"]
+    # only the offer was stored; the refused forms stored nothing
+    assert seen["handover_stored_by_bad_input"] == 1
+    assert seen["owner_after_handover"] == COLLEAGUE[0]
+    assert "follow-ups-note" in seen["follow_up_empty"]["errors"]
+    assert seen["follow_up_notice"] == "跟进已记录"
+    assert "decision-department" in seen["in_house_without_department"]["errors"]
+    assert "resolution-summary" in seen["resolve_empty"]["errors"]
+    assert seen["status_after_bad_resolve"] == "服务中"
+    assert seen["status_resolved"] == "已办结"
+    assert "reopening-reason" in seen["reopen_empty"]["errors"]
+    assert seen["status_reopened"] == "重新办理"
+    # follow-up, contract review, decision, resolution, reopening
+    assert seen["events_by_good_forms"] == 5
+    assert seen["workbench_deadline"] == "未超时"
+    assert seen["workbench_deadline_cells"] >= 1
+
+
+def test_institutions_are_named_from_the_catalog(seen):
+    scenario_ran(seen, "institution_names_on_the_workbench")
+    assert seen["lab_workbench_institution"] == "南京检测中心"
+    assert seen["lab_demand_institution"] == "南京检测中心"
+
+
+def test_certification_bodies_and_their_scopes_are_public(seen):
+    scenario_ran(seen, "certification_bodies_query")
+    assert seen["bodies_count"] == "1"
+    for shown in ("中质认证中心", "CNCA-R-2026-001", "质量管理体系认证", "有效"):
+        assert shown in seen["bodies_text"], shown
+    assert seen["bodies_bad_day"]["status"] == 400
+    assert "on" in seen["bodies_bad_day"]["errors"]
+    assert seen["bodies_2030_status"] and "有效" not in seen["bodies_2030_status"]
+    assert seen["bodies_other_scope"] == "0"
 
 
 def test_staff_of_another_institution_cannot_open_the_case_by_url(seen):

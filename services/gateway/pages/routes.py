@@ -10,20 +10,21 @@ form into the body the API would have received, and an answer into HTML.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 from uuid import uuid4
 
-from nameko.exceptions import UnknownService
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import access, api, case_audit
-from services.gateway.access import ANONYMOUS, Forbidden, Hidden, Unauthenticated
+from services.gateway.access import ANONYMOUS, Unauthenticated
 from services.gateway.evaluation_routes import CUSTOMER
 from services.gateway.pages import rendering
+from services.gateway.pages.handlers import FormRefused, html_errors, with_csrf
+from services.gateway.pages.manager import STALE_AFTER_HOURS, ManagerPages
 from services.gateway.pages.rendering import (
     SESSION_COOKIE,
     field_errors,
@@ -34,14 +35,12 @@ from services.gateway.pages.rendering import (
 )
 from services.gateway.referral_routes import PARTNER_SIDE, REFERRAL_COMMANDS
 from services.gateway.tokens import TokenError
-from services.gateway.web import ServiceUnavailable, TooManyAttempts, call
+from services.gateway.web import TooManyAttempts, call, day
 from services.intake.registration import CUSTOMER_KINDS
 from services.referral.rules import PROGRESS_STAGES
-from shared import logs
 from shared.audit import Actor
 from shared.errors import (
     ConflictError,
-    DependencyUnavailable,
     NotFound,
     ValidationFailed,
 )
@@ -80,10 +79,16 @@ RATING_DIMENSIONS = {
 # the commands a page offers; the rules stay in the command tables
 PAGE_DEMAND_COMMANDS = (
     "take",
+    "handover",
+    "handover-answer",
+    "follow-ups",
     "materials-notice",
     "supplements",
+    "green-channel",
     "contract-review",
     "decision",
+    "resolution",
+    "reopening",
 )
 PAGE_REFERRAL_COMMANDS = (
     "sending",
@@ -93,6 +98,15 @@ PAGE_REFERRAL_COMMANDS = (
     "completion",
     "feedback",
 )
+# the text lines of a demand command's form as the API body names them, each
+# required (labels as the intake domain names them), all named at once
+TEXT_COMMAND_FIELDS = {
+    "handover": {"to_staff": "接收人", "reason": "移交原因"},
+    "follow-ups": {"note": "跟进记录"},
+    "green-channel": {"reason": "开通原因"},
+    "resolution": {"summary": "办结说明"},
+    "reopening": {"reason": "重新办理原因"},
+}
 WORKBENCH_ROWS = 50
 DONE_MESSAGES = {
     "registered": "需求已登记，请把进度查询码告知客户",
@@ -101,6 +115,12 @@ DONE_MESSAGES = {
     "supplements": "已登记补充材料",
     "contract-review": "合同评审已记录",
     "decision": "分流决定已记录",
+    "handover": "已提出移交，等待接收人答复",
+    "handover-answer": "已答复移交",
+    "follow-ups": "跟进已记录",
+    "green-channel": "已开通绿色通道",
+    "resolution": "需求已办结",
+    "reopening": "需求已重新办理",
     "sending": "转办已发送给承接机构",
     "acceptance": "已签收",
     "return": "已退回，原因已记录",
@@ -110,59 +130,7 @@ DONE_MESSAGES = {
 }
 
 
-class FormRefused(Exception):
-    """A form a rule refused: what was typed and the messages by field."""
-
-    def __init__(self, form: dict, errors: dict[str, str]):
-        super().__init__("form refused")
-        self.form, self.errors = form, errors
-
-
-def html_errors(func):
-    """Like web.errors_to_response, but every answer is a page in Chinese."""
-
-    @functools.wraps(func)
-    def wrapper(self, request, *args, **kwargs):
-        logs.current_service.set("gateway")
-        try:
-            if request.content_length and (
-                request.content_length > rendering.MAX_FORM_BYTES
-            ):
-                return self._error_page(request, 413, "提交的内容过大（上限 20 MB）")
-            return func(self, request, *args, **kwargs)
-        except (Unauthenticated, TokenError):
-            return rendering.login_redirect(request)
-        except Forbidden:
-            return self._error_page(request, 403, "当前账号无权进行此操作")
-        except (NotFound, Hidden):
-            return self._error_page(request, 404, "未找到您要的页面或记录")
-        except ConflictError as exc:
-            message = rendering.conflict_message(exc)
-            return self._error_page(request, 409, f"操作未完成：{message}")
-        except TooManyAttempts:
-            return self._error_page(request, 429, "尝试次数过多，请稍后再试")
-        except (ServiceUnavailable, UnknownService, DependencyUnavailable):
-            return self._error_page(request, 503, "服务暂不可用，请稍后再试")
-        except Exception:  # noqa: BLE001 - never a stack trace to the visitor
-            log.exception("unhandled error in page %s", func.__name__)
-            return self._error_page(request, 500, "系统出错了，请稍后再试")
-
-    return wrapper
-
-
-def with_csrf(func):
-    """A form that changes something must carry the visitor's CSRF token."""
-
-    @functools.wraps(func)
-    def wrapper(self, request, *args, **kwargs):
-        if not rendering.csrf_ok(request):
-            return self._error_page(request, 403, "页面已过期，请返回刷新后重新提交")
-        return func(self, request, *args, **kwargs)
-
-    return wrapper
-
-
-class PagesRoutes:
+class PagesRoutes(ManagerPages):
     """Mixed into GatewayService (RPC proxies, ``auth``, ``app`` and helpers)."""
 
     # -- who is looking -----------------------------------------------------
@@ -386,6 +354,36 @@ class PagesRoutes:
             )
         return render(request, "complaint_status.html", code=code, status=status)
 
+    @http("GET", "/bodies")
+    @html_errors
+    def certification_bodies_page(self, request):
+        """Certification bodies and their scopes on a day (6.4 c), as the API's
+        /api/v1/catalog/certification-bodies answers them."""
+        on = text(request.args, "on")
+        try:
+            on = day(on)
+        except ValidationFailed as exc:
+            return render(
+                request,
+                "bodies.html",
+                400,
+                on=on,
+                scope="",
+                errors=field_errors(exc.errors),
+            )
+        scope = text(request.args, "scope")
+        found = call(self.catalog.institutions, "certification", on)
+        if scope:
+            found = [
+                body
+                for body in found
+                if any(
+                    scope in q["scope_text"] or scope in q["scope_codes"]
+                    for q in body["qualifications"]
+                )
+            ]
+        return render(request, "bodies.html", on=on, scope=scope, institutions=found)
+
     @http("GET", "/verify")
     @html_errors
     def verify_page(self, request):
@@ -553,11 +551,27 @@ class PagesRoutes:
             actor=actor,
             page=page,
             status=status,
+            institutions=self._names_of({row["institution"] for row in page["items"]}),
+            idle=self._idle_hours(actor),
             previous=max(offset - WORKBENCH_ROWS, 0) if offset else None,
             following=offset + WORKBENCH_ROWS
             if offset + WORKBENCH_ROWS < page["total"]
             else None,
         )
+
+    def _idle_hours(self, actor: Actor) -> dict[str, float]:
+        """Demands past the first responder's response time (7.4.2): the
+        stale-demand rule the manager's board uses, for the workbench's
+        deadline column; a regulator's workbench spans institutions."""
+        if actor.role == "regulator":
+            return {}
+        now = datetime.now(UTC).isoformat()
+        rows = call(self.intake.stale_demands, now, STALE_AFTER_HOURS)
+        return {
+            row["demand_id"]: row["idle_working_hours"]
+            for row in rows
+            if row.get("institution") == actor.institution
+        }
 
     # -- a demand -----------------------------------------------------------
 
@@ -568,6 +582,13 @@ class PagesRoutes:
             registration = access.masked_registration(registration)
         codes = [need["item_code"] for need in demand["needs"]]
         checklists = {code: call(self.catalog.item, code) for code in codes}
+        history = call(self.intake.history, demand_id)
+        # the demand's summary does not carry it; its history does (7.4.5)
+        green = any(
+            str(row["event"]).rpartition(".")[2] == "GreenChannelOpened"
+            for row in history
+        )
+        demand = {**demand, "green_channel": demand.get("green_channel") or green}
         return render(
             request,
             "demand.html",
@@ -577,9 +598,11 @@ class PagesRoutes:
             registration=registration,
             checklists=checklists,
             referrals=call(self.referral.referrals_for, demand_id, codes),
-            history=call(self.intake.history, demand_id),
+            history=history,
             review_checks=REVIEW_CHECKS,
             outcomes=OUTCOMES,
+            institutions=self._names_of({demand["institution"]}),
+            form=context.pop("form", {}),
             role_labels=case_audit.ROLE_LABELS,
             done=DONE_MESSAGES.get(request.args.get("done", "")),
             **context,
@@ -608,8 +631,22 @@ class PagesRoutes:
             outcome = text(form, "outcome")
             if not outcome:
                 raise ValidationFailed.single("outcome", "请选择分流结果")
-            return {"outcome": outcome}
-        return {}
+            # what the chosen outcome needs (8.3.1 the answer, 8.3.2 the
+            # department); the domain says which is missing
+            details = {k: text(form, k) for k in ("answer", "department")}
+            return {
+                "outcome": outcome,
+                "details": {k: v for k, v in details.items() if v},
+            }
+        if command == "handover-answer":
+            answer = text(form, "answer")
+            if answer not in ("accept", "refuse"):
+                raise ValidationFailed.single("answer", "请选择接收或拒绝")
+            return {"accept": answer == "accept", "reason": text(form, "reason")}
+        fields = TEXT_COMMAND_FIELDS.get(command, {})
+        body = {field: text(form, field) for field in fields}
+        require_filled({field: (body[field], label) for field, label in fields.items()})
+        return body
 
     @http("POST", "/console/demands/<string:demand_id>/<string:command>")
     @html_errors
@@ -630,7 +667,14 @@ class PagesRoutes:
             call(getattr(self.intake, spec.rpc), demand_id, *args, audit_data=audit)
         except ValidationFailed as exc:
             errors = {f"{command}.{k}": v for k, v in field_errors(exc.errors).items()}
-            return self._demand_page(request, actor, demand_id, 400, errors=errors)
+            shown = {
+                f"{command}.{k}": text(request.form, k)
+                for k in request.form
+                if k != "csrf"
+            }
+            return self._demand_page(
+                request, actor, demand_id, 400, errors=errors, form=shown
+            )
         except ConflictError as exc:
             errors = {f"{command}.form": rendering.conflict_message(exc)}
             return self._demand_page(request, actor, demand_id, 409, errors=errors)
@@ -793,12 +837,16 @@ class PagesRoutes:
         )
 
     def _institution_names(self, audit: dict) -> dict[str, str]:
-        """Names of the institutions on a timeline, from the catalog (6.4 c);
-        one the catalog does not hold is shown by its code."""
-        named = {}
+        """Names of the institutions on a timeline."""
         ids = {row["institution"] for row in audit["timeline"] if row["institution"]}
         if audit.get("demand"):
             ids.add(audit["demand"].get("institution", ""))
+        return self._names_of(ids)
+
+    def _names_of(self, ids: set[str]) -> dict[str, str]:
+        """Institutions' names from the catalog (6.4 c); one the catalog does
+        not hold is left out, and the page shows its code."""
+        named = {}
         for institution_id in sorted(ids - {""}):
             try:
                 named[institution_id] = call(self.catalog.institution, institution_id)[
