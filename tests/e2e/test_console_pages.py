@@ -586,6 +586,7 @@ def manager_board_and_green_channel(drive: Driver, seen: dict) -> None:
     drive.shot(manager, "board")
 
     drive.go(manager, f"/console/demands/{demand_id}")
+    seen["demand_acceptance_due"] = manager.inner_text("[data-acceptance-due]")
     before = history_length(drive.base_url, demand_id)
     status = drive.submit(manager, manager.get_by_role("button", name="开通绿色通道"))
     seen["green_empty"] = {"status": status, "errors": drive.field_errors(manager)}
@@ -1026,6 +1027,10 @@ def test_the_manager_board_shows_idle_demands_and_overdue_referrals(seen):
     assert seen["board_now_late"] == 0
     assert seen["board_overdue"] == "签收超期"
     assert seen["board_stale_rows"] >= 1
+    # the demand page shows the referral's deadline in the Chinese style
+    assert re.fullmatch(
+        r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", seen["demand_acceptance_due"]
+    )
 
 
 def test_a_manager_opens_the_green_channel_with_its_reason(seen):

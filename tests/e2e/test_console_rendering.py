@@ -90,3 +90,55 @@ def test_a_conflict_in_english_is_never_shown():
     assert rendering.conflict_message(ConflictError("登记未能保存，请重试")) == (
         "登记未能保存，请重试"
     )
+
+
+def test_the_board_names_which_deadline_a_referral_has_passed():
+    from datetime import UTC, datetime
+
+    from services.gateway.pages.manager import overdue_stage
+
+    now = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    due = {
+        "acceptance_due": "2026-11-26T15:00:00+08:00",  # 07:00 UTC: passed
+        "completion_due": "2026-12-10T17:30:00+08:00",
+    }
+    assert overdue_stage({**due, "state": "sent"}, now) == "签收超期"
+    assert overdue_stage({**due, "state": "accepted"}, now) == ""
+    late = {**due, "completion_due": "2026-11-25T17:30:00+08:00"}
+    assert overdue_stage({**late, "state": "in_progress"}, now) == "办结超期"
+    # done or not yet sent: no deadline of the partner's is running
+    assert overdue_stage({**late, "state": "completed"}, now) == ""
+    assert overdue_stage({"state": "sent", "acceptance_due": None}, now) == ""
+
+
+def test_the_boards_clock_and_hours_are_checked_by_field():
+    import pytest
+
+    from services.gateway.pages.manager import board_hours, board_moment
+    from shared.errors import ValidationFailed
+
+    assert board_moment("2026-11-26 10:00").isoformat() == "2026-11-26T10:00:00+08:00"
+    assert board_moment("").tzinfo is not None
+    assert board_hours("") == 4.0 and board_hours("8") == 8.0
+    for typed in ("明天", "2026-11-26T10:00:00"):  # unreadable, or without a zone
+        with pytest.raises(ValidationFailed) as refused:
+            board_moment(typed)
+        assert refused.value.errors[0]["field"] == "now"
+    for typed in ("很多", "0", "-3", "1000"):
+        with pytest.raises(ValidationFailed) as refused:
+            board_hours(typed)
+        assert refused.value.errors[0]["field"] == "working_hours"
+
+
+def test_the_quality_page_looks_for_the_last_four_half_years():
+    from datetime import datetime
+
+    from services.gateway.pages.manager import recent_halves
+
+    assert recent_halves(datetime(2026, 11, 26)) == [
+        (2026, 2),
+        (2026, 1),
+        (2025, 2),
+        (2025, 1),
+    ]
+    assert recent_halves(datetime(2026, 3, 1))[:2] == [(2026, 1), (2025, 2)]

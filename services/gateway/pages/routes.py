@@ -11,7 +11,6 @@ form into the body the API would have received, and an answer into HTML.
 from __future__ import annotations
 
 import hashlib
-import logging
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 from uuid import uuid4
@@ -45,8 +44,6 @@ from shared.errors import (
     ValidationFailed,
 )
 from shared.rpc import audit_dict
-
-log = logging.getLogger("services.gateway")
 
 # Appendix B's optional lines as the online form shows them
 OPTIONAL_LINES = (
@@ -597,7 +594,7 @@ class PagesRoutes(ManagerPages):
             demand=demand,
             registration=registration,
             checklists=checklists,
-            referrals=call(self.referral.referrals_for, demand_id, codes),
+            referrals=self._referrals_with_deadlines(actor, demand_id, codes),
             history=history,
             review_checks=REVIEW_CHECKS,
             outcomes=OUTCOMES,
@@ -607,6 +604,17 @@ class PagesRoutes(ManagerPages):
             done=DONE_MESSAGES.get(request.args.get("done", "")),
             **context,
         )
+
+    def _referrals_with_deadlines(self, actor, demand_id, codes) -> list[dict]:
+        """The demand's referrals with their signing-for and completion
+        deadlines (8.3.4), read as the referral service shows them to the
+        caller."""
+        briefs = call(self.referral.referrals_for, demand_id, codes)
+        audit = audit_dict(actor, "web", demand_id)
+        return [
+            {**call(self.referral.referral, brief["id"], audit_data=audit), **brief}
+            for brief in briefs
+        ]
 
     @http("GET", "/console/demands/<string:demand_id>")
     @html_errors
