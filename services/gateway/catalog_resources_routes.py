@@ -64,8 +64,12 @@ def _owner(actor: Actor, body: dict, field: str) -> str:
     return actor.institution
 
 
-def _known(body: dict, fields: tuple) -> dict:
-    return {key: body[key] for key in fields if key in body}
+def _known(body: dict, fields: tuple, required: tuple = ()) -> dict:
+    """The body's fields the service knows; a required one absent is passed as
+    empty, so the service refuses it by name instead of failing on a missing
+    argument."""
+    found = {key: body[key] for key in fields if key in body}
+    return {**dict.fromkeys(required), **found}
 
 
 class CatalogResourcesRoutes:
@@ -176,7 +180,7 @@ class CatalogResourcesRoutes:
         body = json_body(request)
         form = {
             "owner_id": _owner(actor, body, "owner_id"),
-            **_known(body, INSTRUMENT_FIELDS),
+            **_known(body, INSTRUMENT_FIELDS, ("name", "capabilities")),
         }
         registered = call(
             self.catalog.register_instrument, form, audit_data=audit_dict(actor, "web")
@@ -190,7 +194,7 @@ class CatalogResourcesRoutes:
     def register_catalog_expert(self, request):
         actor = self._actor(request)
         access.require_role(actor, ADMINS)
-        form = _known(json_body(request), EXPERT_FIELDS)
+        form = _known(json_body(request), EXPERT_FIELDS, ("name", "fields", "title"))
         registered = call(
             self.catalog.register_expert, form, audit_data=audit_dict(actor, "web")
         )
@@ -219,7 +223,7 @@ class CatalogResourcesRoutes:
         access.require_role(actor, access.STAFF_ROLES)
         demand = call(self.intake.get_demand, demand_id)
         access.require_same_institution(actor, demand["institution"])
-        form = _known(json_body(request), QUOTE_FIELDS)
+        form = _known(json_body(request), QUOTE_FIELDS, ("lines",))
         drafted = call(
             self.catalog.draft_quote,
             demand_id,
