@@ -13,6 +13,8 @@ from shared.audit import Actor
 ANONYMOUS = Actor(id="anonymous", role="customer")
 
 STAFF_ROLES = frozenset({"staff", "manager"})
+MANAGERS = frozenset({"manager"})
+ADMINS = frozenset({"admin"})
 READERS_OF_CASES = STAFF_ROLES | {"regulator"}
 
 

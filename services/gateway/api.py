@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from services.gateway.access import MANAGERS
+from services.gateway.access import STAFF_ROLES as STAFF
 from services.gateway.web import list_field, text_field
 from services.intake.registration import CHANNELS
 from shared.audit import Actor
 from shared.errors import ValidationFailed
-
-STAFF = frozenset({"staff", "manager"})
-MANAGERS = frozenset({"manager"})
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from datetime import date
 from nameko.web.handlers import http
 
 from services.gateway import access
-from services.gateway.access import Hidden
+from services.gateway.access import ADMINS, Hidden
+from services.gateway.api import STRING
 from services.gateway.problems import json_response
 from services.gateway.web import (
     call,
@@ -31,8 +32,6 @@ from shared.audit import Actor
 from shared.errors import ValidationFailed
 from shared.rpc import audit_dict
 
-STRING = {"type": "string"}
-ADMINS = frozenset({"admin"})
 KEEPERS = access.STAFF_ROLES | ADMINS  # who keep an institution's resources
 PLATFORM = KEEPERS | {"regulator"}
 VENUE_FIELDS = ("kind", "name", "address", "hours", "accepts", "contact_phone")

@@ -6,12 +6,11 @@ from __future__ import annotations
 from nameko.web.handlers import http
 
 from services.gateway import access
+from services.gateway.access import ADMINS
+from services.gateway.api import STRING
 from services.gateway.problems import json_response
 from services.gateway.web import call, errors_to_response, json_body
 from shared.rpc import audit_dict
-
-ADMINS = frozenset({"admin"})
-STRING = {"type": "string"}
 
 
 class CatalogRoutes:

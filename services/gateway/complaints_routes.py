@@ -7,6 +7,7 @@ from nameko.web.handlers import http
 
 from services.complaints.application import COMMANDS as HANDLING_COMMANDS
 from services.gateway import access
+from services.gateway.api import STRING
 from services.gateway.evaluation_routes import CUSTOMER
 from services.gateway.problems import json_response
 from services.gateway.web import call, errors_to_response, json_body
@@ -26,9 +27,6 @@ def handling_institution(complaint: dict) -> str:
     return complaint["links"].get("institution_id") or config.get(
         "QI_FRONT_DOOR_INSTITUTION"
     )
-
-
-STRING = {"type": "string"}
 
 
 class ComplaintsRoutes:

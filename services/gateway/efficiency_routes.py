@@ -13,14 +13,13 @@ from __future__ import annotations
 from nameko.web.handlers import http
 
 from services.gateway import access
-from services.gateway.access import Hidden
+from services.gateway.access import MANAGERS, Hidden
+from services.gateway.api import STRING
 from services.gateway.problems import json_response
 from services.gateway.web import call, errors_to_response, json_body, text_field
 from shared.audit import Actor
 from shared.rpc import audit_dict
 
-STRING = {"type": "string"}
-MANAGERS = frozenset({"manager"})
 READERS = MANAGERS | {"regulator"}
 
 

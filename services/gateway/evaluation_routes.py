@@ -10,6 +10,8 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from services.gateway import access
+from services.gateway.access import MANAGERS
+from services.gateway.api import STRING
 from services.gateway.problems import json_response
 from services.gateway.web import (
     TooManyAttempts,
@@ -22,8 +24,6 @@ from shared.audit import Actor
 from shared.errors import ValidationFailed
 from shared.rpc import audit_dict
 
-STRING = {"type": "string"}
-MANAGERS = frozenset({"manager"})
 CUSTOMER = Actor(id="customer", role="customer")
 
 

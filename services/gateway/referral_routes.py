@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from nameko.web.handlers import http
 
 from services.gateway import access
+from services.gateway.access import MANAGERS
+from services.gateway.api import STRING
 from services.gateway.problems import json_response
 from services.gateway.web import (
     TooManyAttempts,
@@ -29,8 +31,6 @@ from shared.rpc import audit_dict
 
 PARTNER_SIDE = frozenset({"partner", "staff", "manager"})
 REFERRING_SIDE = frozenset({"staff", "manager"})
-MANAGERS = frozenset({"manager"})
-STRING = {"type": "string"}
 
 
 @dataclass(frozen=True)

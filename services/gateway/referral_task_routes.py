@@ -10,10 +10,10 @@ from __future__ import annotations
 from nameko.web.handlers import http
 
 from services.gateway import access
+from services.gateway.api import STRING
 from services.gateway.web import call, errors_to_response, json_body
 from shared.rpc import audit_dict
 
-STRING = {"type": "string"}
 # opening the green channel is a manager's decision, as for demands (7.4.5)
 GREEN_CHANNEL_ROLES = frozenset({"manager"})
 TASK_FIELDS = ("kind", "item_code", "requester_name", "description", "green_channel")
