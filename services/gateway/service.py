@@ -384,8 +384,7 @@ class GatewayService(
         except ValueError:
             raise ValidationFailed.single("working_hours", "应为数字") from None
         now = request.args.get("now") or _now_iso()
-        rows = call(self.intake.stale_demands, now, hours)
-        mine = [r for r in rows if r.get("institution") == actor.institution]
+        mine = call(self.intake.stale_demands, now, hours, actor.institution)
         return json_response({"items": mine})
 
     @http("GET", "/api/v1/progress/<string:code>")

@@ -315,12 +315,17 @@ class IntakeApplication(ServiceApplication):
         ]
         return {"total": total, "offset": offset, "limit": limit, "items": items}
 
-    def stale_demands(self, now, working_hours: float) -> list[dict]:
-        """Open demands whose owner did nothing for ``working_hours`` (7.4.2)."""
+    def stale_demands(
+        self, now, working_hours: float, institution: str | None = None
+    ) -> list[dict]:
+        """Open demands whose owner did nothing for ``working_hours`` (7.4.2),
+        of one institution (None: every institution)."""
         self.view.catch_up()
+        where, args = "status <> %s", ["resolved"]
+        if institution is not None:
+            where, args = where + " AND institution = %s", [*args, institution]
         rows = self.kernel.query(
-            "SELECT * FROM intake_open WHERE status <> %s ORDER BY demand_id",
-            ("resolved",),
+            f"SELECT * FROM intake_open WHERE {where} ORDER BY demand_id", tuple(args)
         )
         stale = []
         for row in rows:

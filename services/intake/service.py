@@ -94,8 +94,8 @@ class IntakeService(Pingable, CaseHistory):
         return self.app.demand_for_progress_code(code)
 
     @rpc(expected_exceptions=EXPECTED)
-    def stale_demands(self, now, working_hours):
-        return self.app.stale_demands(aware(now, "now"), working_hours)
+    def stale_demands(self, now, working_hours, institution=None):
+        return self.app.stale_demands(aware(now, "now"), working_hours, institution)
 
     @rpc(expected_exceptions=EXPECTED)
     def demands(self, institution=None, status="", offset=0, limit=50):

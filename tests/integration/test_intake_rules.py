@@ -132,6 +132,11 @@ def test_progress_codes_cannot_be_guessed_and_show_no_personal_data(databases):
         assert after[mine["id"]]["last_owner_action_at"] > mine["registered_at"]
         assert after[other["id"]]["owner"] is None
         assert app.stale_demands(registered, 8) == []
+        # a manager sees their institution's stale demands, not others'
+        own = {s["institution"] for s in app.stale_demands(later, 8)}
+        (institution,) = own
+        assert len(app.stale_demands(later, 8, institution)) == 2
+        assert app.stale_demands(later, 8, "another-institution") == []
     finally:
         app.close()
 

@@ -158,8 +158,9 @@ class ManagerPages:
             now = datetime.now(UTC)
         if errors:
             status = 400
-        rows = call(self.intake.stale_demands, now.isoformat(), hours)
-        stale = [r for r in rows if r.get("institution") == actor.institution]
+        stale = call(
+            self.intake.stale_demands, now.isoformat(), hours, actor.institution
+        )
         return render(
             request,
             "board.html",
