@@ -53,7 +53,7 @@ def document_paths() -> dict:
             "post": operation(
                 "登记政府委托任务（5.2.2 b）或产品召回技术支持（6.9）",
                 ok="201",
-                codes=(400, 401, 403),
+                codes=(400, 401, 403, 404),  # 404: no such service item
                 parameters=[IDEMPOTENCY_KEY],
                 requestBody=body_schema(
                     {
