@@ -131,6 +131,8 @@ DEMAND_COMMANDS: dict[str, DemandCommand] = {
 }
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
+# a demand whose owner did nothing for this long is shown to managers (7.4.2)
+STALE_AFTER_WORKING_HOURS = 4.0
 AS_OF = {"name": "as_of", "in": "query", "schema": {"type": "string"}}
 # every list answers a page: {total, offset, limit, items}
 PAGE = [

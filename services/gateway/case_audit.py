@@ -12,6 +12,7 @@ import html
 from datetime import datetime
 
 from shared.case_history import merge_timelines
+from shared.validation import aware
 
 ROLE_LABELS = {
     "customer": "客户",
@@ -33,19 +34,8 @@ SERVICE_LABELS = {
 
 
 def parse_as_of(value: str | None) -> datetime | None:
-    from shared.errors import ValidationFailed
-
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed.single(
-            "as_of", "应写作 2026-11-26T10:00:00+08:00"
-        ) from None
-    if moment.tzinfo is None:
-        raise ValidationFailed.single("as_of", "请带上时区，如 +08:00")
-    return moment
+    """The ``as_of`` moment, with its zone; None: the case as it is now."""
+    return aware(value, "as_of") if value else None
 
 
 def assemble(

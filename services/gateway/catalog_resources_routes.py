@@ -12,8 +12,6 @@ are public; experts are the platform's pool, kept by the admin.
 
 from __future__ import annotations
 
-from datetime import date
-
 from nameko.web.handlers import http
 
 from services.gateway import access
@@ -24,6 +22,7 @@ from services.gateway.web import (
     call,
     day,
     errors_to_response,
+    iso_date,
     json_body,
     paged,
     text_field,
@@ -134,7 +133,7 @@ class CatalogResourcesRoutes:
         own; the admin and the regulator see all."""
         actor = self._actor(request)
         access.require_role(actor, PLATFORM)
-        today = day(request.args.get("today"))
+        today = day(request.args.get("today"), "today")
         found = call(self.catalog.overdue_equipment, today)
         if actor.role in access.STAFF_ROLES:
             own = {v["id"] for v in call(self.catalog.venues, actor.institution)}
@@ -150,13 +149,7 @@ class CatalogResourcesRoutes:
         actor = self._actor(request)
         access.require_role(actor, ADMINS)
         body = json_body(request)
-        checked_on = text_field(body, "checked_on")
-        try:
-            date.fromisoformat(checked_on)
-        except ValueError:
-            raise ValidationFailed.single(
-                "checked_on", "日期应写作 2026-05-31"
-            ) from None
+        checked_on = iso_date(text_field(body, "checked_on"), "checked_on")
         recorded = call(
             self.catalog.record_equipment_check,
             equipment_id,

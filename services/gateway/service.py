@@ -380,7 +380,9 @@ class GatewayService(
         actor = self._actor(request)
         access.require_role(actor, {"manager"})
         try:
-            hours = float(request.args.get("working_hours", 4))
+            hours = float(
+                request.args.get("working_hours", api.STALE_AFTER_WORKING_HOURS)
+            )
         except ValueError:
             raise ValidationFailed.single("working_hours", "应为数字") from None
         now = request.args.get("now") or _now_iso()

@@ -44,14 +44,18 @@ def call(method, *args, **kwargs):
         raise ServiceUnavailable("timed out") from None
 
 
-def day(value: str | None) -> str:
-    """A query's ``on`` date (default today), checked before any call."""
-    day = value or date.today().isoformat()
+def iso_date(value: object, field: str) -> str:
+    """A date written 2026-05-31, checked before any call; 400 naming ``field``."""
     try:
-        date.fromisoformat(day)
-    except ValueError:
-        raise ValidationFailed.single("on", "日期应写作 2026-05-31") from None
-    return day
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed.single(field, "日期应写作 2026-05-31") from None
+    return value
+
+
+def day(value: str | None, field: str = "on") -> str:
+    """A query's date (default today), checked before any call."""
+    return iso_date(value or date.today().isoformat(), field)
 
 
 def json_body(request) -> dict:

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from services.evaluation.records import HalfYearSummary
 from services.evaluation.rules import IMPROVEMENT_STATUS
 from services.gateway import access
+from services.gateway.api import STALE_AFTER_WORKING_HOURS
 from services.gateway.pages.handlers import html_errors, with_csrf
 from services.gateway.pages.rendering import (
     field_errors,
@@ -32,7 +33,7 @@ from shared.rpc import audit_dict
 
 MANAGERS = frozenset({"manager"})
 # the API's default for /api/v1/stale-demands: idle working hours of an owner
-STALE_AFTER_HOURS = 4.0
+STALE_AFTER_HOURS = STALE_AFTER_WORKING_HOURS
 # referred demands whose referrals the board opens, newest first
 BOARD_REFERRED_DEMANDS = 50
 SUMMARY_MESSAGES = {

@@ -563,12 +563,10 @@ class PagesRoutes(ManagerPages):
         if actor.role == "regulator":
             return {}
         now = datetime.now(UTC).isoformat()
-        rows = call(self.intake.stale_demands, now, STALE_AFTER_HOURS)
-        return {
-            row["demand_id"]: row["idle_working_hours"]
-            for row in rows
-            if row.get("institution") == actor.institution
-        }
+        rows = call(
+            self.intake.stale_demands, now, STALE_AFTER_HOURS, actor.institution
+        )
+        return {row["demand_id"]: row["idle_working_hours"] for row in rows}
 
     # -- a demand -----------------------------------------------------------
 
