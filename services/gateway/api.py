@@ -351,8 +351,10 @@ def document() -> dict:
         catalog_resources_routes,
         catalog_routes,
         complaints_routes,
+        custody_routes,
         efficiency_routes,
         evaluation_routes,
+        instrument_routes,
         referral_routes,
         referral_task_routes,
     )
@@ -365,6 +367,8 @@ def document() -> dict:
         efficiency_routes,
         referral_task_routes,
         catalog_resources_routes,
+        custody_routes,
+        instrument_routes,
     ):
         paths.update(routes.document_paths())
     return {

@@ -22,8 +22,10 @@ from services.gateway.auth import Auth, AuthTools, seed_accounts
 from services.gateway.catalog_resources_routes import CatalogResourcesRoutes
 from services.gateway.catalog_routes import CatalogRoutes
 from services.gateway.complaints_routes import ComplaintsRoutes
+from services.gateway.custody_routes import CustodyRoutes
 from services.gateway.efficiency_routes import EfficiencyRoutes
 from services.gateway.evaluation_routes import EvaluationRoutes
+from services.gateway.instrument_routes import InstrumentRoutes
 from services.gateway.pages.routes import PagesRoutes
 from services.gateway.problems import json_response, problem
 from services.gateway.referral_routes import ReferralRoutes
@@ -64,6 +66,8 @@ class GatewayService(
     EfficiencyRoutes,
     ReferralTaskRoutes,
     CatalogResourcesRoutes,
+    CustodyRoutes,
+    InstrumentRoutes,
     PagesRoutes,
 ):
     name = "gateway"
