@@ -22,7 +22,7 @@ from services.intake.domain import Demand
 from services.intake.registration import LANDLINE, MOBILE
 from shared import audit
 from shared.application import AuditedAggregate, ServiceApplication
-from shared.errors import ValidationFailed
+from shared.errors import NotFound, ValidationFailed
 
 T = TypeVar("T")
 CUSTOMER = "customer"  # the demand's customer, first holder of a brought sample
@@ -337,3 +337,86 @@ def dispose_samples(app, demand_id, *args, **kwargs) -> dict:
 
 def deliver_report(app, demand_id, *args, **kwargs) -> dict:
     return change(app, demand_id, lambda c: c.deliver_report(*args, **kwargs))
+
+
+# -- reading a custody record as JSON (over RPC and HTTP) ---------------------
+
+
+def as_json(value: Any) -> Any:
+    """``value`` with its dates and times as ISO text, ready for JSON."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: as_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_json(item) for item in value]
+    return value
+
+
+def iso_day(value: Any, field: str, label: str) -> date:
+    """A calendar date, given as one or as ISO text (2026-03-15)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        message = f"{label}应为日期，如 2026-03-15"
+        raise ValidationFailed.single(field, message) from None
+
+
+def _stored(app: ServiceApplication, demand_id: Any) -> SampleCustody | None:
+    """The stored record; None if nothing was done yet (``NotFound``: no demand)."""
+    app.get_existing(demand_id, Demand, "demand")
+    try:
+        return app.repository.get(SampleCustody.create_id(demand_id))
+    except AggregateNotFoundError:
+        return None
+
+
+def _sample_view(sample: dict, movements: int) -> dict:
+    state = ENDED.get(sample["state"], "保管中")
+    return {**sample, "state_label": state, "movements": movements}
+
+
+def custody_view(app: ServiceApplication, demand_id: Any) -> dict:
+    """The demand's visits, samples with their holders, every movement (oldest
+    first) and report deliveries; reading opens no record."""
+    found = _stored(app, demand_id)
+    if found is None:
+        empty: dict = {"visits": [], "samples": [], "movements": []}
+        return {"demand_id": _demand_key(demand_id), **empty, "deliveries": []}
+    movements: dict[tuple, dict] = {}
+    for chain in found.chains.values():
+        for entry in chain:  # a movement of several samples is in each chain
+            key = (entry["action"], entry["at"], entry["from_party"])
+            movements.setdefault((*key, tuple(entry["samples"])), entry)
+    visits = [{**v, "kind_label": VISITS[v["kind"]]} for v in found.visits]
+    deliveries = [
+        {**d, "method_label": REPORT_METHODS[d["method"]]}
+        for delivered in found.deliveries.values()
+        for d in delivered
+    ]
+    view = {
+        "demand_id": found.demand_id,
+        "visits": visits,
+        "samples": [
+            _sample_view(s, len(found.chains[sid])) for sid, s in found.samples.items()
+        ],
+        "movements": sorted(movements.values(), key=lambda m: m["at"]),
+        "deliveries": sorted(deliveries, key=lambda d: d["at"]),
+        "version": found.version,
+    }
+    return as_json(view)
+
+
+def sample_chain(app: ServiceApplication, demand_id: Any, sample_id: Any) -> dict:
+    """One sample as it stands and every movement of it; ``NotFound`` if the
+    demand has no such sample."""
+    found = _stored(app, demand_id)
+    if found is None or not isinstance(sample_id, str):
+        raise NotFound(f"sample {sample_id}")
+    if sample_id not in found.samples:
+        raise NotFound(f"sample {sample_id}")
+    chain = found.custody_chain(sample_id)
+    sample = _sample_view(found.samples[sample_id], len(chain))
+    return as_json({"demand_id": found.demand_id, "sample": sample, "chain": chain})

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
+from services.intake import custody, visits
 from services.intake.application import IntakeApplication
+from services.intake.custody import CUSTOMER, as_json, iso_day
 from services.intake.schemas import to_envelope
 from shared.entrypoints import integration_handler
 from shared.errors import ConflictError, NotFound, ValidationFailed
@@ -118,6 +120,192 @@ class IntakeService(Pingable, CaseHistory):
     @rpc(expected_exceptions=(NotFound,))
     def get_demand(self, demand_id):
         return self.app.get_demand(demand_id)
+
+    # -- convenience services (7.4.4): visits, samples, report delivery ------
+    # dates and times arrive as ISO text or as date/datetime objects
+
+    @rpc(expected_exceptions=EXPECTED)
+    def custody(self, demand_id):
+        """The demand's visits, samples and holders, movements and deliveries."""
+        return custody.custody_view(self.app, demand_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def sample_chain(self, demand_id, sample_id):
+        return custody.sample_chain(self.app, demand_id, sample_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_visit(
+        self, demand_id, kind, address, preferred_date, contact, phone, audit_data=None
+    ):
+        """Door-to-door acceptance or a sample pickup (7.4.4)."""
+        day = iso_day(preferred_date, "preferred_date", "期望日期")
+        visit = custody.request_visit(
+            self.app, demand_id, kind, address, day, contact, phone
+        )
+        return as_json(visit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_sample(
+        self,
+        demand_id,
+        sample_id,
+        description,
+        quantity,
+        condition,
+        note="",
+        courier=None,
+        audit_data=None,
+    ):
+        sample = custody.register_sample(
+            self.app,
+            demand_id,
+            sample_id,
+            description,
+            quantity,
+            condition,
+            note,
+            courier,
+        )
+        return as_json(sample)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def hand_over_samples(
+        self,
+        demand_id,
+        sample_ids,
+        from_party,
+        to_party,
+        at,
+        place,
+        condition,
+        note="",
+        audit_data=None,
+    ):
+        """Only the current holder hands samples on (7.4.4 sample transfer)."""
+        moved = custody.hand_over(
+            self.app,
+            demand_id,
+            sample_ids,
+            from_party,
+            to_party,
+            aware(at, "at"),
+            place,
+            condition,
+            note,
+        )
+        return as_json(moved)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def return_samples(
+        self,
+        demand_id,
+        sample_ids,
+        from_party,
+        at,
+        place,
+        condition,
+        note="",
+        to_party=CUSTOMER,
+        audit_data=None,
+    ):
+        moved = custody.return_samples(
+            self.app,
+            demand_id,
+            sample_ids,
+            from_party,
+            aware(at, "at"),
+            place,
+            condition,
+            note,
+            to_party,
+        )
+        return as_json(moved)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def dispose_samples(
+        self, demand_id, sample_ids, from_party, at, place, method, audit_data=None
+    ):
+        moved = custody.dispose_samples(
+            self.app, demand_id, sample_ids, from_party, aware(at, "at"), place, method
+        )
+        return as_json(moved)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def deliver_report(
+        self,
+        demand_id,
+        report_no,
+        method,
+        by,
+        at,
+        address=None,
+        email=None,
+        tracking_no=None,
+        reason=None,
+        audit_data=None,
+    ):
+        """Post, e-mail (free) or download; a second delivery needs a reason."""
+        delivered = custody.deliver_report(
+            self.app,
+            demand_id,
+            report_no,
+            method,
+            by,
+            aware(at, "at"),
+            address=address,
+            email=email,
+            tracking_no=tracking_no,
+            reason=reason,
+        )
+        return as_json(delivered)
+
+    # -- proactive visits to service objects (8.2.2) --------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def draft_visit_plan(self, institution_id, period, audit_data=None):
+        return visits.draft_plan(self.app, institution_id, period)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def visit_plan(self, plan_id, today):
+        """The plan, its completion rate and the visits overdue on ``today``."""
+        return visits.plan_report(self.app, plan_id, iso_day(today, "today", "日期"))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def plan_visit(
+        self, plan_id, company, address, planned_on, staff_id, audit_data=None
+    ):
+        """``result`` is the new visit's id."""
+        return visits.change_plan(
+            self.app,
+            plan_id,
+            lambda plan: plan.plan_visit(company, address, planned_on, staff_id),
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reschedule_visit(self, plan_id, visit_id, planned_on, reason, audit_data=None):
+        return visits.change_plan(
+            self.app,
+            plan_id,
+            lambda plan: plan.reschedule(visit_id, planned_on, reason),
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def cancel_visit(self, plan_id, visit_id, reason, audit_data=None):
+        return visits.change_plan(
+            self.app, plan_id, lambda plan: plan.cancel(visit_id, reason)
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_visit(self, plan_id, visit_id, form, staff_id, today, audit_data=None):
+        """Record a visit once; each demand collected is registered (8.2.3)."""
+        return visits.record_visit(
+            self.app,
+            plan_id,
+            visit_id,
+            form,
+            staff_id=staff_id,
+            today=iso_day(today, "today", "日期"),
+        )
 
     @integration_handler("referral", "ReferralFeedback")
     def handle_referral_referral_feedback(self, envelope):

@@ -340,7 +340,9 @@ def record_visit(app: IntakeApplication, plan_id, visit_id, form, *, staff_id, t
     def attempt():
         plan = get_plan(app, plan_id)
         forms = plan.record(visit_id, form, today, staff_id)
-        actor = audit.Actor(staff_id.strip(), "staff", plan.institution_id)
+        actor = audit.current().actor  # a manager who recorded it stays one
+        if (actor.id, actor.institution) != (staff_id.strip(), plan.institution_id):
+            actor = audit.Actor(staff_id.strip(), "staff", plan.institution_id)
         context = replace(audit.current(), actor=actor, channel="visit")
         if not context.correlation_id:  # the visit and its demands, together
             context = context.with_correlation(str(plan.id))

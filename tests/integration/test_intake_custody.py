@@ -170,3 +170,60 @@ def test_of_two_concurrent_hand_overs_of_a_sample_exactly_one_succeeds(
     ]
     assert stored.samples["S1"]["holder"] == won[0]["to_party"]
     assert (streams, breaks) == (2, [])
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_over_rpc_times_travel_as_iso_text_and_answers_are_plain_json(
+    databases, runner_factory, clean_broker
+):
+    """As the gateway calls them: ISO text in, JSON-ready dicts out."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.intake.service import IntakeService
+    from shared import rpc  # noqa: F401 - registers our errors for deserialisation
+
+    runner_factory(IntakeService)
+    form = {**FORM.as_event_fields(), "channel": "window"}
+    with ClusterRpcProxy({"AMQP_URI": clean_broker}, timeout=20) as cluster:
+        intake = cluster.intake
+        demand_id = intake.register_demand(form)["id"]
+        assert intake.custody(demand_id)["samples"] == []  # reading opens nothing
+        visit = intake.request_visit(
+            demand_id, "pickup", "泰州市海陵区", "2025-03-04", "王工", "13800001111"
+        )
+        assert visit["preferred_date"] == "2025-03-04"
+        intake.register_sample(demand_id, "S1", "电线电缆", 2, "完好", courier="李师傅")
+        moved = intake.hand_over_samples(
+            demand_id, ["S1"], "李师傅", "staff-a", at(9).isoformat(), "大厅", "完好"
+        )
+        assert moved["at"] == at(9).isoformat()
+        with pytest.raises(ValidationFailed) as caught:
+            intake.return_samples(demand_id, ["S1"], "staff-a", "昨天", "大厅", "完好")
+        assert caught.value.errors[0]["field"] == "at"
+        intake.deliver_report(
+            demand_id, "R-1", "download", "staff-a", at(30), reason=None
+        )
+        shown = intake.custody(demand_id)
+        assert shown["samples"][0]["holder"] == "staff-a"
+        assert [m["to_party"] for m in shown["movements"]] == ["staff-a"]
+        assert shown["deliveries"][0]["at"] == at(30).isoformat()
+        chain = intake.sample_chain(demand_id, "S1")
+        assert chain["sample"]["movements"] == 1 and len(chain["chain"]) == 1
+        with pytest.raises(NotFound):
+            intake.sample_chain(demand_id, "S9")
+
+        plan = intake.draft_visit_plan("jsqi", "2025-Q1")
+        planned = intake.plan_visit(plan["id"], "泰州某厂", "泰州市", "2025-03-02", "w")
+        visit_id = planned["result"]
+        record = {
+            "visited_on": "2025-03-02",
+            "met": {"name": "张三", "position": "厂长"},
+            "findings": "需要检测",
+            "demands": [form],
+        }
+        recorded = intake.record_visit(plan["id"], visit_id, record, "w", "2025-03-03")
+        assert recorded["result"]["status"] == "recorded"
+        assert intake.visit_plan(plan["id"], "2025-03-03")["completion_rate"] == 1.0
+        with pytest.raises(ValidationFailed) as caught:
+            intake.visit_plan(plan["id"], "明天")
+        assert caught.value.errors[0]["field"] == "today"
