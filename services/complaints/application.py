@@ -9,13 +9,22 @@ from datetime import UTC, datetime, timedelta
 from services.complaints.cards import CommentCard
 from services.complaints.domain import Complaint, complaint_id_for
 from services.complaints.figures import figures
-from services.complaints.views import may_see_identity, status_for_complainant, summary
+from services.complaints.projections import ComplaintsView
+from services.complaints.rules import STATUS_LABELS
+from services.complaints.views import (
+    card_view,
+    list_row,
+    may_see_identity,
+    status_for_complainant,
+    summary,
+)
 from services.intake.registration import new_progress_code
-from shared import audit
+from shared import audit, config
 from shared.application import ServiceApplication
 from shared.calendar import calendar_from_env
-from shared.errors import ConflictError, NotFound
+from shared.errors import ConflictError, NotFound, ValidationFailed
 from shared.metrics import counter, gauge
+from shared.projection import ProjectionRunner
 
 # business figures for operations, from the deadline sweep (9.1.2)
 OPEN = gauge("complaints", "open", "Complaints not closed, as of the last sweep.")
@@ -73,6 +82,13 @@ class ComplaintsApplication(ServiceApplication):
         super().__init__(url, env)
         self.new_code = new_code or new_progress_code
         self.calendar = calendar_from_env()
+        self.view = ProjectionRunner(self, ComplaintsView())
+
+    @property
+    def front_door(self) -> str:
+        """The institution that handles what names no institution (cards,
+        complaints filed online about nobody in particular)."""
+        return config.get("QI_FRONT_DOOR_INSTITUTION")
 
     # -- loading -------------------------------------------------------------
 
@@ -147,9 +163,22 @@ class ComplaintsApplication(ServiceApplication):
         OVERDUE.set(overdue_count)
         return escalated
 
-    def figures(self, since: datetime, until: datetime) -> dict:
-        """Handling figures of the complaints received in ``[since, until)``."""
-        return figures(self, self.calendar, since, until)
+    def figures(
+        self, since: datetime, until: datetime, institution: str | None = None
+    ) -> dict:
+        """Handling figures of the complaints received in ``[since, until)``,
+        of one handling institution (None: every institution)."""
+        if institution is None:
+            return figures(self, self.calendar, since, until)
+        front_door = self.front_door
+
+        def handled_by(links: dict) -> bool:
+            return (links.get("institution_id") or front_door) == institution
+
+        return {
+            **figures(self, self.calendar, since, until, handled_by),
+            "institution_id": institution,
+        }
 
     # -- comment cards (9.1.1) -----------------------------------------------
 
@@ -180,7 +209,46 @@ class ComplaintsApplication(ServiceApplication):
 
         return self.retry_on_conflict(run)
 
+    def card(self, card_id, role: str) -> dict:
+        """A card, the contact masked unless the caller's role may see identity."""
+        card = self.get_existing(card_id, CommentCard, "comment card")
+        return card_view(card, may_see_identity(role), self.front_door)
+
     # -- queries -------------------------------------------------------------
+
+    def complaints(
+        self, institution: str | None, status: str = "", offset=0, limit=50
+    ) -> dict:
+        """A page of the complaints an institution handles (None: all),
+        newest first; ``status`` one of ``STATUS_LABELS`` or empty."""
+        if status and status not in STATUS_LABELS:
+            raise ValidationFailed.single(
+                "status", "处理状态应为：" + "、".join(STATUS_LABELS)
+            )
+        self.view.catch_up()
+        where, args = [], []
+        if institution is not None:
+            where.append("(institution_id=%s OR (institution_id='' AND %s=%s))")
+            args += [institution, institution, self.front_door]
+        if status:
+            where.append("status=%s")
+            args.append(status)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        total = self.kernel.query(
+            f"SELECT COUNT(*) AS n FROM complaints_list {clause}", tuple(args)
+        )[0]["n"]
+        rows = self.kernel.query(
+            f"SELECT * FROM complaints_list {clause}"
+            "ORDER BY received_utc DESC, complaint_id LIMIT %s OFFSET %s",
+            (*args, int(limit), int(offset)),
+        )
+        front_door = self.front_door
+        items = [list_row(row, front_door) for row in rows]
+        return {"total": total, "offset": offset, "limit": limit, "items": items}
+
+    def rebuild_view(self) -> int:
+        """Ops: the complaints list rebuilt from the stored events."""
+        return self.view.rebuild()
 
     def complaint(self, complaint_id, role: str) -> dict:
         """A complaint as the caller's role may see it."""

@@ -1,7 +1,9 @@
 """Comment cards: suggestion box and supervision hotline records (9.1.1).
 
 A card is recorded as received, then classified once: a suggestion, praise, or
-a complaint (which opens a ``Complaint`` the card is linked to).
+a complaint (which opens a ``Complaint`` the card is linked to). A card belongs
+to the institution whose box or hotline it came in by; one without (recorded
+before cards named theirs) is the front door's, as an unlinked complaint is.
 """
 
 from __future__ import annotations
@@ -19,13 +21,31 @@ CARD_KINDS = {"suggestion": "建议", "complaint": "投诉", "praise": "表扬"}
 
 
 class CommentCard(AuditedAggregate):
+    class Recorded(AuditedAggregate.Created):
+        """v2 added the institution the card came in by."""
+
+        class_version = 2
+        source: str
+        text: str
+        contact_name: str
+        contact_phone: str
+        received_at: str
+        institution_id: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state.setdefault("institution_id", "")
+
     @event("Recorded")
-    def __init__(self, source, text, contact_name, contact_phone, received_at):
+    def __init__(
+        self, source, text, contact_name, contact_phone, received_at, institution_id
+    ):
         self.source = source
         self.text = text
         self.contact_name = contact_name
         self.contact_phone = contact_phone
         self.received_at = received_at
+        self.institution_id = institution_id
         self.kind = ""
         self.complaint_id = ""
 
@@ -42,6 +62,9 @@ class CommentCard(AuditedAggregate):
                 form.get("contact_phone"), "contact_phone", "联系电话", 30
             ),
             received_at=moment.isoformat(),
+            institution_id=optional_text(
+                form.get("institution_id"), "institution_id", "机构", 60
+            ),
         )
 
     def classify(self, kind: str, complaint_id: str = "") -> None:
@@ -70,6 +93,7 @@ class CommentCard(AuditedAggregate):
             "description": self.text,
             "remedy_requested": "意见卡未写明，待联系确认",
             "received_at": self.received_at,
+            "institution_id": self.institution_id,
         }
 
     def as_dict(self) -> dict:
@@ -77,6 +101,8 @@ class CommentCard(AuditedAggregate):
             "id": str(self.id),
             "source": self.source,
             "kind": self.kind,
+            "kind_label": CARD_KINDS.get(self.kind, "待分类"),
             "complaint_id": self.complaint_id,
             "received_at": self.received_at,
+            "institution_id": self.institution_id,
         }

@@ -6,6 +6,7 @@ complainants' acceptance of the handling."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from statistics import mean
 
@@ -23,9 +24,14 @@ def _hours(values: list[float]) -> float | None:
 
 
 def figures(
-    app: ServiceApplication, calendar: WorkingCalendar, since: datetime, until: datetime
+    app: ServiceApplication,
+    calendar: WorkingCalendar,
+    since: datetime,
+    until: datetime,
+    handled_by: Callable[[dict], bool] = lambda links: True,
 ) -> dict:
-    """Complaints received in ``[since, until)`` and how they were handled."""
+    """Complaints received in ``[since, until)`` and how they were handled;
+    only those whose links ``handled_by`` accepts (one institution's)."""
     by_channel: Counter = Counter()
     by_severity: Counter = Counter()
     to_acknowledge, to_close = [], []
@@ -37,7 +43,7 @@ def figures(
         if not events or not isinstance(events[0], Complaint.Received):
             continue
         received = datetime.fromisoformat(events[0].received_at)
-        if not since <= received < until:
+        if not since <= received < until or not handled_by(dict(events[0].links)):
             continue
         by_channel[events[0].channel] += 1
         first = {}

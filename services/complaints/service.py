@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.complaints.application import COMMANDS, ComplaintsApplication
+from services.complaints.rules import aware
 from services.complaints.schemas import to_envelope
 from shared import audit, config
 from shared.errors import ConflictError, NotFound, ValidationFailed
@@ -52,18 +51,32 @@ class ComplaintsService(Pingable, CaseHistory):
         return self.app.classify_card(card_id, kind)
 
     @rpc(expected_exceptions=EXPECTED)
+    def card(self, card_id, audit_data=None):
+        """The caller's role (from ``audit_data``) decides contact masking."""
+        return self.app.card(card_id, audit.current().actor.role)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def complaints(self, institution=None, status="", offset=0, limit=50):
+        """A page of the complaints an institution handles (None: all)."""
+        return self.app.complaints(institution, status, offset, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
     def complaint(self, complaint_id, audit_data=None):
         """The caller's role (from ``audit_data``) decides identity masking."""
         return self.app.complaint(complaint_id, audit.current().actor.role)
 
     @rpc(expected_exceptions=EXPECTED)
-    def figures(self, since, until):
-        try:
-            start, end = datetime.fromisoformat(since), datetime.fromisoformat(until)
-        except (TypeError, ValueError):
-            raise ValidationFailed.single("since", "应为带时区的时间") from None
-        return self.app.figures(start, end)
+    def figures(self, since, until, institution=None):
+        """Figures of one handling institution's complaints (None: all)."""
+        return self.app.figures(
+            aware(since, "since"), aware(until, "until"), institution
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def status_by_code(self, code):
         return self.app.status_by_code(code)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def rebuild_view(self, audit_data=None):
+        """Ops: rebuild the complaints list from the stored events."""
+        return self.app.rebuild_view()

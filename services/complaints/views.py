@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.complaints.cards import CARD_SOURCES, CommentCard
 from services.complaints.domain import Complaint
 from services.complaints.rules import (
     CHANNELS,
@@ -54,4 +55,41 @@ def status_for_complainant(complaint: Complaint) -> dict:
         "number": complaint.number,
         "stage": STATUS_LABELS[complaint.status],
         "stages": [STATUS_LABELS[s] for s in complaint.history],
+    }
+
+
+def list_row(row: dict, front_door: str) -> dict:
+    """A row of the complaints list: the identity as stored, masked."""
+    return {
+        "id": row["complaint_id"],
+        "number": row["number"],
+        "status": row["status"],
+        "status_label": STATUS_LABELS[row["status"]],
+        "channel": row["channel"],
+        "channel_label": CHANNELS.get(row["channel"], row["channel"]),
+        "anonymous": bool(row["anonymous"]),
+        "complainant_name": row["complainant_name"],
+        "complainant_phone": row["complainant_phone"],
+        "institution_id": row["institution_id"] or front_door,
+        "demand_id": row["demand_id"],
+        "handler": row["handler"],
+        "severity": row["severity"],
+        "escalated_stages": [s for s in row["escalated_stages"].split(",") if s],
+        "received_at": row["received_at"],
+    }
+
+
+def card_view(card: CommentCard, may_see_identity: bool, front_door: str) -> dict:
+    """A comment card for its institution: the text, and who left it when
+    the reader may see identity (handlers, regulators)."""
+    name, phone = card.contact_name, card.contact_phone
+    if not may_see_identity:
+        name, phone = mask_name(name), mask_phone(phone)
+    return {
+        **card.as_dict(),
+        "institution_id": card.institution_id or front_door,
+        "source_label": CARD_SOURCES[card.source],
+        "text": card.text,
+        "contact_name": name,
+        "contact_phone": phone,
     }

@@ -233,3 +233,75 @@ def test_figures_count_channels_times_and_rates_from_the_events(complaints):
         RECEIVED + timedelta(days=2), RECEIVED + timedelta(days=3)
     )
     assert empty["received"] == 0 and empty["upheld_rate"] is None
+
+
+def test_the_list_pages_an_institutions_complaints_newest_first_masked(complaints):
+    older = receive(complaints)
+    newer = receive(complaints, received_at=(RECEIVED + timedelta(hours=1)).isoformat())
+    elsewhere = receive(complaints, institution_id="inst-2")
+    unlinked = receive(complaints, institution_id="", demand_id="")
+    complaints.change("acknowledge", older["id"], "handler-1")
+
+    page = complaints.complaints("inst-1", limit=1)
+    assert page["total"] == 2 and [r["id"] for r in page["items"]] == [newer["id"]]
+    second = complaints.complaints("inst-1", offset=1, limit=1)["items"]
+    assert [r["id"] for r in second] == [older["id"]]
+    assert second[0]["status"] == "acknowledged" and second[0]["handler"] == "handler-1"
+    assert "13900001111" not in repr(page) and "李四" not in repr(page)
+    assert page["items"][0]["complainant_phone"] == "139****1111"
+
+    acknowledged = complaints.complaints("inst-1", status="acknowledged")["items"]
+    assert [r["id"] for r in acknowledged] == [older["id"]]
+    front_door = complaints.complaints(complaints.front_door)["items"]
+    assert [r["id"] for r in front_door] == [unlinked["id"]]
+    everyone = {r["id"] for r in complaints.complaints(None)["items"]}
+    assert everyone == {older["id"], newer["id"], elsewhere["id"], unlinked["id"]}
+    with pytest.raises(ValidationFailed) as caught:
+        complaints.complaints(None, status="lost")
+    assert caught.value.errors[0]["field"] == "status"
+
+
+def test_the_list_is_rebuilt_from_the_events_as_it_was(complaints):
+    cid = receive(complaints)["id"]
+    run_lifecycle(complaints, cid)
+    before = complaints.complaints(None)
+    assert before["items"][0]["status"] == "closed"
+    assert before["items"][0]["severity"] == "medium"
+    assert complaints.rebuild_view() == len(stored(complaints))
+    assert complaints.complaints(None) == before
+
+
+def test_a_card_belongs_to_its_institution_and_so_does_its_complaint(complaints):
+    card = complaints.record_card(
+        {
+            "source": "hotline",
+            "text": "检测报告迟迟未出",
+            "contact_name": "王五",
+            "contact_phone": "13600002222",
+            "received_at": RECEIVED,
+            "institution_id": "inst-2",
+        }
+    )
+    assert card["institution_id"] == "inst-2" and card["kind"] == ""
+    shown = complaints.card(card["id"], "complaint_handler")
+    assert (
+        shown["text"] == "检测报告迟迟未出" and shown["contact_phone"] == "13600002222"
+    )
+    masked = complaints.card(card["id"], "manager")
+    assert masked["contact_phone"] == "136****2222" and masked["contact_name"] == "王*"
+    opened = complaints.classify_card(card["id"], "complaint")
+    listed = complaints.complaints("inst-2")["items"]
+    assert [r["id"] for r in listed] == [opened["complaint_id"]]
+    assert listed[0]["channel"] == "hotline" and not listed[0]["anonymous"]
+    with pytest.raises(NotFound):
+        complaints.card(opened["complaint_id"], "complaint_handler")
+
+
+def test_figures_of_one_institution_leave_the_others_out(complaints):
+    receive(complaints)
+    receive(complaints, channel="phone", institution_id="inst-2")
+    window = (RECEIVED - timedelta(days=1), RECEIVED + timedelta(days=1))
+    mine = complaints.figures(*window, institution="inst-1")
+    assert mine["received"] == 1 and mine["by_channel"] == {"website": 1}
+    assert mine["institution_id"] == "inst-1"
+    assert complaints.figures(*window)["received"] == 2

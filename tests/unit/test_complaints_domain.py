@@ -248,3 +248,35 @@ def test_a_complaint_card_opens_an_anonymous_complaint_when_unsigned():
     card.classify("complaint", str(complaint.id))
     assert complaint.anonymous and complaint.channel == "hotline"
     assert card.complaint_id == str(complaint.id)
+
+
+def test_a_card_recorded_before_v2_reads_as_the_front_doors():
+    state = {"source": "hotline", "text": "态度差", "received_at": "2026-05-06"}
+    CommentCard.Recorded.upcast_v1_v2(state)
+    assert state["institution_id"] == ""
+    assert CommentCard.Recorded.class_version == 2
+
+
+def test_a_card_names_the_institution_it_came_in_by_and_passes_it_on():
+    card = CommentCard.record(
+        {
+            "source": "suggestion_box",
+            "text": "收费不透明",
+            "received_at": RECEIVED,
+            "institution_id": "nj-lab",
+        }
+    )
+    complaint = Complaint.receive(card.complaint_form(), "CODE654321")
+    assert card.as_dict()["institution_id"] == "nj-lab"
+    assert complaint.links["institution_id"] == "nj-lab"
+    refused(
+        lambda: CommentCard.record(
+            {
+                "source": "hotline",
+                "text": "x",
+                "received_at": RECEIVED,
+                "institution_id": ["nj-lab"],
+            }
+        ),
+        "institution_id",
+    )
