@@ -31,7 +31,8 @@ from services.catalog.bookings import (
     overlaps,
 )
 from shared.application import AuditedAggregate, ServiceApplication
-from shared.errors import ConflictError, ValidationFailed
+from shared.audit import Actor
+from shared.errors import ConflictError, NotFound, ValidationFailed
 
 T = TypeVar("T")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -310,6 +311,57 @@ class Instrument(AuditedAggregate):
             if max(s, start) < min(e, end)
         )
         return used / open_hours
+
+
+# -- who may act (checked here as well as at the gateway) ----------------------
+
+BOOKERS = frozenset({"staff", "manager"})  # an institution's own people
+TRUSTED = "system"  # another service or an operator's script, not a person
+
+
+def keeps(instrument: Instrument, actor: Actor) -> bool:
+    """The owner institution's people and the platform's admin keep it."""
+    if actor.role == "admin":
+        return True
+    return (
+        actor.role in BOOKERS
+        and bool(actor.institution)
+        and actor.institution == instrument.owner_id
+    )
+
+
+def require_keeper(instrument: Instrument, actor: Actor) -> None:
+    if actor.role != TRUSTED and not keeps(instrument, actor):
+        raise ValidationFailed.single("role", "只有仪器所属机构可以办理此操作")
+
+
+def require_booking_side(
+    instrument: Instrument, actor: Actor, action: str, booking_id: Any
+) -> None:
+    """Keepers decide, check in and out; the booking's institution may only
+    cancel it; to anyone else the booking does not exist."""
+    if actor.role == TRUSTED or keeps(instrument, actor):
+        return
+    own = isinstance(booking_id, str) and booking_id in instrument.bookings
+    booking = instrument.bookings[booking_id] if own else None
+    if (
+        booking is None
+        or actor.role not in BOOKERS
+        or booking.requester != actor.institution
+    ):
+        raise NotFound(f"booking {booking_id}")
+    if action != "cancel":
+        raise ValidationFailed.single(
+            "role", "预约机构只能取消预约，审批、签到和签退由仪器所属机构办理"
+        )
+
+
+def require_own_request(actor: Actor, requester: Any) -> None:
+    """A person books for their own institution, never in another's name."""
+    if actor.role == TRUSTED:
+        return
+    if actor.role not in BOOKERS or requester != actor.institution:
+        raise ValidationFailed.single("requester", "只能以本机构的名义预约")
 
 
 # -- commands on a stored instrument ------------------------------------------

@@ -6,6 +6,7 @@ import json
 
 from services.catalog.domain import Institution, ServiceItem
 from services.catalog.experts import Expert
+from services.catalog.instruments import Instrument
 from services.catalog.venues import Equipment, Venue
 from shared.projection import Projection
 
@@ -130,6 +131,7 @@ class CatalogView(Projection):
         Venue.Opened: _listed("venue", "institution_id"),
         Equipment.Registered: _listed("equipment", "venue_id"),
         Expert.Registered: _listed("expert", "institution_id"),
+        Instrument.Registered: _listed("instrument", "owner_id"),
         ServiceItem.Defined: _item_defined,
         ServiceItem.Revised: _item_revised,
         Institution.Registered: _institution_registered,

@@ -78,6 +78,14 @@ class CatalogService(Pingable, CaseHistory):
     # -- large-instrument sharing (6.7) ----------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
+    def instrument(self, instrument_id):
+        return sharing.get_instrument(self.app, instrument_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def instruments(self, owner_id=None):
+        return sharing.list_instruments(self.app, owner_id)
+
+    @rpc(expected_exceptions=EXPECTED)
     def register_instrument(self, form, audit_data=None):
         return sharing.register_instrument(self.app, form)
 

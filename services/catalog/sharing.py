@@ -12,6 +12,8 @@ from datetime import datetime
 from services.catalog import instruments
 from services.catalog.instruments import Instrument
 from services.catalog.quotes import Quote, QuoteStateError
+from services.catalog.resources import _listed
+from shared import audit
 from shared.application import ServiceApplication
 from shared.errors import ConflictError, ValidationFailed
 
@@ -67,17 +69,36 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
+def get_instrument(app: ServiceApplication, instrument_id: str) -> dict:
+    return instrument_summary(instruments.load(app, instrument_id))
+
+
+def list_instruments(app: ServiceApplication, owner_id: str | None = None) -> list:
+    """Every shared instrument (of one owner institution), with its slots."""
+    return [
+        instrument_summary(instruments.load(app, instrument_id))
+        for instrument_id in _listed(app, "instrument", owner_id)
+    ]
+
+
 def open_slots(app: ServiceApplication, instrument_id: str, slots: list) -> dict:
     parsed = [
         (moment(s, f"slots[{i}].start"), moment(e, f"slots[{i}].end"))
         for i, (s, e) in enumerate(slots)
     ]
-    instruments.change(app, instrument_id, lambda i: i.open_slots(parsed))
+    actor = audit.current().actor
+
+    def command(instrument: Instrument) -> None:
+        instruments.require_keeper(instrument, actor)
+        instrument.open_slots(parsed)
+
+    instruments.change(app, instrument_id, command)
     return instrument_summary(instruments.load(app, instrument_id))
 
 
 def book(app, instrument_id, booking_id, requester, start, end, now=None) -> dict:
     """Request a booking; an overlap answers as a conflict (409)."""
+    instruments.require_own_request(audit.current().actor, requester)
     start, end = moment(start, "start"), moment(end, "end")
     now = moment(now, "now") if now else datetime.now(start.tzinfo)
     try:
@@ -110,17 +131,27 @@ def booking_action(app, instrument_id, action: str, booking_id: str, **args) -> 
     }
     if action not in commands:
         raise ValidationFailed.single("action", "应为：" + "、".join(commands))
+    actor = audit.current().actor
+
+    def command(instrument: Instrument) -> dict:
+        instruments.require_booking_side(instrument, actor, action, booking_id)
+        return commands[action](instrument)
+
     try:
-        return instruments.change(app, instrument_id, commands[action])
+        return instruments.change(app, instrument_id, command)
     except KeyError as missing:
         raise ValidationFailed.single(str(missing.args[0]), "请填写") from None
 
 
 def record_no_shows(app, instrument_id, now=None) -> list[str]:
     """Approved bookings nobody checked in to by start + grace (violations)."""
-    return instruments.change(
-        app, instrument_id, lambda i: i.record_no_shows(_now(now))
-    )
+    actor = audit.current().actor
+
+    def command(instrument: Instrument) -> list[str]:
+        instruments.require_keeper(instrument, actor)
+        return instrument.record_no_shows(_now(now))
+
+    return instruments.change(app, instrument_id, command)
 
 
 def utilisation(app, instrument_id, start, end) -> float:
