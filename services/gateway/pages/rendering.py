@@ -69,6 +69,13 @@ def event_label(name: str) -> str:
     return EVENT_LABELS.get(str(name).rpartition(".")[2], name)
 
 
+def percent(rate) -> str:
+    """A rate of 0–1 as 87.5%; no rate (nothing counted) as a dash."""
+    if rate is None or rate == "":
+        return "—"
+    return f"{float(rate) * 100:.1f}%"
+
+
 # pages show Beijing time whatever the server's zone
 BEIJING = timezone(timedelta(hours=8))
 
@@ -119,6 +126,7 @@ ENVIRONMENT.globals["channels"] = {
     "internal": "系统内部",
 }
 ENVIRONMENT.filters["event_label"] = event_label
+ENVIRONMENT.filters["percent"] = percent
 ENVIRONMENT.globals["status_labels"] = STATUS_LABELS
 
 

@@ -32,6 +32,7 @@ from services.gateway.pages.rendering import (
     require_filled,
     text,
 )
+from services.gateway.pages.work import WorkPages
 from services.gateway.referral_routes import PARTNER_SIDE, REFERRAL_COMMANDS
 from services.gateway.tokens import TokenError
 from services.gateway.web import TooManyAttempts, call, day
@@ -127,7 +128,7 @@ DONE_MESSAGES = {
 }
 
 
-class PagesRoutes(ManagerPages):
+class PagesRoutes(ManagerPages, WorkPages):
     """Mixed into GatewayService (RPC proxies, ``auth``, ``app`` and helpers)."""
 
     # -- who is looking -----------------------------------------------------
