@@ -29,7 +29,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
-from shared import audit
+from shared import audit, rpc_requests
 from shared.envelope import Envelope
 from shared.errors import ConflictError, NotFound
 from shared.hashchain import ChainBreak, event_hash, verify_stream
@@ -98,6 +98,27 @@ class ServiceApplication(Application):
     # -- storing: audit stamp and hash chain --------------------------------
 
     def _record(self, processing_event: ProcessingEvent) -> list:
+        request = None
+        if processing_event.tracking is None and processing_event.events:
+            request = processing_event.tracking = rpc_requests.next_save()
+        try:
+            recordings = self._stamp_and_record(processing_event)
+        except (IntegrityError, OperationalError) as exc:
+            if request is not None and is_conflict(exc):
+                processing_event.tracking = None  # a retry on fresh state
+                if self.has_processed(
+                    request.application_name, request.notification_id
+                ):
+                    rpc_requests.repeated(self.name).inc()
+                    raise rpc_requests.DuplicateRequest(
+                        "这项操作已经办理过（同一请求送达了两次），未重复办理"
+                    ) from None
+            raise
+        if request is not None:
+            rpc_requests.saved()
+        return recordings
+
+    def _stamp_and_record(self, processing_event: ProcessingEvent) -> list:
         context = audit.current()
         heads: dict[Any, str] = {}
         for event in processing_event.events:

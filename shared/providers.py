@@ -10,7 +10,7 @@ from nameko.rpc import rpc
 
 import shared.nameko_fixes  # noqa: F401 - must patch before consumers run
 import shared.rpc  # noqa: F401 - our errors cross RPC as themselves
-from shared import audit, logs
+from shared import audit, logs, rpc_requests
 from shared.application import ServiceApplication
 from shared.audit import AuditContext
 from shared.envelope import Envelope
@@ -48,6 +48,7 @@ class Application(DependencyProvider):
         """Runs in the worker's greenlet: name the service and the case on it."""
         service = self.container.service_name
         logs.current_service.set(service)
+        rpc_requests.begin(worker_ctx.data.get(rpc_requests.CONTEXT_KEY, ""))
         args, kwargs = worker_ctx.args, worker_ctx.kwargs
         if args and isinstance(args[0], Envelope):
             audit.set_current(args[0].caused_context(service))

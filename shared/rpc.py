@@ -15,8 +15,15 @@ from shared.errors import (
     NotFound,
     ValidationFailed,
 )
+from shared.rpc_requests import DuplicateRequest
 
-for _error in (ValidationFailed, NotFound, ConflictError, DependencyUnavailable):
+for _error in (
+    ValidationFailed,
+    NotFound,
+    ConflictError,
+    DependencyUnavailable,
+    DuplicateRequest,
+):
     if f"{_error.__module__}.{_error.__name__}" not in registry:
         deserialize_to_instance(_error)
 

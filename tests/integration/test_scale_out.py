@@ -276,14 +276,10 @@ def test_two_instances_share_the_work_and_one_can_die_without_loss(
         (str(n.originator_id), n.topic.rsplit(".", 1)[-1]) for n in notifications
     )
     for demand_id in demand_ids:
-        for kind in ("Registered", "Taken", "Decided"):
+        # a review has no rule refusing a repeat: one review per demand shows
+        # that a request redelivered after its instance died ran once
+        for kind in ("Registered", "Taken", "ContractReviewed", "Decided"):
             assert kinds[(demand_id, kind)] == 1, (demand_id, kind)
-        # A review may be repeated (no rule refuses it), and nameko acks an
-        # RPC request only after replying: a request whose instance replied
-        # and died before the ack is redelivered and runs again. None may
-        # be missing; repeats are counted below.
-        assert kinds[(demand_id, "ContractReviewed")] >= 1
-    reviews_repeated = sum(kinds[(d, "ContractReviewed")] - 1 for d in demand_ids)
 
     # 4. every published event reached RabbitMQ (a relay taking over may
     # publish a batch again: consumers recognise those by event id)
@@ -332,7 +328,6 @@ def test_two_instances_share_the_work_and_one_can_die_without_loss(
                 "envelopes": len(expected),
                 "tapped_messages": len(tapped),
                 "republished_after_takeover": len(tapped) - len(expected),
-                "reviews_repeated_after_kill": reviews_repeated,
                 "client_errors": dict(CLIENT_ERRORS),
                 "relay_samples": len(samples),
                 "seconds": round(elapsed, 1),
