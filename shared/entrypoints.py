@@ -3,6 +3,9 @@
 It decodes the envelope, runs the handler (which returns False for a duplicate,
 see ``ServiceApplication.process``) and, if the handler raises or the message
 is malformed, parks the message before acknowledging it (delivery contract 3).
+A message of a newer schema version than the handler knows is parked too: a
+consumer does not guess at a contract it has not learnt; once it has, the
+message is replayed.
 A service the handler needed not answering is no fault of the message: it goes
 back to the queue after a pause.
 """
@@ -32,7 +35,11 @@ RETRY_PAUSE_SECONDS = 1.0
 
 
 class IntegrationEventHandler(EventHandler):
-    def __init__(self, source_service: str, event_type: str, **kwargs):
+    def __init__(
+        self, source_service: str, event_type: str, schema_version: int = 1, **kwargs
+    ):
+        # the newest version of the event's schema this handler understands
+        self.schema_version = schema_version
         super().__init__(
             source_service,
             event_type,
@@ -64,6 +71,14 @@ class IntegrationEventHandler(EventHandler):
         except EnvelopeError as exc:
             self._park_and_ack(message, body, None, f"EnvelopeError: {exc}")
             return
+        if not 1 <= envelope.schema_version <= self.schema_version:
+            error = (
+                f"EnvelopeError: schema version {envelope.schema_version} of "
+                f"{envelope.type} is not one this consumer knows "
+                f"(1 to {self.schema_version})"
+            )
+            self._park_and_ack(message, body, envelope, error)
+            return
         context_data = self.unpack_message_headers(message)
         delivered = time.perf_counter()
         try:
@@ -78,6 +93,13 @@ class IntegrationEventHandler(EventHandler):
             )
         except Exception:  # noqa: BLE001 - container being killed: requeue it
             self.queue_consumer.requeue_message(message)
+
+    def handle_undecodable(self, message, exc: Exception) -> None:
+        """A body that is not JSON at all: parked as text (nameko_fixes)."""
+        raw = message.body
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", errors="replace")
+        self._park_and_ack(message, str(raw), None, f"DecodeError: {exc}")
 
     def _finish(self, message, envelope: Envelope, result, exc_info, delivered):
         metrics = for_service(self.container.service_name)

@@ -1,4 +1,5 @@
-"""Two fixes to nameko 2.14.1: for a broker restart, and for a stop during start.
+"""Three fixes to nameko 2.14.1: for a broker restart, a stop during start and
+a message body that cannot be decoded.
 
 ``QueueConsumer.ack_message`` / ``requeue_message`` guard against
 ``amqp.exceptions.ConnectionError`` only; when RabbitMQ restarts, the socket
@@ -14,12 +15,19 @@ raises ("re-send() an already-triggered event") inside the container's stop,
 which then never finishes (a service with many handlers, asked to stop right
 after start, hung until killed). Signalling once is what was meant.
 
+A message whose body cannot be decoded (not JSON, not UTF-8) never reaches
+its handler: kombu logs it and acknowledges it, so it is lost (seen in
+tests/faults). ``QueueConsumer.on_decode_error`` now hands it to the handler
+of the queue it came from, if that handler can take it (``handle_undecodable``:
+``@integration_handler`` parks it); other consumers keep kombu's behaviour.
+
 Importing this module applies the fixes once.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from nameko.messaging import QueueConsumer
 
@@ -60,4 +68,28 @@ def _unregistering_once_while_starting(unregister):
 if not getattr(QueueConsumer.unregister_provider, "qi_fixed", False):
     QueueConsumer.unregister_provider = _unregistering_once_while_starting(
         QueueConsumer.unregister_provider
+    )
+
+
+def _handing_undecodable_messages_over(on_decode_error):
+    def on_decode_error_(self, message, exc):
+        tag = message.delivery_info.get("consumer_tag")
+        for provider, consumer in list(self._consumers.items()):
+            takes_it = getattr(provider, "handle_undecodable", None)
+            if takes_it is not None and tag in consumer._active_tags.values():
+                self.container.spawn_managed_thread(
+                    partial(takes_it, message, exc),
+                    identifier=f"{type(provider).__name__}.handle_undecodable",
+                )
+                return None
+        return on_decode_error(self, message, exc)
+
+    on_decode_error_.__name__ = "on_decode_error"
+    on_decode_error_.qi_fixed = True
+    return on_decode_error_
+
+
+if not getattr(QueueConsumer.on_decode_error, "qi_fixed", False):
+    QueueConsumer.on_decode_error = _handing_undecodable_messages_over(
+        QueueConsumer.on_decode_error
     )
