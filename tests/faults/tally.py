@@ -1,0 +1,76 @@
+"""Counting what came of the messages a fault test sent, in the stores."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import amqp
+import psycopg
+from kombu import Connection
+
+from services.referral.domain import Referral
+from shared import topology
+from tests import support
+from tests.integration.test_application_kernel import demand_referred
+
+INTAKE_EXCHANGE = topology.event_exchange("intake").name
+
+
+def schema_of(url: str) -> str:
+    return url.split("schema=")[1]
+
+
+def referrals_opened(referral_url: str) -> tuple[int, int]:
+    """(referrals opened, distinct referrals) in referral's PostgreSQL store:
+    the first event of each Referral stream, so a second opening would show."""
+    table = f"{schema_of(referral_url)}.referral_events"
+    with psycopg.connect(support.PG_BASE) as conn:
+        row = conn.execute(
+            f"SELECT COUNT(*), COUNT(DISTINCT originator_id) FROM {table} "
+            "WHERE originator_version = 1 AND topic LIKE '%:Referral.%'"
+        ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def parked_rows(url: str) -> list[tuple]:
+    with psycopg.connect(support.PG_BASE) as conn:
+        return conn.execute(
+            f"SELECT event_type, position, error FROM {schema_of(url)}"
+            ".qi_parked_messages ORDER BY id"
+        ).fetchall()
+
+
+def referred_envelopes(count: int, first_position: int = 1) -> list[dict]:
+    """``count`` DemandReferred messages of distinct demands, item 6.3."""
+    return [
+        demand_referred(first_position + i, str(uuid.uuid4())).to_dict()
+        for i in range(count)
+    ]
+
+
+def referral_ids(bodies: list[dict]) -> set:
+    return {Referral.create_id(b["aggregate_id"], "6.3") for b in bodies}
+
+
+def as_message(body: dict) -> amqp.Message:
+    return amqp.Message(
+        json.dumps(body, ensure_ascii=False),
+        content_type="application/json",
+        content_encoding="utf-8",
+        delivery_mode=2,
+    )
+
+
+def publish(amqp_uri: str, messages: list, exchange: str = INTAKE_EXCHANGE) -> None:
+    """Publish, in order, bodies (as JSON) or ready ``amqp.Message``s
+    as DemandReferred, each confirmed by the broker."""
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        topology.declare_for_source(channel, "intake")
+        for message in messages:
+            if not isinstance(message, amqp.Message):
+                message = as_message(message)
+            channel.basic_publish_confirm(
+                message, exchange=exchange, routing_key="DemandReferred"
+            )
