@@ -138,7 +138,9 @@ SETTINGS = (
         "QI_CIPHER_KEY",
         "",
         "AES key encrypting every stored event (personal data at rest); empty: "
-        "not encrypted. Make one with `python -m shared.persistence new-key`",
+        "`make run` keeps one in QI_VAR_DIR/cipher.key for new SQLite stores, "
+        "otherwise not encrypted. Make one with "
+        "`python -m shared.persistence new-key`",
     ),
     Setting(
         "QI_SEED_ACCOUNTS",

@@ -9,6 +9,7 @@ same database: the relay's position, parked messages, and nothing else.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
@@ -259,6 +260,40 @@ class _SqliteCursor:
     @property
     def rowcount(self) -> int:
         return self._cursor.rowcount
+
+
+def installation_cipher_key() -> str:
+    """QI_CIPHER_KEY, or for ``make run`` the key kept in QI_VAR_DIR/cipher.key.
+
+    A new installation on the embedded SQLite default gets a random key there,
+    so personal data is encrypted at rest from the first demand. Stores made
+    before without a key stay readable: no key is invented for them (they are
+    named in a warning).
+    """
+    configured = config.get("QI_CIPHER_KEY")
+    if configured:
+        return configured
+    folder = config.var_dir()
+    path = folder / "cipher.key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    if config.get("QI_DATABASE_URL"):
+        return ""  # a server database: its key comes with its other secrets
+    existing = sorted(p.name for p in folder.glob("*.sqlite"))
+    if existing:
+        logging.getLogger(__name__).warning(
+            "event stores %s were made without QI_CIPHER_KEY: personal data in "
+            "them is not encrypted at rest",
+            ", ".join(existing),
+        )
+        return ""
+    from eventsourcing.cryptography import AESCipher
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(path, "x", encoding="ascii") as fresh:
+        fresh.write(AESCipher.create_key(num_bytes=32))
+    path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip()
 
 
 if __name__ == "__main__":

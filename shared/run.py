@@ -26,7 +26,7 @@ from urllib.parse import urlparse  # noqa: E402
 from kombu import Connection  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from shared import config, logs, metrics  # noqa: E402
+from shared import config, logs, metrics, persistence  # noqa: E402
 
 log = logging.getLogger("qi.run")
 
@@ -147,6 +147,9 @@ def main(argv: list[str]) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 1
+    key = persistence.installation_cipher_key()
+    if key:  # read by every service of this process and of its children
+        os.environ["QI_CIPHER_KEY"] = key
     if config.get("QI_PROCESSES") == "per-service" and len(names) > 1:
         return run_one_process_each(names)
     return run_in_this_process(names)

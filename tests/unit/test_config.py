@@ -45,3 +45,33 @@ def test_database_urls_are_read_as_sqlalchemy_writes_them():
         "referral",
     )
     assert DatabaseURL.parse("postgresql://u@h/d?schema=x", "intake").schema == "x"
+
+
+def test_make_run_encrypts_a_new_installation_with_a_kept_key(monkeypatch, tmp_path):
+    from shared.persistence import installation_cipher_key
+
+    for name in ("QI_CIPHER_KEY", "QI_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("QI_VAR_DIR", str(tmp_path / "var"))
+    key = installation_cipher_key()
+    assert len(key) >= 40  # base64 of 32 random bytes
+    kept = tmp_path / "var" / "cipher.key"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert installation_cipher_key() == key  # the same key on every start
+    monkeypatch.setenv("QI_CIPHER_KEY", "configured")
+    assert installation_cipher_key() == "configured"
+
+
+def test_stores_made_without_a_key_are_not_given_one(monkeypatch, tmp_path, caplog):
+    from shared.persistence import installation_cipher_key
+
+    monkeypatch.delenv("QI_CIPHER_KEY", raising=False)
+    monkeypatch.delenv("QI_DATABASE_URL", raising=False)
+    monkeypatch.setenv("QI_VAR_DIR", str(tmp_path))
+    (tmp_path / "intake.sqlite").write_bytes(b"")
+    assert installation_cipher_key() == ""
+    assert not (tmp_path / "cipher.key").exists()
+    assert "intake.sqlite" in caplog.text
+    monkeypatch.setenv("QI_DATABASE_URL", "postgresql://u@h/db")
+    (tmp_path / "intake.sqlite").unlink()
+    assert installation_cipher_key() == ""  # a server's key is deployed with it

@@ -37,6 +37,8 @@ def test_every_platform_service_runs_in_a_container_of_its_own():
         assert "@postgres:5432/" in env["QI_DATABASE_URL"], name
         # Prometheus, in another container, must reach /metrics
         assert env["QI_METRICS_ADDRESS"] == "0.0.0.0", name
+        # every service encrypts what it stores; compose refuses to start without
+        assert env["QI_CIPHER_KEY"].startswith("${QI_CIPHER_KEY:?"), name
         assert set(service["depends_on"]) == {"rabbitmq", "postgres"}, name
         assert service["build"]["dockerfile"] == "deploy/Dockerfile"
     assert (DEPLOY / "Dockerfile").read_text().count('"-m", "shared.run"') == 1

@@ -54,6 +54,7 @@ def test_settings_are_in_the_config_map_and_credentials_in_the_secret():
     secret = of_kind("Secret")["qi-secrets"]["stringData"]
     assert secret["QI_DATABASE_URL"].startswith("postgresql://")
     assert secret["QI_AMQP_URI"].startswith("amqp://")
+    assert secret["QI_CIPHER_KEY"]  # personal data at rest is encrypted
     for name in platform_services():  # a bounded connection pool per replica
         assert int(settings[f"{name.upper()}_POSTGRES_POOL_SIZE"]) <= 5
 
