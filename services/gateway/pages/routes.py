@@ -22,6 +22,7 @@ from services.gateway import access, api, case_audit
 from services.gateway.access import ANONYMOUS, Unauthenticated
 from services.gateway.evaluation_routes import CUSTOMER
 from services.gateway.pages import rendering
+from services.gateway.pages.custody import CustodyPages
 from services.gateway.pages.handlers import FormRefused, html_errors, with_csrf
 from services.gateway.pages.manager import STALE_AFTER_HOURS, ManagerPages
 from services.gateway.pages.rendering import (
@@ -128,7 +129,7 @@ DONE_MESSAGES = {
 }
 
 
-class PagesRoutes(ManagerPages, WorkPages):
+class PagesRoutes(ManagerPages, WorkPages, CustodyPages):
     """Mixed into GatewayService (RPC proxies, ``auth``, ``app`` and helpers)."""
 
     # -- who is looking -----------------------------------------------------
