@@ -17,6 +17,7 @@ from services.catalog.domain import (
 from services.catalog.guide import DEFAULTS, GUIDE_ID, ServiceGuide
 from services.catalog.projections import CatalogView
 from services.catalog.rules import code_key, known_fields
+from services.catalog.seed_institutions import SEED_INSTITUTIONS
 from services.catalog.seed_items import SEED_ITEMS, parent_code
 from shared.application import ServiceApplication
 from shared.errors import NotFound, ValidationFailed
@@ -46,6 +47,19 @@ class CatalogApplication(ServiceApplication):
         """On service start: seed clause-6 items and the public guide."""
         self.seed_items()
         self.seed_guide()
+        self.seed_institutions()
+
+    def seed_institutions(self) -> None:
+        """Register the seeded institutions not yet registered (by code)."""
+        for seed in SEED_INSTITUTIONS:
+            try:
+                self.repository.get(Institution.create_id(seed.code))
+            except AggregateNotFoundError:
+                institution = Institution.register(
+                    seed.code, seed.name, seed.kind, seed.contact_phone, seed.address
+                )
+                # False: another instance registered it meanwhile
+                self.save_if_new(institution)
 
     def seed_guide(self) -> None:
         try:

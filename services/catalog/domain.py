@@ -22,6 +22,9 @@ INSTITUTION_KINDS = {
     "metrology": "计量技术机构",
     "certification": "认证机构",
     "standardisation": "标准化技术机构",
+    # the platform's front door (seed_institutions): receives, refers, holds
+    # no qualification of its own
+    "service_centre": "一站式服务机构",
 }
 QUALIFICATION_KINDS = {
     "CMA": "检验检测机构资质认定（CMA）",

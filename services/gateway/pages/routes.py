@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from urllib.parse import urlencode
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.catalog.domain import institution_id
 from services.gateway import access, api, case_audit
 from services.gateway.access import ANONYMOUS, Unauthenticated
 from services.gateway.evaluation_routes import CUSTOMER
@@ -127,6 +128,15 @@ DONE_MESSAGES = {
     "completion": "已办结，报告已登记",
     "feedback": "已向首问负责人反馈",
 }
+
+
+def catalog_key(institution: str) -> str:
+    """The catalog's id of an institution as accounts and demands name it: a
+    partner by its catalog id, the front door by its code (seed_institutions)."""
+    try:
+        return str(UUID(institution))
+    except ValueError:
+        return str(institution_id(institution))
 
 
 class PagesRoutes(ManagerPages, WorkPages, CustodyPages):
@@ -855,13 +865,12 @@ class PagesRoutes(ManagerPages, WorkPages, CustodyPages):
         """Institutions' names from the catalog (6.4 c); one the catalog does
         not hold is left out, and the page shows its code."""
         named = {}
-        for institution_id in sorted(ids - {""}):
+        for institution in sorted(ids - {""}):
             try:
-                named[institution_id] = call(self.catalog.institution, institution_id)[
-                    "name"
-                ]
+                found = call(self.catalog.institution, catalog_key(institution))
             except (NotFound, ValidationFailed):
                 continue
+            named[institution] = found["name"]
         return named
 
     @http("GET", "/console/cases/<string:demand_id>/export")
