@@ -20,12 +20,14 @@ from services.gateway import access
 from services.gateway.api import STALE_AFTER_WORKING_HOURS
 from services.gateway.pages.handlers import html_errors, with_csrf
 from services.gateway.pages.rendering import (
+    BEIJING,
     field_errors,
     redirect,
     render,
     require_filled,
     text,
 )
+from services.gateway.pages.work import efficiency_period, period_days
 from services.gateway.web import call
 from services.referral.rules import WITH_PARTNER
 from shared.errors import NotFound, ValidationFailed
@@ -172,7 +174,17 @@ class ManagerPages:
             hours=hours,
             stale=stale,
             referrals=self._watched_referrals(actor, now),
+            **self._board_efficiency(actor),
         )
+
+    def _board_efficiency(self, actor) -> dict:
+        """The staff's efficiency figures this half-year so far (9.2.2), one
+        call per staff member of the institution (a window has few)."""
+        since, until = efficiency_period("", "", datetime.now(BEIJING).date())
+        return {
+            "period": period_days(since, until),
+            "staff": self._staff_figures(actor, since, until),
+        }
 
     # -- call-backs and improvement items (9.2, 9.3) --------------------------
 
