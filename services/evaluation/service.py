@@ -9,6 +9,7 @@ from nameko.timer import timer
 
 from services.evaluation import report, views
 from services.evaluation.application import EvaluationApplication
+from services.evaluation.domain import CallBack
 from services.evaluation.schemas import to_envelope
 from shared import config
 from shared.entrypoints import integration_handler
@@ -92,6 +93,11 @@ class EvaluationService(Pingable, CaseHistory):
     @rpc(expected_exceptions=EXPECTED)
     def record_call_back(self, call_back_id, caller, note, audit_data=None):
         return self.app.record_call_back(call_back_id, caller, note)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def call_back(self, call_back_id):
+        """One call-back, for the gateway to check whose it is."""
+        return self.app.get_existing(call_back_id, CallBack, "call-back").as_dict()
 
     @rpc(expected_exceptions=EXPECTED)
     def call_backs(self, institution_id="", status="open"):

@@ -1,22 +1,39 @@
-"""Complaints and suggestions from the public (9.1.1, GB/T 19012): filed
-without a login, followed by the status code the complainant keeps."""
+"""Complaints and suggestions (9.1.1, 9.4, GB/T 19012): filed by the public
+without a login and followed by the status code the complainant keeps; worked
+by the handling institution's complaint handlers from their list, with the
+comment cards of its suggestion box and hotline and the period's figures."""
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 from nameko.web.handlers import http
 
 from services.complaints.application import COMMANDS as HANDLING_COMMANDS
 from services.gateway import access
+from services.gateway.access import MANAGERS
 from services.gateway.api import STRING
 from services.gateway.evaluation_routes import CUSTOMER
 from services.gateway.problems import json_response
-from services.gateway.web import call, errors_to_response, json_body
+from services.gateway.web import (
+    call,
+    errors_to_response,
+    iso_date,
+    json_body,
+    page_of,
+    text_field,
+)
 from shared import config
 from shared.audit import Actor
-from shared.errors import NotFound
+from shared.errors import NotFound, ValidationFailed
 from shared.rpc import audit_dict
 
 HANDLERS = frozenset({"complaint_handler"})
+# who follows an institution's complaints: its handlers, its managers (the
+# complainant's identity masked for them) and the regulator (every institution)
+FOLLOWERS = HANDLERS | MANAGERS | {"regulator"}
+# the card's own fields; its institution is the recorder's, its time the platform's
+CARD_FIELDS = ("source", "text", "contact_name", "contact_phone")
 # GB/T 19012 handling steps: the complaints service's own command names
 COMMANDS = tuple(HANDLING_COMMANDS)
 
@@ -27,6 +44,21 @@ def handling_institution(complaint: dict) -> str:
     return complaint["links"].get("institution_id") or config.get(
         "QI_FRONT_DOOR_INSTITUTION"
     )
+
+
+def _institution_of(actor: Actor) -> str | None:
+    """The institution whose complaints the caller follows (None: all)."""
+    return None if actor.role == "regulator" else actor.institution
+
+
+def _period(request) -> tuple[str, str]:
+    """``?since=&until=`` as dates in Beijing time, ``until`` included."""
+    since = iso_date(request.args.get("since"), "since")
+    until = iso_date(request.args.get("until"), "until")
+    if until < since:
+        raise ValidationFailed.single("until", "结束日期不能早于开始日期")
+    after = (date.fromisoformat(until) + timedelta(days=1)).isoformat()
+    return f"{since}T00:00:00+08:00", f"{after}T00:00:00+08:00"
 
 
 class ComplaintsRoutes:
@@ -49,6 +81,76 @@ class ComplaintsRoutes:
         """Where the complaint stands, by its code: stage labels only."""
         self._guard_code_guessing(request)
         return json_response(call(self.complaints.status_by_code, code))
+
+    @http("GET", "/api/v1/complaints")
+    @errors_to_response
+    def list_complaints(self, request):
+        """The complaints the caller's institution handles (regulator: all),
+        newest first; ``?status=``; the complainant's identity masked."""
+        actor = self._actor(request)
+        access.require_role(actor, FOLLOWERS)
+        offset, limit = page_of(request)
+        status = request.args.get("status", "")
+        page = call(
+            self.complaints.complaints, _institution_of(actor), status, offset, limit
+        )
+        return json_response(page)
+
+    @http("GET", "/api/v1/complaint-figures")
+    @errors_to_response
+    def complaint_figures(self, request):
+        """Handling figures of the complaints received in a period (9.4):
+        the caller's institution's; the regulator's of one or of all."""
+        actor = self._actor(request)
+        access.require_role(actor, FOLLOWERS)
+        since, until = _period(request)
+        institution = _institution_of(actor)
+        if institution is None:
+            institution = request.args.get("institution") or None
+        return json_response(call(self.complaints.figures, since, until, institution))
+
+    # -- comment cards: suggestion box and supervision hotline (9.1.1) -------
+
+    @http("POST", "/api/v1/comment-cards")
+    @errors_to_response
+    def record_card(self, request):
+        """A handler records a card of their institution's box or hotline."""
+        actor = self._actor(request)
+        access.require_role(actor, HANDLERS)
+        body = json_body(request)
+        form = {k: body[k] for k in CARD_FIELDS if k in body}
+        form["institution_id"] = actor.institution
+        card = call(self.complaints.record_card, form, audit_data=_web(actor))
+        return json_response(
+            card, 201, {"Location": f"/api/v1/comment-cards/{card['id']}"}
+        )
+
+    def _own_card(self, actor: Actor, card_id: str) -> dict:
+        card = call(self.complaints.card, card_id, audit_data=_web(actor))
+        access.require_same_institution(actor, card["institution_id"])
+        return card
+
+    @http("GET", "/api/v1/comment-cards/<string:card_id>")
+    @errors_to_response
+    def get_card(self, request, card_id):
+        """A card for its institution's handlers and managers, and regulators."""
+        actor = self._actor(request)
+        access.require_role(actor, FOLLOWERS)
+        return json_response(self._own_card(actor, card_id))
+
+    @http("POST", "/api/v1/comment-cards/<string:card_id>/classification")
+    @errors_to_response
+    def classify_card(self, request, card_id):
+        """Suggestion, praise or complaint, once; a complaint card opens a
+        complaint of the same institution (its code in the answer)."""
+        actor = self._actor(request)
+        access.require_role(actor, HANDLERS)
+        self._own_card(actor, card_id)
+        kind = text_field(json_body(request), "kind")
+        classified = call(
+            self.complaints.classify_card, card_id, kind, audit_data=_web(actor)
+        )
+        return json_response(classified)
 
     def _handled_complaint(self, actor: Actor, complaint_id: str) -> dict:
         audit = audit_dict(actor, "web")
@@ -86,8 +188,12 @@ class ComplaintsRoutes:
         return json_response(changed)
 
 
+def _web(actor: Actor) -> dict:
+    return audit_dict(actor, "web")
+
+
 def document_paths() -> dict:
-    from services.gateway.api import body_schema, operation
+    from services.gateway.api import PAGE, body_schema, operation
 
     complaint_id = {
         "name": "complaint_id",
@@ -95,7 +201,48 @@ def document_paths() -> dict:
         "required": True,
         "schema": STRING,
     }
+    card_id = {"name": "card_id", "in": "path", "required": True, "schema": STRING}
+    day = {"type": "string", "format": "date"}
     paths = {
+        "/api/v1/complaints": {
+            "get": operation(
+                "本机构处理的投诉（投诉处理人员、管理人员；监管人员：全部），分页",
+                codes=(400, 401, 403),
+                parameters=[*PAGE, {"name": "status", "in": "query", "schema": STRING}],
+            )
+        },
+        "/api/v1/complaint-figures": {
+            "get": operation(
+                "某一期间收到的投诉及其处理情况（本机构；监管人员可指定机构）",
+                codes=(400, 401, 403),
+                parameters=[
+                    {"name": "since", "in": "query", "required": True, "schema": day},
+                    {"name": "until", "in": "query", "required": True, "schema": day},
+                    {"name": "institution", "in": "query", "schema": STRING},
+                ],
+            )
+        },
+        "/api/v1/comment-cards": {
+            "post": operation(
+                "登记意见箱、监督热线的意见卡（9.1.1，投诉处理人员）",
+                ok="201",
+                codes=(400, 401, 403),
+                requestBody=body_schema({k: STRING for k in CARD_FIELDS}),
+            )
+        },
+        "/api/v1/comment-cards/{card_id}": {
+            "get": operation("意见卡（本机构）", parameters=[card_id])
+        },
+        "/api/v1/comment-cards/{card_id}/classification": {
+            "post": operation(
+                "意见卡分类：建议、表扬或投诉（投诉即立案）",
+                codes=(400, 401, 403, 404, 409),
+                parameters=[card_id],
+                requestBody=body_schema(
+                    {"kind": {"enum": ["suggestion", "praise", "complaint"]}}
+                ),
+            )
+        },
         "/api/v1/complaints/{complaint_id}": {
             "get": operation(
                 "投诉详情（投诉处理人员、监管人员）", parameters=[complaint_id]

@@ -1,5 +1,7 @@
-"""Evaluation over HTTP: the customer's rating by progress code (9.2.1) and the
-manager's call-backs, improvement items and half-year summaries (9.1.3, 9.3).
+"""Evaluation over HTTP: the customer's rating by progress code (9.2.1), a
+survey and its call-back for the institution that served or took the demand,
+and the manager's call-backs, improvement items and half-year summaries
+(9.1.3, 9.3).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from services.gateway import access
-from services.gateway.access import MANAGERS
+from services.gateway.access import MANAGERS, STAFF_ROLES
 from services.gateway.api import STRING
 from services.gateway.problems import json_response
 from services.gateway.web import (
@@ -19,6 +21,7 @@ from services.gateway.web import (
     errors_to_response,
     json_body,
     paged,
+    text_field,
 )
 from shared.audit import Actor
 from shared.errors import ValidationFailed
@@ -66,6 +69,46 @@ class EvaluationRoutes:
             audit_data=audit_dict(CUSTOMER, "website"),
         )
         return json_response(rated)
+
+    # -- a service's survey and call-back (9.2.1) ----------------------------
+
+    def _of_the_case(self, actor: Actor, record: dict) -> None:
+        """A survey or call-back is the institution's that was rated, and the
+        first responder's, whose demand it was (7.4.2); a regulator reads."""
+        if actor.role == "regulator" or (
+            actor.institution and actor.institution == record["institution_id"]
+        ):
+            return
+        demand = call(self.intake.get_demand, record["demand_id"])
+        access.require_same_institution(actor, demand["institution"])
+
+    @http("GET", "/api/v1/evaluation/surveys/<string:survey_id>")
+    @errors_to_response
+    def get_survey(self, request, survey_id):
+        """One survey: when it is due, and the rating once given."""
+        actor = self._actor(request)
+        access.require_role(actor, STAFF_ROLES | {"regulator"})
+        survey = call(self.evaluation.survey, survey_id)
+        self._of_the_case(actor, survey)
+        return json_response(survey)
+
+    @http("POST", "/api/v1/evaluation/call-backs/<string:call_back_id>/result")
+    @errors_to_response
+    def record_call_back(self, request, call_back_id):
+        """Staff record how the call to an unsatisfied customer went: the
+        caller is whoever records it, once."""
+        actor = self._actor(request)
+        access.require_role(actor, STAFF_ROLES)
+        self._of_the_case(actor, call(self.evaluation.call_back, call_back_id))
+        note = text_field(json_body(request), "note")
+        done = call(
+            self.evaluation.record_call_back,
+            call_back_id,
+            actor.id,
+            note,
+            audit_data=audit_dict(actor, "web"),
+        )
+        return json_response(done)
 
     # -- managers of an institution ------------------------------------------
 
@@ -156,6 +199,7 @@ def document_paths() -> dict:
         "required": True,
         "schema": STRING,
     }
+    survey_id = {"name": "survey_id", "in": "path", "required": True, "schema": STRING}
     levels = {"enum": ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]}
     return {
         "/api/v1/public/surveys": {
@@ -193,6 +237,27 @@ def document_paths() -> dict:
                     }
                 ),
                 security=[],
+            )
+        },
+        "/api/v1/evaluation/surveys/{survey_id}": {
+            "get": operation(
+                "满意度评价（评价对象机构、首问机构的服务人员；监管人员）",
+                parameters=[survey_id],
+            )
+        },
+        "/api/v1/evaluation/call-backs/{call_back_id}/result": {
+            "post": operation(
+                "记录回访情况（9.2.1，回访人为记录者，仅一次）",
+                codes=(400, 401, 403, 404, 409),
+                parameters=[
+                    {
+                        "name": "call_back_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": STRING,
+                    }
+                ],
+                requestBody=body_schema({"note": STRING}),
             )
         },
         "/api/v1/evaluation/call-backs": {

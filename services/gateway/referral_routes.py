@@ -1,4 +1,5 @@
-"""Referral over HTTP: the partner's inbox and commands, report verification.
+"""Referral over HTTP: the partner's inbox and commands, report verification,
+and a partner's standing (its certificates as referral last heard of them, 4.1).
 
 The referral service checks each referral against the caller (its own
 institution, the partner's, or a regulator's read); the gateway checks the
@@ -19,6 +20,7 @@ from services.gateway.problems import json_response
 from services.gateway.web import (
     TooManyAttempts,
     call,
+    day,
     errors_to_response,
     json_body,
     object_field,
@@ -31,6 +33,10 @@ from shared.rpc import audit_dict
 
 PARTNER_SIDE = frozenset({"partner", "staff", "manager"})
 REFERRING_SIDE = frozenset({"staff", "manager"})
+# a partner's standing: its own managers and administrator; the platform's
+# administrator, who keeps qualifications, and the regulator, for any partner
+STANDING_OF_OWN = MANAGERS | {"institution_admin"}
+STANDING_OF_ANY = frozenset({"admin", "regulator"})
 
 
 @dataclass(frozen=True)
@@ -210,6 +216,21 @@ class ReferralRoutes:
             lambda: call(method, referral_id, *args, audit_data=_as(actor)),
         )
 
+    @http("GET", "/api/v1/partners/<string:institution_id>/standing")
+    @errors_to_response
+    def partner_standing(self, request, institution_id):
+        """The partner's certificates and each one's status on ``?on=``
+        (default today): valid, suspended, revoked or expired."""
+        actor = self._actor(request)
+        access.require_role(actor, STANDING_OF_OWN | STANDING_OF_ANY)
+        if actor.role not in STANDING_OF_ANY:
+            access.require_same_institution(actor, institution_id)
+        on = day(request.args.get("on"))
+        found = call(self.referral.partner_standing, institution_id, on)
+        return json_response(
+            {"institution_id": institution_id, "on": on, **paged(request, found)}
+        )
+
     @http("GET", "/api/v1/public/reports/<string:code>")
     @errors_to_response
     def verify_report(self, request, code):
@@ -238,6 +259,22 @@ def document_paths() -> dict:
         },
         "/api/v1/referrals/{referral_id}": {
             "get": operation("转办详情", parameters=[referral_id])
+        },
+        "/api/v1/partners/{institution_id}/standing": {
+            "get": operation(
+                "合作机构的资质及其在某日的状态（4.1；本机构管理人员、平台管理员、"
+                "监管人员）",
+                parameters=[
+                    {
+                        "name": "institution_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": STRING,
+                    },
+                    {"name": "on", "in": "query", "schema": STRING},
+                    *PAGE,
+                ],
+            )
         },
         "/api/v1/public/reports/{code}": {
             "get": operation(
