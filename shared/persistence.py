@@ -120,7 +120,10 @@ def ensure_postgres_schema(db: DatabaseURL) -> None:
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", db.schema):
         raise ValueError(f"schema name {db.schema!r} is not a plain identifier")
     with postgres_connect(db, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {db.schema}")
+        try:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {db.schema}")
+        except psycopg.errors.UniqueViolation:
+            pass  # created at the same moment by another part or instance
 
 
 KERNEL_TABLES = (
@@ -169,6 +172,8 @@ class KernelStore:
         self._closed = False
         # one connection, many greenlets: a transaction must not interleave
         self._lock = threading.RLock()
+        if self.db.kind == "postgres":  # whichever of a service's parts comes first
+            ensure_postgres_schema(self.db)
         serial = (
             "INTEGER PRIMARY KEY AUTOINCREMENT"
             if self.db.kind == "sqlite"

@@ -14,6 +14,7 @@ from services.gateway.tokens import RateLimiter, Tokens, gateway_secret
 from shared import audit, config
 from shared.audit import Actor, AuditContext
 from shared.errors import ConflictError, ValidationFailed
+from shared.persistence import KernelStore
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,16 @@ class AuthTools:
 
     def __init__(self):
         self.tokens = Tokens(gateway_secret(), config.get_float("QI_TOKEN_TTL_SECONDS"))
-        self.logins = RateLimiter(config.get_int("QI_LOGIN_ATTEMPTS"), 300)
+        # the gateway's database, where every instance counts the same attempts
+        self.kernel = KernelStore("gateway")
+        self.logins = RateLimiter(
+            self.kernel, "login", config.get_int("QI_LOGIN_ATTEMPTS"), 300
+        )
         self.progress_queries = RateLimiter(
-            config.get_int("QI_PROGRESS_QUERIES_PER_MINUTE"), 60
+            self.kernel,
+            "progress",
+            config.get_int("QI_PROGRESS_QUERIES_PER_MINUTE"),
+            60,
         )
 
     @staticmethod
@@ -39,6 +47,12 @@ class AuthTools:
 class Auth(DependencyProvider):
     def setup(self) -> None:
         self.tools = AuthTools()
+
+    def stop(self) -> None:
+        self.tools.kernel.close()
+
+    def kill(self) -> None:
+        self.stop()
 
     def get_dependency(self, worker_ctx) -> AuthTools:
         return self.tools

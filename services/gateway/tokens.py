@@ -9,9 +9,7 @@ changed role takes effect at the next login.
 from __future__ import annotations
 
 import secrets
-import threading
 import time
-from collections import deque
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -69,41 +67,75 @@ class Tokens:
 class RateLimiter:
     """At most ``limit`` attempts per key within ``window`` seconds.
 
-    Kept in the gateway process: with several gateway instances each counts
-    on its own, so the effective limit is ``limit`` times the instances.
+    The attempts are kept in the gateway's database (its kernel store), so
+    every gateway instance of an installation counts the same attempts: the
+    limit holds however many instances a province runs.
     """
 
-    def __init__(self, limit: int, window: float, clock=time.monotonic):
+    def __init__(self, kernel, name: str, limit: int, window: float, clock=time.time):
+        self.kernel = kernel
+        self.name = name
         self.limit = limit
         self.window = window
         self.clock = clock
-        self.attempts: dict[str, deque] = {}
-        self.lock = threading.Lock()
+        kernel.execute(
+            """CREATE TABLE IF NOT EXISTS gateway_attempts (
+                limiter TEXT NOT NULL,
+                attempt_key TEXT NOT NULL,
+                at DOUBLE PRECISION NOT NULL
+            )"""
+        )
+        kernel.execute(
+            "CREATE INDEX IF NOT EXISTS gateway_attempts_by_key "
+            "ON gateway_attempts (limiter, attempt_key, at)"
+        )
 
     def allow(self, key: str) -> bool:
         """Count one attempt for ``key``; False when it is over the limit."""
-        if self.exceeded(key):
-            return False
-        self.record(key)
+        now = self.clock()
+        with self.kernel.cursor() as cur:
+            if self._count(cur, key, now) >= self.limit:
+                return False
+            self._insert(cur, key, now)
         return True
 
     def exceeded(self, key: str) -> bool:
-        now = self.clock()
-        with self.lock:
-            seen = self.attempts.get(key)
-            while seen and seen[0] <= now - self.window:
-                seen.popleft()
-            return bool(seen) and len(seen) >= self.limit
+        with self.kernel.cursor() as cur:
+            return self._count(cur, key, self.clock()) >= self.limit
 
     def record(self, key: str) -> None:
-        with self.lock:
-            self.attempts.setdefault(key, deque()).append(self.clock())
-            if len(self.attempts) > 100_000:  # forget idle keys, bound memory
-                for idle in [k for k, v in self.attempts.items() if not v]:
-                    del self.attempts[idle]
+        now = self.clock()
+        with self.kernel.cursor() as cur:
+            self._insert(cur, key, now)
+            # forget attempts whose window has passed, for every key
+            cur.execute(
+                "DELETE FROM gateway_attempts WHERE limiter = %s AND at <= %s",
+                (self.name, now - self.window),
+            )
 
     def retry_after(self, key: str) -> int:
-        seen = self.attempts.get(key)
-        if not seen:
+        now = self.clock()
+        rows = self.kernel.query(
+            "SELECT MIN(at) AS first FROM gateway_attempts "
+            "WHERE limiter = %s AND attempt_key = %s AND at > %s",
+            (self.name, key, now - self.window),
+        )
+        first = rows[0]["first"] if rows else None
+        if first is None:
             return 0
-        return max(1, int(seen[0] + self.window - self.clock()) + 1)
+        return max(1, int(first + self.window - now) + 1)
+
+    def _count(self, cur, key: str, now: float) -> int:
+        cur.execute(
+            "SELECT COUNT(*) AS n FROM gateway_attempts "
+            "WHERE limiter = %s AND attempt_key = %s AND at > %s",
+            (self.name, key, now - self.window),
+        )
+        return int(cur.fetchone()["n"])
+
+    def _insert(self, cur, key: str, now: float) -> None:
+        cur.execute(
+            "INSERT INTO gateway_attempts (limiter, attempt_key, at) "
+            "VALUES (%s, %s, %s)",
+            (self.name, key, now),
+        )

@@ -4,6 +4,7 @@ import pytest
 
 from services.gateway.tokens import RateLimiter, TokenError, Tokens
 from shared.audit import Actor
+from shared.persistence import KernelStore
 
 WANG = Actor("wang", "staff", "jsqi")
 
@@ -30,19 +31,23 @@ def test_an_expired_token_is_refused_with_a_message_to_log_in_again():
     assert "过期" in str(caught.value)
 
 
-def test_attempts_over_the_limit_wait_for_the_window_to_pass():
+def test_attempts_over_the_limit_wait_for_the_window_to_pass(tmp_path):
     now = [0.0]
-    limiter = RateLimiter(limit=3, window=60, clock=lambda: now[0])
+    kernel = KernelStore("gateway", f"sqlite:///{tmp_path / 'gateway.sqlite'}")
+    limiter = RateLimiter(kernel, "progress", limit=3, window=60, clock=lambda: now[0])
     assert [limiter.allow("addr:1") for _ in range(4)] == [True, True, True, False]
     assert limiter.allow("addr:2")  # another key has its own count
     assert limiter.retry_after("addr:1") == 61
     now[0] = 60.5
     assert limiter.allow("addr:1")
+    kernel.close()
 
 
-def test_only_recorded_failures_count():
-    limiter = RateLimiter(limit=2, window=300)
+def test_only_recorded_failures_count(tmp_path):
+    kernel = KernelStore("gateway", f"sqlite:///{tmp_path / 'gateway.sqlite'}")
+    limiter = RateLimiter(kernel, "login", limit=2, window=300)
     assert not limiter.exceeded("user:wang")
     limiter.record("user:wang")
     limiter.record("user:wang")
     assert limiter.exceeded("user:wang")
+    kernel.close()
