@@ -18,6 +18,10 @@ class PublishNotConfirmed(Exception):
     """The broker nacked a message or did not confirm in time."""
 
 
+class Unroutable(PublishNotConfirmed):
+    """A message meant for a queue met none: the broker returned it."""
+
+
 class ConfirmingPublisher:
     def __init__(self, uri: str, confirm_timeout: float = 10.0):
         self.uri = uri
@@ -27,6 +31,7 @@ class ConfirmingPublisher:
         self._published = 0
         self._acked = 0
         self._nacked = False
+        self._returned: set[str] = set()
 
     def connect(self) -> None:
         self.close()
@@ -36,14 +41,19 @@ class ConfirmingPublisher:
         self.channel.confirm_select()
         self.channel.events["basic_ack"].add(self._on_ack)
         self.channel.events["basic_nack"].add(self._on_nack)
+        self.channel.events["basic_return"].add(self._on_return)
         self._published = self._acked = 0
         self._nacked = False
+        self._returned = set()
 
     def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
         self._acked = max(self._acked, delivery_tag)
 
     def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
         self._nacked = True
+
+    def _on_return(self, exc, exchange: str, routing_key: str, message) -> None:
+        self._returned.add(routing_key)
 
     @property
     def connected(self) -> bool:
@@ -54,10 +64,17 @@ class ConfirmingPublisher:
         exchange: str,
         messages: list[tuple[str, dict]],
         headers: dict | None = None,
-    ) -> None:
-        """Publish (routing key, body) pairs; return once all are confirmed."""
+        mandatory: bool = False,
+    ) -> set[str]:
+        """Publish (routing key, body) pairs; return once all are confirmed.
+
+        With ``mandatory``, a message no queue is bound to receive comes back
+        from the broker (it would otherwise be dropped): the routing keys of
+        those are returned.
+        """
         if not self.connected:
             self.connect()
+        self._returned = set()
         for routing_key, body in messages:
             message = amqp.Message(
                 json.dumps(body, ensure_ascii=False),
@@ -68,10 +85,12 @@ class ConfirmingPublisher:
                 application_headers=headers or {},
             )
             self.channel.basic_publish(
-                message, exchange=exchange, routing_key=routing_key
+                message, exchange=exchange, routing_key=routing_key, mandatory=mandatory
             )
             self._published += 1
+        # the broker sends a message's return before its confirm
         self._wait_for_confirms()
+        return set(self._returned)
 
     def _wait_for_confirms(self) -> None:
         while self._acked < self._published:

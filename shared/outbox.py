@@ -20,7 +20,7 @@ from typing import Optional
 from eventsourcing.persistence import Notification
 
 from shared import config, logs, topology
-from shared.amqp import ConfirmingPublisher
+from shared.amqp import ConfirmingPublisher, Unroutable
 from shared.application import ServiceApplication
 from shared.envelope import Envelope
 from shared.metrics import for_service
@@ -122,6 +122,9 @@ class OutboxRelay:
         self.lock = relay_lock(app)
         self.metrics = for_service(self.service)
         self.exchange = topology.event_exchange(self.service).name
+        self.subscribed_types = {
+            s.event_type for s in topology.subscriptions_of(self.service)
+        }
         self._declared = False
         self._stopping = False
         # the recorded position, cached while this relay holds the lock
@@ -175,7 +178,7 @@ class OutboxRelay:
                 self._declared = False
             self._declare()
             if messages:
-                self.publisher.publish_batch(self.exchange, messages)
+                self._publish(messages)
         self._save_position(notifications[-1].id)
         self._position = notifications[-1].id
         self.metrics.relay_position.set(self._position)
@@ -184,6 +187,18 @@ class OutboxRelay:
         caught_up = len(notifications) < self.batch_size
         self.metrics.relay_lag.set(0 if caught_up else self.lag())
         return len(notifications)
+
+    def _publish(self, messages: list[tuple[str, dict]]) -> None:
+        """Publish a batch; an event a consumer subscribes to that met no
+        queue (the queue vanished since it was declared) fails the batch, so
+        the queues are declared again and the batch published again."""
+        returned = self.publisher.publish_batch(self.exchange, messages, mandatory=True)
+        missing = returned & self.subscribed_types
+        if missing:
+            self._declared = False
+            raise Unroutable(
+                f"no queue bound for {', '.join(sorted(missing))}; declaring again"
+            )
 
     # -- the loop ----------------------------------------------------------
 
