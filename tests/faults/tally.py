@@ -74,3 +74,16 @@ def publish(amqp_uri: str, messages: list, exchange: str = INTAKE_EXCHANGE) -> N
             channel.basic_publish_confirm(
                 message, exchange=exchange, routing_key="DemandReferred"
             )
+
+
+def facts_noted(evaluation_url: str) -> tuple[int, int]:
+    """(facts noted, distinct event ids noted) in evaluation's case records:
+    each integration event evaluation took in is one ``CaseRecord.Noted``."""
+    table = f"{schema_of(evaluation_url)}.evaluation_events"
+    with psycopg.connect(support.PG_BASE) as conn:
+        row = conn.execute(
+            "SELECT COUNT(*), "
+            "COUNT(DISTINCT convert_from(state, 'UTF8')::jsonb ->> 'event_id') "
+            f"FROM {table} WHERE topic LIKE '%:CaseRecord.Noted'"
+        ).fetchone()
+    return int(row[0]), int(row[1])
