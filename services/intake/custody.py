@@ -31,6 +31,7 @@ CONDITIONS = (INTACT, "破损", "受潮", "污染", "封签破损", "数量不�
 VISITS = {"acceptance": "上门受理", "pickup": "上门取样"}
 REPORT_METHODS = {"post": "邮寄", "email": "电子邮件", "download": "在线下载"}
 ENDED = {"returned": "已退还", "disposed": "已处置"}
+MOVEMENTS = {"handed_over": "交接", "returned": "退还", "disposed": "处置"}
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
 
@@ -90,7 +91,7 @@ class SampleCustody(AuditedAggregate):
 
     def request_visit(self, kind, address, preferred_date, contact, phone) -> dict:
         """Ask for door-to-door acceptance (上门受理) or a sample pickup."""
-        if kind not in VISITS:
+        if not isinstance(kind, str) or kind not in VISITS:
             message = "上门服务应为：" + "、".join(VISITS.values())
             raise ValidationFailed.single("kind", message)
         address = _text(address, "address", "上门地址")
@@ -245,7 +246,7 @@ class SampleCustody(AuditedAggregate):
     ) -> dict:
         """Post a report, or send the free e-report; again only with a reason."""
         report_no = _text(report_no, "report_no", "报告编号", 64)
-        if method not in REPORT_METHODS:
+        if not isinstance(method, str) or method not in REPORT_METHODS:
             message = "送达方式应为：" + "、".join(REPORT_METHODS.values())
             raise ValidationFailed.single("method", message)
         delivery = {"report_no": report_no, "method": method, "fee": 0}
@@ -383,13 +384,14 @@ def custody_view(app: ServiceApplication, demand_id: Any) -> dict:
     first) and report deliveries; reading opens no record."""
     found = _stored(app, demand_id)
     if found is None:
-        empty: dict = {"visits": [], "samples": [], "movements": []}
-        return {"demand_id": _demand_key(demand_id), **empty, "deliveries": []}
+        empty: dict = {"visits": [], "samples": [], "movements": [], "deliveries": []}
+        return {"demand_id": _demand_key(demand_id), **empty, "version": 0}
     movements: dict[tuple, dict] = {}
     for chain in found.chains.values():
         for entry in chain:  # a movement of several samples is in each chain
             key = (entry["action"], entry["at"], entry["from_party"])
-            movements.setdefault((*key, tuple(entry["samples"])), entry)
+            labelled = {**entry, "action_label": MOVEMENTS[entry["action"]]}
+            movements.setdefault((*key, tuple(entry["samples"])), labelled)
     visits = [{**v, "kind_label": VISITS[v["kind"]]} for v in found.visits]
     deliveries = [
         {**d, "method_label": REPORT_METHODS[d["method"]]}
@@ -417,6 +419,9 @@ def sample_chain(app: ServiceApplication, demand_id: Any, sample_id: Any) -> dic
         raise NotFound(f"sample {sample_id}")
     if sample_id not in found.samples:
         raise NotFound(f"sample {sample_id}")
-    chain = found.custody_chain(sample_id)
+    chain = [
+        {**entry, "action_label": MOVEMENTS[entry["action"]]}
+        for entry in found.custody_chain(sample_id)
+    ]
     sample = _sample_view(found.samples[sample_id], len(chain))
     return as_json({"demand_id": found.demand_id, "sample": sample, "chain": chain})

@@ -44,9 +44,14 @@ def today() -> str:
 
 def test_samples_travel_a_chain_of_custody_and_a_report_is_delivered(gateway):
     demand = filed(gateway)
-    visit = gateway.post(f"{demand}/visits", PICKUP, "wang")
+    key = {"Idempotency-Key": "visit-2026-03-04-1"}
+    visit = gateway.post(f"{demand}/visits", PICKUP, "wang", headers=key)
     assert visit.status_code == 201, visit.text
     assert visit.json()["preferred_date"] == "2026-03-04"
+    retried = gateway.post(f"{demand}/visits", PICKUP, "wang", headers=key)
+    assert retried.json() == visit.json()  # the first answer, one visit stored
+    # the generic demand commands still answer beside these static paths
+    assert gateway.post(f"{demand}/take", who="wang").json()["owner"] == "wang"
 
     for body in (
         {"sample_id": "S1", "description": "电子玩具", "quantity": 3},
@@ -106,6 +111,7 @@ def test_samples_travel_a_chain_of_custody_and_a_report_is_delivered(gateway):
     assert gateway.post(f"{demand}/report-deliveries", again, "zhao").status_code == 201
 
     custody = gateway.get(f"{demand}/custody", "wang").json()
+    assert len(custody["visits"]) == 1 and custody["visits"][0]["kind_label"]
     assert custody["visits"][0]["phone"] == PICKUP["phone"]
     assert {s["id"]: s["state"] for s in custody["samples"]} == {
         "S1": "returned",

@@ -67,6 +67,7 @@ def test_door_to_door_acceptance_and_pickup_are_requested():
     ("field", "change"),
     [
         ("kind", {"kind": "delivery"}),
+        ("kind", {"kind": ["pickup"]}),  # JSON's list: refused, not a TypeError
         ("address", {"address": "  "}),
         ("preferred_date", {"preferred_date": "2025-03-05"}),
         ("preferred_date", {"preferred_date": at(9)}),
@@ -289,6 +290,7 @@ def test_a_report_is_delivered_once_unless_a_reason_is_given():
     [
         ("report_no", ("", "download", "staff-a", at(50)), {}),
         ("method", ("R-1", "fax", "staff-a", at(50)), {}),
+        ("method", ("R-1", ["post"], "staff-a", at(50)), {}),
         ("by", ("R-1", "download", "", at(50)), {}),
         ("at", ("R-1", "download", "staff-a", date(2025, 3, 5)), {}),
         ("email", ("R-1", "email", "staff-a", at(50)), {}),
