@@ -8,6 +8,8 @@ import sys
 import time
 from collections.abc import Callable
 
+import psycopg
+
 PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
 AMQP_BASE = "amqp://guest:guest@127.0.0.1:5672"
 WARMUP = 20
@@ -23,6 +25,20 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what}: not within {timeout:.0f}s")
         time.sleep(0.01)
+
+
+def retrying(make, what: str, timeout: float = 60.0):
+    """``make()``, again while PostgreSQL has no connection slot free (other
+    clients of a shared server can hold them all for a moment)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return make()
+        except psycopg.OperationalError as exc:
+            if "too many clients" not in str(exc) or time.monotonic() > deadline:
+                raise
+            progress(f"{what}: PostgreSQL has no free connection; retrying")
+            time.sleep(1)
 
 
 def free_port() -> int:

@@ -21,19 +21,32 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import requests
+from eventsourcing.cryptography import AESCipher
+from eventsourcing.utils import get_topic as topic_of
 
 from bench import procstat
-from bench.common import PG_BASE, WARMUP, free_port, progress, wait_until
+from bench.common import (
+    PG_BASE,
+    WARMUP,
+    free_port,
+    progress,
+    retrying,
+    wait_until,
+)
 from bench.procstat import CpuReport, CpuWindow, Group
 from bench.profiler import BusiestProfiler
 
 REPO = Path(__file__).resolve().parent.parent
+DEMO_ACCOUNTS = REPO / "services" / "gateway" / "demo_accounts.json"
 FORM = {
     "applicant": "某公司",
     "contact_phone": "13800138000",
@@ -60,6 +73,7 @@ class EndToEnd:
     idle: CpuReport  # over IDLE_SECONDS just before it, no load from the bench
     profiled: str = ""  # which process py-spy recorded
     profile: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)  # the demands it registered
 
     @property
     def rate(self) -> float:
@@ -77,16 +91,21 @@ class Services:
         self.mode = mode
         self.address = f"127.0.0.1:{free_port()}"
         self.log_path = var / "services.log"
+        # events encrypted at rest, as every deployment runs (QI_CIPHER_KEY)
+        self.cipher_key = AESCipher.create_key(num_bytes=32)
         self.env = {
             **os.environ,
             "QI_PROCESSES": mode,
             "QI_AMQP_URI": amqp_uri,
             "QI_INTAKE_DATABASE_URL": urls["intake"],
             "QI_EVALUATION_DATABASE_URL": urls["evaluation"],
+            "QI_CIPHER_KEY": self.cipher_key,
             "QI_HTTP_ADDRESS": self.address,
             "QI_METRICS_PORT": str(free_port()),
             "QI_VAR_DIR": str(var),
             "QI_LOG_LEVEL": "WARNING",
+            # staff log in for (e)
+            "QI_SEED_ACCOUNTS": str(DEMO_ACCOUNTS),
         }
         self.process: subprocess.Popen | None = None
         self.children: dict[int, str] = {}  # pid -> service (per-service mode)
@@ -196,7 +215,9 @@ class RowCount:
     """The rows of a table (that match ``where``); 0 while it does not exist."""
 
     def __init__(self, schema: str, table: str, where: str = "TRUE"):
-        self.conn = psycopg.connect(PG_BASE, autocommit=True)
+        self.conn = retrying(
+            lambda: psycopg.connect(PG_BASE, autocommit=True), "counting rows"
+        )
         self.sql = f"SELECT count(*) FROM {schema}.{table} WHERE {where}"
 
     def __call__(self) -> int:
@@ -238,43 +259,71 @@ def warm_up(
     wait_until(settled, timeout, "warm-up case records")
 
 
-def stored_events(app) -> list:
-    """Every stored event of an application, decoded by its mapper."""
+def stored_events(app, topic: str) -> list:
+    """Every stored event of an application with ``topic``, decoded."""
     found, start = [], 1
-    while batch := app.recorder.select_notifications(start=start, limit=1000):
+    while batch := app.recorder.select_notifications(
+        start=start, limit=1000, topics=[topic]
+    ):
         found.extend(app.mapper.to_domain_event(n) for n in batch)
         start = batch[-1].id + 1
     return found
 
 
-def propagation_lags(urls: dict[str, str], demand_ids: set[str]) -> list[float]:
-    """Seconds from each demand's Registered to evaluation's case record."""
-    from services.evaluation.application import EvaluationApplication
-    from services.evaluation.records import CaseRecord
-    from services.intake.application import IntakeApplication
-    from services.intake.domain import Demand
+class Stores:
+    """Intake's and evaluation's stores read back by the bench (decrypted with
+    the run's key), opened once for the platform's lifetime."""
 
-    intake = IntakeApplication(urls["intake"])
-    evaluation = EvaluationApplication(urls["evaluation"])
-    try:
+    def __init__(self, urls: dict[str, str], cipher_key: str):
+        from services.evaluation.application import EvaluationApplication
+        from services.intake.application import IntakeApplication
+
+        env = {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher"}
+        env["CIPHER_KEY"] = cipher_key
+        self.intake = retrying(
+            lambda: IntakeApplication(urls["intake"], env), "reading intake"
+        )
+        try:
+            self.evaluation = retrying(
+                lambda: EvaluationApplication(urls["evaluation"], env),
+                "reading evaluation",
+            )
+        except Exception:
+            self.intake.close()
+            raise
+
+    def case_timestamps(
+        self, demand_ids: set[str]
+    ) -> dict[str, tuple[datetime, datetime]]:
+        """Each demand's Registered (intake) and case record Opened
+        (evaluation) timestamps, for the demands that have both."""
+        from services.evaluation.records import CaseRecord
+        from services.intake.domain import Demand
+
         registered = {
             str(e.originator_id): e.timestamp
-            for e in stored_events(intake)
-            if isinstance(e, Demand.Registered)
+            for e in stored_events(self.intake, topic_of(Demand.Registered))
         }
         recorded = {
             e.case_id: e.timestamp
-            for e in stored_events(evaluation)
-            if isinstance(e, CaseRecord.Opened)
+            for e in stored_events(self.evaluation, topic_of(CaseRecord.Opened))
         }
-    finally:
-        intake.close()
-        evaluation.close()
-    return [
-        (recorded[d] - registered[d]).total_seconds()
-        for d in demand_ids
-        if d in recorded and d in registered
-    ]
+        return {
+            d: (registered[d], recorded[d])
+            for d in demand_ids
+            if d in recorded and d in registered
+        }
+
+    def propagation_lags(self, demand_ids: set[str]) -> list[float]:
+        """Seconds from each demand's Registered to evaluation's case record."""
+        return [
+            (opened - registered).total_seconds()
+            for registered, opened in self.case_timestamps(demand_ids).values()
+        ]
+
+    def close(self) -> None:
+        self.intake.close()
+        self.evaluation.close()
 
 
 def _py_spy_pids() -> list[int]:
@@ -299,19 +348,39 @@ def cpu_window(services: Services) -> CpuWindow:
     )
 
 
-def bench_end_to_end(
-    mode: str,
-    amqp_uri: str,
-    prefix: str,
-    n: int,
-    clients: int,
-    py_spy: str | None,
-) -> EndToEnd:
-    """Start the services in ``mode`` on schemas ``{prefix}_*``; measure (c)."""
+@dataclass
+class Platform:
+    """The services running in one mode on fresh schemas, warmed up."""
+
+    mode: str
+    services: Services
+    stored: dict[str, RowCount]
+    stores: Stores
+
+    @property
+    def base_url(self) -> str:
+        return self.services.base_url
+
+    def case_records(self) -> int:
+        return self.stored["evaluation"]()
+
+    def wait_for_case_records(self, count: int, timeout: float) -> None:
+        def recorded() -> bool:
+            self.services.check()
+            return self.case_records() >= count
+
+        wait_until(recorded, timeout, f"{count} case records in evaluation")
+
+
+@contextmanager
+def running_platform(
+    mode: str, amqp_uri: str, prefix: str, clients: int
+) -> Iterator[Platform]:
+    """Start the services in ``mode`` on schemas ``{prefix}_*`` and warm them
+    up; stop them (and remove their files) when done."""
     urls = {s: f"{PG_BASE}?schema={prefix}_{s}" for s in ("intake", "evaluation")}
     var_dir = Path(tempfile.mkdtemp(prefix="qi-bench-"))
     services = Services(mode, amqp_uri, urls, var_dir)
-    pool = Clients(services.base_url, clients)
     stored = {
         "intake": RowCount(f"{prefix}_intake", "intake_events"),
         # one case record per registered demand (its first event)
@@ -321,22 +390,46 @@ def bench_end_to_end(
             "originator_version = 1 AND topic LIKE '%:CaseRecord.Opened'",
         ),
     }
-    profiler = None
-    tag = f"(c) [{mode}]"
+    tag = f"[{mode}]"
     try:
         progress(f"{tag} starting services on {services.base_url}")
         services.start()
         progress(f"{tag} warm-up: {WARMUP} demands")
-        warm_up(services, pool, stored)
-        before = stored["evaluation"]()
-        cpu = cpu_window(services)
-        progress(f"{tag} idle baseline: {IDLE_SECONDS:.0f}s")
-        cpu.start()
-        time.sleep(IDLE_SECONDS)
-        idle = cpu.stop()
+        warm_up(services, Clients(services.base_url, clients), stored)
+        stores = Stores(urls, services.cipher_key)
+        try:
+            yield Platform(mode, services, stored, stores)
+        finally:
+            stores.close()
+    except Exception:
+        progress(f"services log (tail):\n{services.log_tail() or '(empty)'}")
+        raise
+    finally:
+        for count in stored.values():
+            count.close()
+        progress(f"{tag} stopping services (SIGINT)")
+        services.stop()
+        shutil.rmtree(var_dir, ignore_errors=True)
 
-        progress(f"{tag} POSTing {n} demands with {clients} clients")
-        cpu.start()
+
+def bench_end_to_end(
+    platform: Platform, n: int, clients: int, py_spy: str | None
+) -> EndToEnd:
+    """(c): N demands POSTed by ``clients`` at once, until all are recorded."""
+    services, mode = platform.services, platform.mode
+    pool = Clients(services.base_url, clients)
+    before = platform.case_records()
+    cpu = cpu_window(services)
+    tag = f"(c) [{mode}]"
+    progress(f"{tag} idle baseline: {IDLE_SECONDS:.0f}s")
+    cpu.start()
+    time.sleep(IDLE_SECONDS)
+    idle = cpu.stop()
+
+    progress(f"{tag} POSTing {n} demands with {clients} clients")
+    profiler = None
+    cpu.start()
+    try:
         if py_spy:
             profiler = BusiestProfiler(services.processes(), py_spy, progress)
         started = time.perf_counter()
@@ -344,37 +437,25 @@ def bench_end_to_end(
         http_seconds = time.perf_counter() - started
         ids = {demand_id for demand_id, _ in posted if demand_id}
         progress(f"{tag} POSTs answered in {http_seconds:.1f}s; waiting for records")
-
-        def all_recorded() -> bool:
-            services.check()
-            return stored["evaluation"]() >= before + len(ids)
-
-        wait_until(all_recorded, 60 + n / 10, f"{len(ids)} case records")
+        platform.wait_for_case_records(before + len(ids), 60 + n / 10)
         total_seconds = time.perf_counter() - started
         cpu_report = cpu.stop()
         profile = profiler.finish() if profiler else []
-        progress(f"{tag} reading event timestamps back")
-        return EndToEnd(
-            mode=mode,
-            demands=len(ids),
-            failed_posts=n - len(ids),
-            http_seconds=http_seconds,
-            total_seconds=total_seconds,
-            post_latencies=[latency for _, latency in posted],
-            lags=propagation_lags(urls, ids),
-            cpu=cpu_report,
-            idle=idle,
-            profiled=profiler.label if profiler else "",
-            profile=profile,
-        )
-    except Exception:
-        progress(f"services log (tail):\n{services.log_tail() or '(empty)'}")
-        raise
     finally:
         if profiler is not None:
             profiler.stop()
-        for count in stored.values():
-            count.close()
-        progress(f"{tag} stopping services (SIGINT)")
-        services.stop()
-        shutil.rmtree(var_dir, ignore_errors=True)
+    progress(f"{tag} reading event timestamps back")
+    return EndToEnd(
+        mode=mode,
+        demands=len(ids),
+        failed_posts=n - len(ids),
+        http_seconds=http_seconds,
+        total_seconds=total_seconds,
+        post_latencies=[latency for _, latency in posted],
+        lags=platform.stores.propagation_lags(ids),
+        cpu=cpu_report,
+        idle=idle,
+        profiled=profiler.label if profiler else "",
+        profile=profile,
+        ids=sorted(ids),
+    )

@@ -45,6 +45,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -53,11 +54,16 @@ from eventsourcing.domain import Aggregate, event
 from kombu import Connection, Queue
 
 from bench.casehistory import CaseHistoryRun, bench_case_history
+from bench.commands import StaffCommands, bench_staff_commands
 from bench.common import PG_BASE, WARMUP, create_vhost, delete_vhost, progress
-from bench.endtoend import MODES, EndToEnd, bench_end_to_end
+from bench.endtoend import MODES, EndToEnd, bench_end_to_end, running_platform
+from bench.halfload import HalfLoad, bench_half_load
+from bench.procstat import CpuReport
 from shared.persistence import eventsourcing_env
 
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.5  # end to end (and staff commands) against the raw floor
+LAG_TARGET_MS = 100.0  # p99 propagation lag at half of peak load
+HISTORY_TARGET_MS = 20.0  # p99 of a case-history read at 1M stored events
 
 
 def timed_rate(n: int, step: Callable[[int], object]) -> float:
@@ -162,38 +168,92 @@ def end_to_end_rows(e2e: EndToEnd, append: float, confirmed: float) -> list:
     ]
 
 
-def print_cpu(e2e: EndToEnd) -> None:
-    """CPU per process over the (c) window: seconds, ms per demand, % of a core;
+def print_cpu(
+    title: str, cpu: CpuReport, idle: CpuReport | None, count: int, unit: str
+) -> None:
+    """CPU per process over a window: seconds, ms per ``unit``, % of a core;
     and % of a core in the idle seconds just before it (others' background)."""
-    cpu, idle = e2e.cpu, e2e.idle
-    per_demand = 1000 / max(e2e.demands, 1)
+    per_unit = 1000 / max(count, 1)
+    befores = idle.rows if idle else [None] * len(cpu.rows)
     rows = [
-        (row.label, row.seconds, before.seconds)
-        for row, before in zip(cpu.rows, idle.rows, strict=True)
-        if row.seconds or before.seconds
+        (row.label, row.seconds, before.seconds if before else None)
+        for row, before in zip(cpu.rows, befores, strict=True)
+        if row.seconds or (before and before.seconds)
     ]
     rows.append(
         (
             "other (rest of the machine)",
             max(0.0, cpu.machine - cpu.accounted),
-            max(0.0, idle.machine - idle.accounted),
+            max(0.0, idle.machine - idle.accounted) if idle else None,
         )
     )
-    rows.append(("whole machine", cpu.machine, idle.machine))
+    rows.append(("whole machine", cpu.machine, idle.machine if idle else None))
     width = max(len(label) for label, _, _ in rows) + 2
     print(
-        f"CPU during (c) [{e2e.mode}]: {cpu.wall:.2f} s window, "
-        f"{e2e.demands} demands, {cpu.cores} cores (= {cpu.cores * 100}% of a core)"
+        f"CPU during {title}: {cpu.wall:.2f} s window, {count} {unit}s, "
+        f"{cpu.cores} cores (= {cpu.cores * 100}% of a core)"
     )
     print(
-        f"  {'process':<{width}}{'CPU s':>7}{'ms/demand':>11}"
-        f"{'% of a core':>13}{'idle before':>13}"
+        f"  {'process':<{width}}{'CPU s':>7}{f'ms/{unit}':>11}"
+        f"{'% of a core':>13}{'idle before' if idle else '':>13}"
     )
     for label, seconds, before in rows:
+        idle_pct = f"{before / idle.wall:13.0%}" if idle and before is not None else ""
         print(
-            f"  {label:<{width}}{seconds:7.2f}{seconds * per_demand:11.2f}"
-            f"{seconds / cpu.wall:13.0%}{before / idle.wall:13.0%}"
+            f"  {label:<{width}}{seconds:7.2f}{seconds * per_unit:11.2f}"
+            f"{seconds / cpu.wall:13.0%}{idle_pct}"
         )
+
+
+def half_load_rows(half: HalfLoad) -> list[tuple[str, str]]:
+    lags_ms = [lag * 1000 for lag in half.lags]
+    late_ms = [late * 1000 for late in half.late]
+    p99 = percentile(lags_ms, 99) if lags_ms else float("nan")
+    return [
+        (f"(f) lag at half of peak [{half.mode}]", ""),
+        (
+            "    offered: half of (c) / achieved",
+            f"{half.rate:9.1f} / {half.achieved_rate:.1f} demands/s "
+            f"(peak {half.peak:.1f})",
+        ),
+        (
+            "    demands accepted / sent, over",
+            f"{half.accepted:9d} / {len(half.arrivals)} in {half.seconds:.1f} s",
+        ),
+        ("    arrivals sent late p50 / p99", _pair_pct(late_ms)),
+        (
+            "    POST latency p50 / p99",
+            _pair_pct([(a.answered - a.sent) * 1000 for a in half.arrivals]),
+        ),
+        ("    propagation lag p50 / p99", _pair_pct(lags_ms)),
+        (
+            "    from POST sent p50 / p99",
+            _pair_pct([lag * 1000 for lag in half.lags_from_send]),
+        ),
+        ("    lags measured", f"{len(lags_ms):9d}"),
+        ("    lag p99 / 100 ms target", f"{p99 / LAG_TARGET_MS:9.2f}"),
+        ("    last case record after last arrival", f"{half.drained_seconds:9.2f} s"),
+    ]
+
+
+def staff_command_rows(staff: StaffCommands, append: float) -> list:
+    latencies_ms = [latency * 1000 for latency in staff.latencies]
+    return [
+        (
+            f"(e) staff commands via gateway [{staff.mode}]",
+            f"{staff.rate:9.1f} commands/s",
+        ),
+        (
+            "    commands ok / failed (take + follow-up)",
+            f"{staff.commands:9d} / {staff.failed}",
+        ),
+        (
+            "    clients / demands / wall time",
+            (f"{staff.clients:9d} / {staff.demands} / {staff.seconds:.2f} s"),
+        ),
+        ("    command latency p50 / p99", _pair_pct(latencies_ms)),
+        ("    (e) / (a)", f"{staff.rate / append:9.3f}"),
+    ]
 
 
 def case_history_rows(run: CaseHistoryRun, append: float) -> list[tuple[str, str]]:
@@ -217,14 +277,133 @@ def case_history_rows(run: CaseHistoryRun, append: float) -> list[tuple[str, str
     ]
 
 
+@dataclass
+class ModeRun:
+    """What one services mode measured: (c), then (f) and (e) on it."""
+
+    e2e: EndToEnd
+    half: HalfLoad | None = None
+    staff: StaffCommands | None = None
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def summary_rows(
+    append: float,
+    confirmed: float,
+    modes: list[ModeRun],
+    histories: list[CaseHistoryRun],
+) -> list[tuple[str, str, str, str, str, str]]:
+    """figure, value, baseline, ratio, target, met: one row per headline."""
+    floor = min(append, confirmed)
+    rows = [
+        ("(a) eventsourcing append", f"{append:.0f} ev/s", "-", "-", "-", ""),
+        ("(b) kombu publish, confirmed", f"{confirmed:.0f} msg/s", "-", "-", "-", ""),
+    ]
+    for run in modes:
+        e2e = run.e2e
+        ratio = e2e.rate / floor
+        rows.append(
+            (
+                f"(c) end to end [{e2e.mode}]",
+                f"{e2e.rate:.1f} dem/s",
+                f"min(a,b) {floor:.0f}/s",
+                f"{ratio:.2f}",
+                f">= {TARGET_RATIO:.2f}",
+                _met(ratio >= TARGET_RATIO),
+            )
+        )
+    for run in modes:
+        if run.staff:
+            ratio = run.staff.rate / append
+            rows.append(
+                (
+                    f"(e) staff commands [{run.staff.mode}]",
+                    f"{run.staff.rate:.1f} cmd/s",
+                    f"(a) {append:.0f}/s",
+                    f"{ratio:.2f}",
+                    f">= {TARGET_RATIO:.2f}",
+                    _met(ratio >= TARGET_RATIO),
+                )
+            )
+    for run in modes:
+        if run.half and run.half.lags:
+            lags_ms = [lag * 1000 for lag in run.half.lags]
+            p50, p99 = percentile(lags_ms, 50), percentile(lags_ms, 99)
+            rows.append(
+                (
+                    f"(f) lag p50/p99 at half load [{run.half.mode}]",
+                    f"{p50:.0f}/{p99:.0f} ms",
+                    f"{run.half.rate:.1f} dem/s",
+                    f"{p99 / LAG_TARGET_MS:.2f}",
+                    f"p99 < {LAG_TARGET_MS:.0f} ms",
+                    _met(p99 < LAG_TARGET_MS),
+                )
+            )
+    for run in histories:
+        size = f"{run.events / 1000:,.0f}k"
+        target = f"p99 < {HISTORY_TARGET_MS:.0f} ms"
+        if run.events >= 1_000_000:
+            target += " (1M)"
+        rows.append(
+            (
+                f"(d) history read p50/p99 at {size}",
+                f"{run.history_ms[0]:.1f}/{run.history_ms[1]:.1f} ms",
+                f"SELECT {run.raw_ms[1]:.1f} ms",
+                f"{run.history_ms[1] / run.raw_ms[1]:.1f}",
+                target,
+                _met(run.history_ms[1] < HISTORY_TARGET_MS),
+            )
+        )
+        rows.append(
+            (
+                f"    case_events p50/p99 at {size}",
+                f"{run.case_events_ms[0]:.1f}/{run.case_events_ms[1]:.1f} ms",
+                f"SELECT {run.raw_ms[1]:.1f} ms",
+                f"{run.case_events_ms[1] / run.raw_ms[1]:.1f}",
+                target,
+                _met(run.case_events_ms[1] < HISTORY_TARGET_MS),
+            )
+        )
+        rows.append(
+            (
+                f"    case index rebuild at {size}",
+                f"{run.rebuild_events_per_s:.0f} ev/s",
+                f"(a) {append:.0f}/s",
+                f"{run.rebuild_events_per_s / append:.2f}",
+                "-",
+                "",
+            )
+        )
+    if not any(run.events >= 1_000_000 for run in histories):
+        rows.append(
+            ("(d) at 1M events", "not run", "-", "-", "--case-sizes ...,1000000", "")
+        )
+    return rows
+
+
+def print_summary(rows: list[tuple[str, ...]]) -> None:
+    header = ("figure", "measured", "baseline", "ratio", "target", "")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(6)]
+    for row in [header, *rows]:
+        cells = [
+            cell.ljust(width) if i in (0, 2, 4) else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+
+
 def report(
     append: float,
     confirmed: float,
     unconfirmed: float,
-    runs: list[EndToEnd],
+    modes: list[ModeRun],
     histories: list[CaseHistoryRun],
 ) -> None:
     floor = min(append, confirmed)
+    runs = [run.e2e for run in modes]
     blocks = [
         [
             ("(a) eventsourcing append, PostgreSQL", f"{append:9.0f} events/s"),
@@ -232,6 +411,8 @@ def report(
             ("    kombu publish, no confirm (ref.)", f"{unconfirmed:9.0f} msgs/s"),
         ],
         *(end_to_end_rows(e2e, append, confirmed) for e2e in runs),
+        *(half_load_rows(run.half) for run in modes if run.half),
+        *(staff_command_rows(run.staff, append) for run in modes if run.staff),
         [row for run in histories for row in case_history_rows(run, append)],
     ]
     width = max(len(label) for block in blocks for label, _ in block)
@@ -239,12 +420,28 @@ def report(
     print()
     print("qi-onestop bench (PostgreSQL backend)")
     for block in blocks:
-        print(rule)
-        _table(block, width)
+        if block:
+            print(rule)
+            _table(block, width)
     print(rule)
-    for e2e in runs:
-        print_cpu(e2e)
+    for run in modes:
+        e2e = run.e2e
+        print_cpu(f"(c) [{e2e.mode}]", e2e.cpu, e2e.idle, e2e.demands, "demand")
         print(rule)
+        if run.half:
+            half = run.half
+            print_cpu(f"(f) [{half.mode}]", half.cpu, None, half.accepted, "demand")
+            print(rule)
+        if run.staff:
+            staff = run.staff
+            print_cpu(f"(e) [{staff.mode}]", staff.cpu, None, staff.commands, "command")
+            print(rule)
+    for e2e in runs:
+        if e2e.profile:
+            print()
+            print(f"py-spy, [{e2e.mode}] {e2e.profiled} during (c):")
+            print("\n".join(e2e.profile))
+            print(rule)
     best = max(runs, key=lambda e2e: e2e.rate)
     ratio = best.rate / floor
     met = "MEETS" if ratio >= TARGET_RATIO else "BELOW"
@@ -255,11 +452,9 @@ def report(
         f"min(a, b) = {floor:.0f}/s; target >= {TARGET_RATIO:.2f} "
         f"(needs >= {TARGET_RATIO * floor:.0f} demands/s)"
     )
-    for e2e in runs:
-        if e2e.profile:
-            print()
-            print(f"py-spy, [{e2e.mode}] {e2e.profiled} during (c):")
-            print("\n".join(e2e.profile))
+    print()
+    print("summary (ratio: measured / baseline; for the lag, p99 / its target)")
+    print_summary(summary_rows(append, confirmed, modes, histories))
 
 
 # -- main -------------------------------------------------------------------
@@ -282,6 +477,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--n-publish", type=int, default=2000)
     parser.add_argument("--n-demands", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--half-load-seconds",
+        type=float,
+        default=20.0,
+        help="how long (f) offers half of (c)'s rate (0: skip (f))",
+    )
+    parser.add_argument(
+        "--staff-demands",
+        type=int,
+        default=1000,
+        help="demands of (c) that (e) takes and follows up (0: skip (e))",
+    )
     parser.add_argument(
         "--case-sizes",
         type=lambda text: [int(n) for n in text.split(",") if n],
@@ -317,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     append_schema = f"{run_id}_append"
     schemas = [append_schema]
     vhosts = [run_id.replace("_", "-")]
-    runs: list[EndToEnd] = []
+    modes: list[ModeRun] = []
     try:
         progress(f"(a) saving {args.n_append} aggregates, one per save")
         append = bench_append(args.n_append, append_schema)
@@ -334,16 +541,26 @@ def main(argv: list[str] | None = None) -> int:
             prefix = f"{run_id}_{mode.replace('-', '_')}"
             schemas += [f"{prefix}_intake", f"{prefix}_evaluation"]
             vhosts.append(prefix.replace("_", "-"))
-            e2e = bench_end_to_end(
-                mode,
-                create_vhost(vhosts[-1]),
-                prefix,
-                args.n_demands,
-                args.clients,
-                profile_path(args.py_spy, mode, args.modes),
-            )
-            runs.append(e2e)
-            progress(f"(c) [{mode}] {e2e.rate:.1f} demands/s")
+            amqp_uri = create_vhost(vhosts[-1])
+            with running_platform(mode, amqp_uri, prefix, args.clients) as platform:
+                run = ModeRun(
+                    bench_end_to_end(
+                        platform,
+                        args.n_demands,
+                        args.clients,
+                        profile_path(args.py_spy, mode, args.modes),
+                    )
+                )
+                modes.append(run)
+                progress(f"(c) [{mode}] {run.e2e.rate:.1f} demands/s")
+                if args.half_load_seconds > 0:
+                    run.half = bench_half_load(
+                        platform, run.e2e.rate, args.half_load_seconds
+                    )
+                if args.staff_demands > 0:
+                    run.staff = bench_staff_commands(
+                        platform, run.e2e.ids[: args.staff_demands], args.clients
+                    )
 
         schemas.append(f"{run_id}_history")
         histories = bench_case_history(args.case_sizes, schemas[-1])
@@ -354,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for vhost in vhosts:
                 delete_vhost(vhost)
-    report(append, confirmed, unconfirmed, runs, histories)
+    report(append, confirmed, unconfirmed, modes, histories)
     return 0
 
 
