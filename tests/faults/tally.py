@@ -77,13 +77,29 @@ def publish(amqp_uri: str, messages: list, exchange: str = INTAKE_EXCHANGE) -> N
 
 
 def facts_noted(evaluation_url: str) -> tuple[int, int]:
-    """(facts noted, distinct event ids noted) in evaluation's case records:
-    each integration event evaluation took in is one ``CaseRecord.Noted``."""
-    table = f"{schema_of(evaluation_url)}.evaluation_events"
+    """(facts noted, distinct messages processed) by evaluation from intake:
+    each integration event it takes in is one ``CaseRecord.Noted``, stored
+    with one tracking record of its position (one row each, however often
+    it came)."""
+    schema = schema_of(evaluation_url)
+    with psycopg.connect(support.PG_BASE) as conn:
+        (noted,) = conn.execute(
+            f"SELECT COUNT(*) FROM {schema}.evaluation_events "
+            "WHERE topic LIKE '%:CaseRecord.Noted'"
+        ).fetchone()
+        (tracked,) = conn.execute(
+            f"SELECT COUNT(*) FROM {schema}.evaluation_tracking "
+            "WHERE application_name = 'intake'"
+        ).fetchone()
+    return int(noted), int(tracked)
+
+
+def first_events(url: str) -> int:
+    """How many streams a service's PostgreSQL store holds: their first events."""
+    service = schema_of(url).rsplit("_", 1)[1]
     with psycopg.connect(support.PG_BASE) as conn:
         row = conn.execute(
-            "SELECT COUNT(*), "
-            "COUNT(DISTINCT convert_from(state, 'UTF8')::jsonb ->> 'event_id') "
-            f"FROM {table} WHERE topic LIKE '%:CaseRecord.Noted'"
+            f"SELECT COUNT(*) FROM {schema_of(url)}.{service}_events "
+            "WHERE originator_version = 1"
         ).fetchone()
-    return int(row[0]), int(row[1])
+    return int(row[0])
