@@ -280,6 +280,25 @@ class CustodyRoutes:
             drafted, 201, {"Location": f"/api/v1/visit-plans/{drafted['id']}"}
         )
 
+    @http("GET", "/api/v1/visit-plans")
+    @errors_to_response
+    def visit_plan_for(self, request):
+        """``?period=2026-Q1``: the caller's institution's plan for the period;
+        the regulator names the institution (``&institution=``)."""
+        actor = self._actor(request)
+        access.require_role(actor, READERS_OF_CASES)
+        institution = actor.institution
+        if actor.role == "regulator":
+            institution = request.args.get("institution", "")
+            if not institution:
+                raise ValidationFailed.single("institution", "请指明机构")
+        on = day(request.args.get("on") or _today())
+        period = request.args.get("period", "")
+        plan = call(self.intake.visit_plan_for, institution, period, on)
+        if not access.sees_personal_data(actor):
+            plan = masked_plan(plan)
+        return json_response(plan)
+
     @http("GET", "/api/v1/visit-plans/<string:plan_id>")
     @errors_to_response
     def visit_plan(self, request, plan_id):
@@ -463,12 +482,25 @@ def document_paths() -> dict:
             },
         ),
         "/api/v1/visit-plans": {
+            "get": operation(
+                "本机构某一期间的走访计划（监管人员指明机构）",
+                parameters=[
+                    {
+                        "name": "period",
+                        "in": "query",
+                        "required": True,
+                        "schema": STRING,
+                    },
+                    {"name": "institution", "in": "query", "schema": STRING},
+                    {"name": "on", "in": "query", "schema": STRING},
+                ],
+            ),
             "post": operation(
                 "编制本机构某一期间的走访计划（8.2.2）",
                 ok="201",
                 codes=(400, 401, 403),
                 requestBody=body_schema({"period": STRING}),
-            )
+            ),
         },
         plans: {
             "get": operation(

@@ -271,6 +271,12 @@ class IntakeService(Pingable, CaseHistory):
         return visits.plan_report(self.app, plan_id, iso_day(today, "today", "日期"))
 
     @rpc(expected_exceptions=EXPECTED)
+    def visit_plan_for(self, institution_id, period, today):
+        """An institution's plan for a period (``NotFound`` until drafted)."""
+        today = iso_day(today, "today", "日期")
+        return visits.plan_for(self.app, institution_id, period, today)
+
+    @rpc(expected_exceptions=EXPECTED)
     def plan_visit(
         self, plan_id, company, address, planned_on, staff_id, audit_data=None
     ):

@@ -325,6 +325,14 @@ def plan_report(app: IntakeApplication, plan: str | UUID, today: date) -> dict:
     return plan_summary(get_plan(app, plan), today)
 
 
+def plan_for(app: IntakeApplication, institution_id, period, today: date) -> dict:
+    """An institution's plan for a period, as :func:`plan_report` reads it."""
+    period_bounds(period)
+    if not isinstance(institution_id, str) or not institution_id:
+        raise NotFound(f"visit plan of {institution_id!r} for {period}")
+    return plan_report(app, plan_id(institution_id, period), today)
+
+
 def record_visit(app: IntakeApplication, plan_id, visit_id, form, *, staff_id, today):
     """Record a visit and register each demand it collected (8.2.2, 8.2.3).
 

@@ -220,6 +220,20 @@ def test_a_visit_plan_is_drafted_worked_and_a_visit_registers_a_demand(gateway):
     assert masked["visits"][0]["record"]["met"]["name"] != "周建国"
     assert masked["completion_rate"] == 0.5
 
+    found = gateway.get("/api/v1/visit-plans", "liqiang", params={"period": year})
+    assert found.json()["id"] == plan["id"]
+    for who in ("other", "othermgr"):  # their institution has no plan: not ours
+        elsewhere = gateway.get("/api/v1/visit-plans", who, params={"period": year})
+        assert elsewhere.status_code == 404, elsewhere.text
+    named = {"period": year, "institution": "jsqi"}
+    regulated = gateway.get("/api/v1/visit-plans", "sun", params=named).json()
+    assert regulated == masked
+    unnamed = gateway.get("/api/v1/visit-plans", "sun", params={"period": year})
+    assert unnamed.json()["errors"][0]["field"] == "institution"
+    for who in ("ops", "chen", "admin", "cheng", None):
+        refused = gateway.get("/api/v1/visit-plans", who, params=named)
+        assert refused.status_code in (401, 403), (who, refused.text)
+
 
 def test_no_outsider_reaches_custody_or_visit_plans(gateway):
     demand = filed(gateway)
@@ -312,6 +326,8 @@ def test_bad_input_is_refused_by_field_and_stores_nothing(gateway):
         (f"{path}/visits/V001/record", {"visited_on": "2999-01-01"}, "visited_on"),
         (f"{path}/visits/V001/record", {"weather": "晴"}, "weather"),
     ]
+    wrong_period = gateway.get("/api/v1/visit-plans", "wang", params={"period": "Q1"})
+    assert wrong_period.json()["errors"][0]["field"] == "period"
     before = settled_events(gateway, "intake")
     for url, body, field in bad:
         answer = gateway.post(url, body, "wang")
