@@ -93,6 +93,18 @@ def test_a_recorded_visit_registers_its_demands_on_channel_visit(app, plan):
     assert app.verify_stream(UUID(plan)) is None
 
 
+def test_a_manager_who_records_a_visit_is_audited_as_the_manager(app, plan):
+    manager = AuditContext(actor=Actor("chief-1", "manager", "jsqi-yz"), channel="web")
+    with audit_scope(manager):
+        visit = record_visit(
+            app, plan, "V001", RECORD, staff_id="chief-1", today=TODAY
+        )["result"]
+    for demand_id in visit["record"]["demand_ids"]:
+        (registered,) = app.history(demand_id)
+        assert registered["actor"]["role"] == "manager", registered
+        assert registered["channel"] == "visit"
+
+
 def test_recording_again_is_refused_and_registers_nothing_new(app, plan):
     record(app, plan)
     before = demand_ids(app, plan)
