@@ -41,6 +41,7 @@ QUOTE_ACTIONS = {
     "revision": "报价已修订为新版本（草稿），请核对后出具",
 }
 QUOTE_DONE = {"drafted": "报价草稿已生成，请核对后出具", **QUOTE_ACTIONS}
+BLANK_NUMBERS = {"unit_price": "单价", "samples": "样品数量"}
 LINE_ERROR = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
 
 
@@ -70,15 +71,21 @@ def quote_lines(form) -> tuple[list[dict], list[int]]:
     return lines, rows
 
 
-def quote_errors(errors: list[dict], rows: list[int], prefix: str) -> dict[str, str]:
+def quote_errors(
+    errors: list[dict], lines: list[dict], rows: list[int], prefix: str
+) -> dict[str, str]:
     """The catalog's errors by the page's field names: ``lines[1].samples``
-    of the second filled row becomes ``<prefix>.lines.<row>.samples``."""
+    of the second filled row becomes ``<prefix>.lines.<row>.samples``; a
+    number left blank is asked for, not called "not a number"."""
     renamed = []
     for error in errors:
         field = str(error.get("field") or "form")
         found = LINE_ERROR.match(field)
         if found and int(found.group(1)) < len(rows):
-            field = f"lines.{rows[int(found.group(1))]}.{found.group(2)}"
+            index, name = int(found.group(1)), found.group(2)
+            field = f"lines.{rows[index]}.{name}"
+            if name in BLANK_NUMBERS and lines[index].get(name) == "":
+                error = {**error, "message": f"请填写{BLANK_NUMBERS[name]}"}
         renamed.append({**error, "field": f"{prefix}.{field}"})
     return field_errors(renamed)
 
@@ -215,7 +222,7 @@ class WorkPages:
                 actor,
                 demand,
                 400,
-                errors=quote_errors(exc.errors, rows, "draft"),
+                errors=quote_errors(exc.errors, lines, rows, "draft"),
                 form=shown,
                 rows=shown_rows(request.form),
             )
@@ -276,9 +283,11 @@ class WorkPages:
             raise NotFound(action)
         actor = self._console_actor(request, access.STAFF_ROLES)
         quote = self._quote_in_reach(actor, quote_id, access.STAFF_ROLES)
+        lines: list[dict] = []
         rows: list[int] = []
         try:
             command, args, rows = self._quote_arguments(action, request.form)
+            lines = args[0] if command == "revise" else []
             call(
                 self.catalog.change_quote,
                 quote_id,
@@ -293,7 +302,7 @@ class WorkPages:
                 actor,
                 quote,
                 400,
-                errors=quote_errors(exc.errors, rows, action),
+                errors=quote_errors(exc.errors, lines, rows, action),
                 form=shown,
                 rows=shown_rows(request.form) if action == "revision" else None,
             )
