@@ -295,6 +295,13 @@ class ModeRun:
     staff: StaffCommands | None = None
 
 
+def store_size(events: int) -> str:
+    """10k, 100k, 1M."""
+    if events >= 1_000_000:
+        return f"{events / 1_000_000:g}M"
+    return f"{events / 1000:g}k"
+
+
 def _met(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
@@ -352,7 +359,7 @@ def summary_rows(
                 )
             )
     for run in histories:
-        size = f"{run.events / 1000:,.0f}k"
+        size = store_size(run.events)
         target = f"p99 < {HISTORY_TARGET_MS:.0f} ms"
         if run.events >= 1_000_000:
             target += " (1M)"
