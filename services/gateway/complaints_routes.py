@@ -118,7 +118,7 @@ class ComplaintsRoutes:
         actor = self._actor(request)
         access.require_role(actor, HANDLERS)
         body = json_body(request)
-        form = {k: body[k] for k in CARD_FIELDS if k in body}
+        form = {k: text_field(body, k) for k in CARD_FIELDS}
         form["institution_id"] = actor.institution
         card = call(self.complaints.record_card, form, audit_data=_web(actor))
         return json_response(
