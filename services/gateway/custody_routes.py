@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from nameko.web.handlers import http
+from werkzeug.wrappers import Response
 
 from services.gateway import access
 from services.gateway.access import READERS_OF_CASES, STAFF_ROLES
@@ -25,7 +26,6 @@ from shared.rpc import audit_dict
 
 # business days are counted in China Standard Time (a visit "today")
 BEIJING = timezone(timedelta(hours=8))
-CUSTOMER = "customer"  # intake's name for the demand's customer as a holder
 VISIT_FIELDS = ("kind", "address", "preferred_date", "contact", "phone")
 SAMPLE_FIELDS = ("sample_id", "description", "quantity", "condition", "note")
 MOVEMENT_FIELDS = ("sample_ids", "from_party", "place")
@@ -85,9 +85,9 @@ class CustodyRoutes:
         demand = call(self.intake.get_demand, demand_id)
         access.require_same_institution(actor, demand["institution"])
 
-    def _custody_command(self, request, demand_id, what: str, command) -> object:
-        """Staff of the demand's institution only; ``command(actor, body,
-        audit)`` is read after the checks and may be retried by its key."""
+    def _custody_command(self, request, demand_id, what: str, command) -> Response:
+        """Staff of the demand's institution only, checked before the body is
+        read; ``command(actor, body, audit)`` runs once per Idempotency-Key."""
         actor = self._actor(request)
         self._demand_in_reach(actor, demand_id, STAFF_ROLES)
         body = json_body(request)
@@ -178,10 +178,11 @@ class CustodyRoutes:
 
         def command(actor, body, audit):
             fields = _fields(body, MOVEMENT_FIELDS, condition=None, note="")
+            if body.get("to_party"):  # else intake's default, the customer
+                fields["to_party"] = body["to_party"]
             return call(
                 self.intake.return_samples,
                 demand_id,
-                to_party=body.get("to_party") or CUSTOMER,
                 at=body.get("at") or _now(),
                 **fields,
                 audit_data=audit,
@@ -238,7 +239,7 @@ class CustodyRoutes:
         access.require_same_institution(actor, plan["institution_id"])
         return plan
 
-    def _plan_command(self, request, plan_id, what: str, command, status=200):
+    def _plan_command(self, request, plan_id, what, command, status=200) -> Response:
         actor = self._actor(request)
         plan = self._plan_in_reach(actor, plan_id, STAFF_ROLES, _today())
         body = json_body(request)

@@ -27,6 +27,20 @@ PICKUP = {
 MORNING = "2026-03-05T09:00:00+08:00"
 
 
+def test_no_route_module_shadows_another_ones_handler():
+    """The gateway is one class of mixins: a name defined twice would silently
+    serve only the first one's route."""
+    from services.gateway.service import GatewayService
+
+    seen: dict[str, str] = {}
+    for mixin in GatewayService.__mro__:
+        for name in vars(mixin):
+            if name.startswith("__"):
+                continue
+            assert name not in seen, (name, mixin.__name__, seen.get(name))
+            seen[name] = mixin.__name__
+
+
 def filed(gateway) -> str:
     """A demand filed online; jsqi, the front door, receives it."""
     answer = gateway.post("/api/v1/demands", access_tests.ONLINE_FORM)
