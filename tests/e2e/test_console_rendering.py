@@ -142,3 +142,163 @@ def test_the_quality_page_looks_for_the_last_four_half_years():
         (2025, 1),
     ]
     assert recent_halves(datetime(2026, 3, 1))[:2] == [(2026, 1), (2025, 2)]
+
+
+def _form(pairs: list[tuple[str, str]]):
+    from werkzeug.datastructures import MultiDict
+
+    return MultiDict(pairs)
+
+
+def test_a_quotes_filled_rows_become_lines_and_errors_name_the_row():
+    from services.gateway.pages.work import quote_errors, quote_lines
+
+    rows = [("120.50", "12"), ("", ""), ("80", "x"), ("", "")]
+    form = _form(
+        [
+            pair
+            for i, (price, samples) in enumerate(rows)
+            for pair in (
+                ("item_code", "6.3.1" if price else ""),
+                ("parameter", f"参数{i}" if price else ""),
+                ("unit_price", price),
+                ("samples", samples),
+            )
+        ]
+    )
+    lines, kept = quote_lines(form)
+    # blank rows are not sent; samples typed as digits are a whole number
+    assert kept == [0, 2]
+    assert [line["samples"] for line in lines] == [12, "x"]
+    errors = quote_errors(
+        [
+            {"field": "lines[1].samples", "message": "样品数量应为整数"},
+            {"field": "discount_percent", "message": "折扣比例应在0到100之间"},
+        ],
+        lines,
+        kept,
+        "draft",
+    )
+    # the second line sent is the third row of the table
+    assert errors == {
+        "draft.lines.2.samples": "样品数量应为整数",
+        "draft.discount_percent": "折扣比例应在0到100之间",
+    }
+    blank = quote_errors(
+        [{"field": "lines[0].unit_price", "message": "单价不是有效的数字"}],
+        [{"unit_price": "", "samples": 1}],
+        [0],
+        "revision",
+    )
+    assert blank == {"revision.lines.0.unit_price": "请填写单价"}
+
+
+def test_an_efficiency_period_is_whole_beijing_days():
+    from datetime import date
+
+    import pytest
+
+    from services.gateway.pages.work import efficiency_period, period_days
+    from shared.errors import ValidationFailed
+
+    since, until = efficiency_period("2026-07-01", "2026-11-26", date(2026, 11, 27))
+    assert (since, until) == ("2026-07-01T00:00:00+08:00", "2026-11-27T00:00:00+08:00")
+    assert period_days(since, until) == ("2026-07-01", "2026-11-26")
+    # by default this half-year so far, today included
+    assert efficiency_period("", "", date(2026, 3, 5)) == (
+        "2026-01-01T00:00:00+08:00",
+        "2026-03-06T00:00:00+08:00",
+    )
+    # the evaluation service answers in UTC; the days read the same
+    assert period_days("2026-06-30T16:00:00+00:00", "2026-11-26T16:00:00+00:00") == (
+        "2026-07-01",
+        "2026-11-26",
+    )
+    for since, until, field in (
+        ("2026-02-30", "", "since"),
+        ("", "明天", "until"),
+        ("2026-06-30", "2026-01-01", "until"),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            efficiency_period(since, until, date(2026, 11, 27))
+        assert refused.value.errors[0]["field"] == field
+
+
+def test_custody_forms_become_the_intake_calls_arguments():
+    import pytest
+
+    from services.gateway.pages.custody import custody_arguments
+    from shared.errors import ValidationFailed
+
+    handover = _form(
+        [
+            ("sample_ids", "YP-1"),
+            ("sample_ids", "YP-2"),
+            ("from_party", "customer"),
+            ("to_party", "wang.staff"),
+            ("at", "2026-11-26T09:30"),
+            ("place", "服务窗口"),
+            ("condition", "完好"),
+        ]
+    )
+    assert custody_arguments("handover", handover) == [
+        ["YP-1", "YP-2"],
+        "customer",
+        "wang.staff",
+        "2026-11-26T09:30:00+08:00",  # typed in Beijing time
+        "服务窗口",
+        "完好",
+        "",
+    ]
+    sample = _form([("sample_id", "YP-3"), ("description", "电缆"), ("quantity", "2")])
+    assert custody_arguments("sample", sample)[:3] == ["YP-3", "电缆", 2]
+    with pytest.raises(ValidationFailed) as refused:
+        custody_arguments("return", _form([("at", "2026-11-26T09:30")]))
+    assert {e["field"] for e in refused.value.errors} == {
+        "sample_ids",
+        "from_party",
+        "place",
+    }
+    bad_time = handover.copy()
+    bad_time["at"] = "昨天上午"
+    with pytest.raises(ValidationFailed) as refused:
+        custody_arguments("handover", bad_time)
+    assert refused.value.errors[0]["field"] == "at"
+
+
+def test_the_regulator_reads_custody_without_contact_data():
+    from services.gateway.pages.custody import holder_label, masked_custody
+
+    found = {
+        "visits": [
+            {
+                "kind": "pickup",
+                "address": "南京市玄武区某路1号",
+                "contact": "张三",
+                "phone": "13912345678",
+            }
+        ],
+        "deliveries": [{"report_no": "R-1", "email": "zhang@example.com"}],
+        "samples": [],
+        "movements": [],
+    }
+    masked = masked_custody(found)
+    assert masked["visits"][0]["address"] == "***"
+    assert masked["visits"][0]["contact"] == "张*"
+    assert masked["visits"][0]["phone"] == "139****5678"
+    assert masked["deliveries"][0]["email"] == "***"
+    assert found["visits"][0]["phone"] == "13912345678"  # the record is untouched
+    assert holder_label("customer") == "客户" and holder_label(None) == "—"
+
+
+def test_rates_read_as_percentages_and_institutions_by_catalog_id():
+    from uuid import NAMESPACE_URL, uuid5
+
+    from services.gateway.pages.rendering import percent
+    from services.gateway.pages.routes import catalog_key
+
+    assert percent(0.875) == "87.5%" and percent(None) == "—" and percent(1) == "100.0%"
+    partner = str(uuid5(NAMESPACE_URL, "some partner"))
+    assert catalog_key(partner) == partner
+    front_door = uuid5(NAMESPACE_URL, "qi-onestop:institution:jsqi")
+    assert catalog_key("jsqi") == str(front_door)
