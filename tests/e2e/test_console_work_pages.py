@@ -528,6 +528,55 @@ def test_another_institution_gets_not_found_by_url(seen):
     assert seen["other_efficiency_staff"] == [OTHER_MANAGER[0], OTHER_STAFF[0]]
 
 
+def _signed_in(base_url: str, who: tuple[str, str]):
+    """A browser-like session signed in through the login page."""
+    import requests
+
+    browser = requests.Session()
+    browser.get(f"{base_url}/console/login", timeout=10)
+    csrf = browser.cookies["qi_csrf"]
+    signed = browser.post(
+        f"{base_url}/console/login",
+        data={"username": who[0], "password": who[1], "csrf": csrf},
+        timeout=10,
+    )
+    assert signed.ok, signed.status_code
+    return browser
+
+
+def test_another_institutions_forms_are_not_found_and_store_nothing(platform, seen):
+    scenario_ran(seen, "manager_assesses_efficiency")
+    base, demand_id = platform.base_url, seen["demand_id"]
+    regulator, manager = Api(base, REGULATOR), Api(base, MANAGER)
+    assessment = (
+        "/api/v1/evaluation/efficiency-assessments/"
+        + (seen["assessment_path"].rsplit("/", 1)[1])
+    )
+    before = [stored(regulator, demand_id, p) for p in ("Quote.", "SampleCustody.")]
+    comments = manager.get(assessment).json()["comments"]
+    line = {"item_code": "6.3.1", "parameter": "阻燃", "unit_price": "1"}
+    for who, path, form in (
+        (OTHER_STAFF, f"/console/demands/{demand_id}/quotes", line),
+        (OTHER_STAFF, f"/console/quotes/{seen['quote_id']}/withdrawal", {}),
+        (
+            OTHER_STAFF,
+            f"/console/demands/{demand_id}/custody/sample",
+            {"sample_id": "X-1", "description": "外来", "quantity": "1"},
+        ),
+        (OTHER_MANAGER, f"/console/efficiency/{STAFF[0]}/assessments", {}),
+        (OTHER_MANAGER, seen["assessment_path"] + "/comments", {"comment": "外来"}),
+    ):
+        browser = _signed_in(base, who)
+        sent = browser.post(
+            f"{base}{path}", data={**form, "csrf": browser.cookies["qi_csrf"]}
+        )
+        assert sent.status_code == 404, (path, sent.status_code)
+        assert "未找到" in sent.text
+    after = [stored(regulator, demand_id, p) for p in ("Quote.", "SampleCustody.")]
+    assert after == before
+    assert manager.get(assessment).json()["comments"] == comments
+
+
 def test_the_front_door_is_named_and_never_matched_to_an_item(seen):
     scenario_ran(seen, "quote_drafted_issued_and_accepted")
     assert seen["front_door_shown"] == FRONT_DOOR_NAME
