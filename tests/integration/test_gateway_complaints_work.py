@@ -245,6 +245,8 @@ def test_staff_read_the_survey_and_record_the_call_back_once(gateway):
 def test_a_partners_standing_is_for_its_managers_the_admin_and_the_regulator(
     gateway,
 ):
+    """And the survey of a service the partner did is read by both its own
+    staff and the first responder's institution."""
     lab_id = access_tests.lab_with_partner(gateway, "ps")
     manager = {
         "username": "ps.manager",
@@ -275,3 +277,35 @@ def test_a_partners_standing_is_for_its_managers_the_admin_and_the_regulator(
     assert fields(gateway.get(path, "ps.manager", params={"on": "next week"})) == ["on"]
     unknown = gateway.get("/api/v1/partners/no-such-lab/standing", "sun").json()
     assert unknown["items"] == [] and unknown["total"] == 0
+
+    survey = referred_and_completed_survey(gateway)
+    survey_path = f"/api/v1/evaluation/surveys/{survey['id']}"
+    assert survey["institution_id"] == lab_id
+    for who in ("ps.manager", "wang", "zhao", "sun"):
+        assert gateway.get(survey_path, who).status_code == 200, who
+    for who in ("other", "othermgr"):
+        refused(gateway.get(survey_path, who), 404)
+    refused(gateway.get(survey_path, "ps.clerk"), 403)
+
+
+def referred_and_completed_survey(gateway) -> dict:
+    """A demand jsqi referred to the "ps" lab, which completed it: the
+    survey evaluation issued for the lab's service."""
+    filed = gateway.post("/api/v1/demands", ONLINE_FORM).json()
+    referral = f"/api/v1/referrals/{access_tests.refer_and_send(gateway, filed['id'])}"
+    report = {
+        "report_no": "PS-2026-0001",
+        "issued_on": "2026-11-26",
+        "sha256": "cd" * 32,
+    }
+    for command, body in (("acceptance", {}), ("completion", {"report": report})):
+        answer = gateway.post(f"{referral}/{command}", body, "ps.clerk")
+        assert answer.status_code == 200, (command, answer.text)
+    code = filed["progress_code"]
+    (survey,) = support.wait_for(
+        lambda: gateway.get("/api/v1/public/surveys", params={"code": code}).json()[
+            "items"
+        ],
+        timeout=15,
+    )
+    return survey
