@@ -179,9 +179,24 @@ class KernelStore:
             if self.db.kind == "sqlite"
             else "BIGSERIAL PRIMARY KEY"
         )
-        with self.cursor() as cur:
-            for ddl in KERNEL_TABLES:
-                cur.execute(ddl.format(serial=serial))
+        self.create(*(ddl.format(serial=serial) for ddl in KERNEL_TABLES))
+
+    def create(self, *statements: str) -> None:
+        """Run ``CREATE … IF NOT EXISTS`` statements in one transaction.
+
+        On PostgreSQL two sessions creating the same table at once (a service's
+        parts start in parallel, instances too) can both pass IF NOT EXISTS and
+        one fails on the catalog's unique key: it then finds the table there.
+        """
+        for attempt in range(3):
+            try:
+                with self.cursor() as cur:
+                    for statement in statements:
+                        cur.execute(statement)
+                return
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+                if attempt == 2:
+                    raise
 
     @property
     def is_sqlite(self) -> bool:

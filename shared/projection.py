@@ -37,9 +37,7 @@ class ProjectionRunner:
         self.app = app
         self.projection = projection
         self.batch = batch
-        with app.kernel.cursor() as cursor:
-            for ddl in projection.tables:
-                cursor.execute(ddl)
+        app.kernel.create(*projection.tables)
 
     def _position(self, cursor) -> int:
         lock = "" if self.app.kernel.is_sqlite else " FOR UPDATE"

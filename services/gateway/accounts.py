@@ -151,13 +151,12 @@ class GatewayApplication(ServiceApplication):
 
     def __init__(self, url: str | None = None, env: dict | None = None):
         super().__init__(url, env)
-        with self.kernel.cursor() as cursor:
-            cursor.execute(
-                """CREATE TABLE IF NOT EXISTS gateway_idempotency (
-                    key TEXT NOT NULL, actor TEXT NOT NULL, route TEXT NOT NULL,
-                    status INTEGER NOT NULL, body TEXT NOT NULL,
-                    PRIMARY KEY (key, actor))"""
-            )
+        self.kernel.create(
+            """CREATE TABLE IF NOT EXISTS gateway_idempotency (
+                key TEXT NOT NULL, actor TEXT NOT NULL, route TEXT NOT NULL,
+                status INTEGER NOT NULL, body TEXT NOT NULL,
+                PRIMARY KEY (key, actor))"""
+        )
 
     # -- idempotency keys of staff commands --------------------------------
 

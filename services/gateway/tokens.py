@@ -78,16 +78,14 @@ class RateLimiter:
         self.limit = limit
         self.window = window
         self.clock = clock
-        kernel.execute(
+        kernel.create(
             """CREATE TABLE IF NOT EXISTS gateway_attempts (
                 limiter TEXT NOT NULL,
                 attempt_key TEXT NOT NULL,
                 at DOUBLE PRECISION NOT NULL
-            )"""
-        )
-        kernel.execute(
+            )""",
             "CREATE INDEX IF NOT EXISTS gateway_attempts_by_key "
-            "ON gateway_attempts (limiter, attempt_key, at)"
+            "ON gateway_attempts (limiter, attempt_key, at)",
         )
 
     def allow(self, key: str) -> bool:

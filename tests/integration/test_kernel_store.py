@@ -1,0 +1,27 @@
+"""A service's parts (and its instances) start at once, each opening a kernel
+store that creates the schema and tables it needs; none of them may fail
+because another created the same thing a moment earlier."""
+
+import uuid
+
+import eventlet
+import psycopg
+
+from shared.persistence import KernelStore
+from tests.support import PG_BASE
+
+
+def test_kernel_stores_opened_at_once_on_a_new_schema_all_start():
+    schemas = [f"tkernel_{uuid.uuid4().hex[:10]}" for _ in range(6)]
+    try:
+        for schema in schemas:
+            url = f"{PG_BASE}?schema={schema}"
+            pool = eventlet.GreenPool()
+            stores = list(pool.imap(lambda _: KernelStore("gateway", url), range(4)))
+            for store in stores:
+                assert store.query("SELECT COUNT(*) AS n FROM qi_relay_position")
+                store.close()
+    finally:
+        with psycopg.connect(PG_BASE, autocommit=True) as conn:
+            for schema in schemas:
+                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
