@@ -15,9 +15,9 @@ def test_kernel_stores_opened_at_once_on_a_new_schema_all_start():
     schemas = [f"tkernel_{uuid.uuid4().hex[:10]}" for _ in range(6)]
     try:
         for schema in schemas:
-            url = f"{PG_BASE}?schema={schema}"
+            urls = [f"{PG_BASE}?schema={schema}"] * 4
             pool = eventlet.GreenPool()
-            stores = list(pool.imap(lambda _: KernelStore("gateway", url), range(4)))
+            stores = list(pool.imap(lambda url: KernelStore("gateway", url), urls))
             for store in stores:
                 assert store.query("SELECT COUNT(*) AS n FROM qi_relay_position")
                 store.close()
