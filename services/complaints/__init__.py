@@ -1,1 +1,2 @@
-"""complaints service: skeleton only; its capability lands with its own issue."""
+"""complaints service: GB/T 19012 handling from receipt to closure, comment
+cards, the handlers' list and the period's figures (9.1.1, 9.4)."""

@@ -46,6 +46,10 @@ def handling_institution(complaint: dict) -> str:
     )
 
 
+def _web(actor: Actor) -> dict:
+    return audit_dict(actor, "web")
+
+
 def _institution_of(actor: Actor) -> str | None:
     """The institution whose complaints the caller follows (None: all)."""
     return None if actor.role == "regulator" else actor.institution
@@ -153,8 +157,9 @@ class ComplaintsRoutes:
         return json_response(classified)
 
     def _handled_complaint(self, actor: Actor, complaint_id: str) -> dict:
-        audit = audit_dict(actor, "web")
-        complaint = call(self.complaints.complaint, complaint_id, audit_data=audit)
+        complaint = call(
+            self.complaints.complaint, complaint_id, audit_data=_web(actor)
+        )
         access.require_same_institution(actor, handling_institution(complaint))
         return complaint
 
@@ -183,13 +188,9 @@ class ComplaintsRoutes:
             command,
             complaint_id,
             fields,
-            audit_data=audit_dict(actor, "web"),
+            audit_data=_web(actor),
         )
         return json_response(changed)
-
-
-def _web(actor: Actor) -> dict:
-    return audit_dict(actor, "web")
 
 
 def document_paths() -> dict:
