@@ -300,7 +300,30 @@ def manager_assesses_efficiency(drive: Driver, seen: dict) -> None:
     drive.submit(manager, comment)
     seen["comments_shown"] = manager.inner_text("[data-comments]")
     seen["comments_stored"] = [c["text"] for c in api.get(path).json()["comments"]]
+    # an improvement item from the finding (9.3), refused once when empty
+    improve = manager.get_by_role("button", name="登记整改事项")
+    manager.select_option("#improvement-owner", "")
+    seen["improvement_empty"] = {
+        "status": drive.submit(manager, improve),
+        "errors": drive.field_errors(manager),
+    }
+    items = "/api/v1/evaluation/improvements/"
+    listed = manager_items(api)
+    seen["improvements_after_bad_input"] = len(listed)
+    manager.fill("#improvement-finding", "首次响应用时偏长")
+    manager.select_option("#improvement-owner", STAFF[0])
+    actions = "每日开窗前查看待受理需求\n窗口交接班时当面交接"
+    manager.fill("#improvement-actions", actions)
+    manager.fill("#improvement-deadline", "2026-12-31")
+    drive.submit(manager, improve)
+    seen["improvement_notice"] = manager.inner_text(".notice")
     drive.shot(manager, "work-assessment")
+    (opened,) = [i for i in manager_items(api) if i not in listed]
+    item = api.get(items + opened).json()
+    seen["improvement_stored"] = {
+        k: item[k] for k in ("finding", "owner", "actions", "source", "ref")
+    }
+    seen["assessment_id"] = assessment_id
     drive.go(manager, "/console/board")
     seen["board_staff"] = manager.locator("[data-staff]").count()
     manager.context.close()
@@ -310,6 +333,12 @@ def manager_assesses_efficiency(drive: Driver, seen: dict) -> None:
     status = drive.go(staff, "/console/efficiency")
     seen["staff_efficiency"] = {"status": status, "text": staff.inner_text("main")}
     staff.context.close()
+
+
+def manager_items(api: Api) -> list[str]:
+    """The ids of the improvement items of the manager's institution."""
+    listed = api.get("/api/v1/evaluation/improvements?limit=100").json()
+    return [row["item_id"] for row in listed["items"]]
 
 
 def another_institution_by_url(drive: Driver, seen: dict) -> None:
@@ -515,6 +544,23 @@ def test_the_manager_assesses_and_comments_on_staff_efficiency(seen):
     assert seen["comments_stored"] == ["首次响应及时，继续保持"]
     assert "首次响应及时，继续保持" in seen["comments_shown"]
     assert seen["board_staff"] == 3
+    refused = seen["improvement_empty"]
+    assert refused["status"] == 400
+    assert {
+        "improvement-finding",
+        "improvement-owner",
+        "improvement-actions",
+        "improvement-deadline",
+    } == set(refused["errors"])
+    assert seen["improvements_after_bad_input"] == 0
+    assert "整改事项已登记" in seen["improvement_notice"]
+    assert seen["improvement_stored"] == {
+        "finding": "首次响应用时偏长",
+        "owner": STAFF[0],
+        "actions": ["每日开窗前查看待受理需求", "窗口交接班时当面交接"],
+        "source": "efficiency",
+        "ref": seen["assessment_id"],
+    }
     assert seen["staff_efficiency"]["status"] == 403
 
 
@@ -565,6 +611,11 @@ def test_another_institutions_forms_are_not_found_and_store_nothing(platform, se
         ),
         (OTHER_MANAGER, f"/console/efficiency/{STAFF[0]}/assessments", {}),
         (OTHER_MANAGER, seen["assessment_path"] + "/comments", {"comment": "外来"}),
+        (
+            OTHER_MANAGER,
+            seen["assessment_path"] + "/improvements",
+            {"finding": "外来", "owner": OTHER_STAFF[0], "actions": "外来"},
+        ),
     ):
         browser = _signed_in(base, who)
         sent = browser.post(

@@ -42,6 +42,11 @@ QUOTE_ACTIONS = {
 }
 QUOTE_DONE = {"drafted": "报价草稿已生成，请核对后出具", **QUOTE_ACTIONS}
 BLANK_NUMBERS = {"unit_price": "单价", "samples": "样品数量"}
+ASSESSMENT_DONE = {
+    "assessed": "效能评价已留存",
+    "commented": "评价意见已记录",
+    "improvement": "整改事项已登记，可在“回访与改进”中跟踪",
+}
 LINE_ERROR = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
 
 
@@ -420,10 +425,9 @@ class WorkPages:
             assessment=assessment,
             staff_name=account.display_name if account else assessment["staff_id"],
             period=period_days(assessment["since"], assessment["until"]),
+            owners=self._own_staff(actor),
             form=context.pop("form", {}),
-            done={"assessed": "效能评价已留存", "commented": "评价意见已记录"}.get(
-                request.args.get("done", "")
-            ),
+            done=ASSESSMENT_DONE.get(request.args.get("done", "")),
             **context,
         )
 
@@ -460,4 +464,56 @@ class WorkPages:
             )
         return redirect(
             f"/console/efficiency/assessments/{assessment_id}?done=commented"
+        )
+
+    @http("POST", "/console/efficiency/assessments/<string:assessment_id>/improvements")
+    @html_errors
+    @with_csrf
+    def assessment_improvement_submit(self, request, assessment_id):
+        """An improvement item from the assessment's finding (9.3), as the API's
+        route opens it: for the manager's own institution."""
+        actor = self._console_actor(request, MANAGERS)
+        self._assessment_in_reach(actor, assessment_id, MANAGERS)
+        fields = ("finding", "owner", "actions", "deadline")
+        shown = {name: text(request.form, name) for name in fields}
+        actions = [line.strip() for line in shown["actions"].splitlines()]
+        try:
+            require_filled(
+                {
+                    "finding": (shown["finding"], "存在的问题"),
+                    "owner": (shown["owner"], "请选择责任人"),
+                    "actions": (shown["actions"], "整改措施（每行一项）"),
+                    "deadline": (shown["deadline"], "整改期限"),
+                }
+            )
+            form = {
+                "finding": shown["finding"],
+                "owner": shown["owner"],
+                "actions": [action for action in actions if action],
+                "deadline": shown["deadline"],
+                "source": "efficiency",
+                "ref": assessment_id,
+                "institution_id": actor.institution,
+            }
+            call(
+                self.evaluation.open_improvement,
+                form,
+                audit_data=audit_dict(actor, "web"),
+            )
+        except ValidationFailed as exc:
+            # an item already opened from this assessment is named by its source
+            errors = {
+                f"improvement.{'form' if k == 'ref' else k}": v
+                for k, v in field_errors(exc.errors).items()
+            }
+            return self._assessment_page(
+                request,
+                actor,
+                assessment_id,
+                400,
+                errors=errors,
+                form={f"improvement.{k}": v for k, v in shown.items()},
+            )
+        return redirect(
+            f"/console/efficiency/assessments/{assessment_id}?done=improvement"
         )
