@@ -13,6 +13,7 @@ from shared import audit
 from shared.audit import Actor, AuditContext
 from shared.calendar import SHANGHAI
 from shared.errors import NotFound, ValidationFailed
+from tests import support
 
 RECEIVED = datetime(2026, 5, 6, 9, 0, tzinfo=SHANGHAI)
 DEMAND = "0f8e2a4c-2c1b-4a51-9d1e-6a3b5c7d9e01"
@@ -295,6 +296,7 @@ def test_a_card_belongs_to_its_institution_and_so_does_its_complaint(complaints)
     assert listed[0]["channel"] == "hotline" and not listed[0]["anonymous"]
     with pytest.raises(NotFound):
         complaints.card(opened["complaint_id"], "complaint_handler")
+    assert complaints.verify_all() == (2, [])  # the card's chain and the complaint's
 
 
 def test_figures_of_one_institution_leave_the_others_out(complaints):
@@ -305,3 +307,22 @@ def test_figures_of_one_institution_leave_the_others_out(complaints):
     assert mine["received"] == 1 and mine["by_channel"] == {"website": 1}
     assert mine["institution_id"] == "inst-1"
     assert complaints.figures(*window)["received"] == 2
+
+
+def test_a_card_stored_before_cards_named_their_institution_is_the_front_doors(
+    complaints,
+):
+    card = complaints.record_card(
+        {"source": "suggestion_box", "text": "希望增设停车位", "institution_id": "x"}
+    )
+
+    def as_recorded_by_v1(state: dict) -> None:
+        state.pop("institution_id")
+        state.pop("class_version", None)
+
+    support.tamper(complaints, UUID(card["id"]), 1, as_recorded_by_v1)
+    shown = complaints.card(card["id"], "complaint_handler")
+    assert shown["institution_id"] == complaints.front_door
+    opened = complaints.classify_card(card["id"], "complaint")
+    front_door = complaints.complaints(complaints.front_door)["items"]
+    assert [c["id"] for c in front_door] == [opened["complaint_id"]]
