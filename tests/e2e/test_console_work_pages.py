@@ -317,6 +317,8 @@ def manager_assesses_efficiency(drive: Driver, seen: dict) -> None:
     manager.fill("#improvement-deadline", "2026-12-31")
     drive.submit(manager, improve)
     seen["improvement_notice"] = manager.inner_text(".notice")
+    seen["improvement_shown"] = manager.inner_text("[data-improvement]")
+    seen["improvement_forms_left"] = improve.count()
     drive.shot(manager, "work-assessment")
     (opened,) = [i for i in manager_items(api) if i not in listed]
     item = api.get(items + opened).json()
@@ -554,6 +556,10 @@ def test_the_manager_assesses_and_comments_on_staff_efficiency(seen):
     } == set(refused["errors"])
     assert seen["improvements_after_bad_input"] == 0
     assert "整改事项已登记" in seen["improvement_notice"]
+    # one item per assessment: shown in place of the form
+    assert "首次响应用时偏长" in seen["improvement_shown"]
+    assert "2026年12月31日" in seen["improvement_shown"]
+    assert seen["improvement_forms_left"] == 0
     assert seen["improvement_stored"] == {
         "finding": "首次响应用时偏长",
         "owner": STAFF[0],

@@ -15,6 +15,8 @@ from nameko.web.handlers import http
 
 from services.catalog.quotes import CUSTOMER_KINDS as QUOTE_CUSTOMER_KINDS
 from services.catalog.quotes import STATES as QUOTE_STATES
+from services.evaluation.domain import ImprovementItem
+from services.evaluation.rules import IMPROVEMENT_STATUS
 from services.gateway import access
 from services.gateway.pages.handlers import html_errors, with_csrf
 from services.gateway.pages.rendering import (
@@ -426,10 +428,21 @@ class WorkPages:
             staff_name=account.display_name if account else assessment["staff_id"],
             period=period_days(assessment["since"], assessment["until"]),
             owners=self._own_staff(actor),
+            improvement=self._improvement_of(assessment_id),
+            improvement_status=IMPROVEMENT_STATUS,
             form=context.pop("form", {}),
             done=ASSESSMENT_DONE.get(request.args.get("done", "")),
             **context,
         )
+
+    def _improvement_of(self, assessment_id: str) -> dict | None:
+        """The improvement item opened from this assessment, if any (one per
+        assessment: its id derives from its source)."""
+        item_id = ImprovementItem.create_id("efficiency", assessment_id)
+        try:
+            return call(self.evaluation.improvement, str(item_id))
+        except NotFound:
+            return None
 
     @http("GET", "/console/efficiency/assessments/<string:assessment_id>")
     @html_errors
