@@ -166,9 +166,10 @@ class ComplaintsRoutes:
     @http("GET", "/api/v1/complaints/<string:complaint_id>")
     @errors_to_response
     def get_complaint(self, request, complaint_id):
-        """The complaint for its handlers (identity shown) and regulators."""
+        """The complaint for its handlers and regulators (identity shown) and
+        its institution's managers (identity masked by the service)."""
         actor = self._actor(request)
-        access.require_role(actor, HANDLERS | {"regulator"})
+        access.require_role(actor, FOLLOWERS)
         return json_response(self._handled_complaint(actor, complaint_id))
 
     @http("POST", "/api/v1/complaints/<string:complaint_id>/<string:command>")
@@ -246,7 +247,8 @@ def document_paths() -> dict:
         },
         "/api/v1/complaints/{complaint_id}": {
             "get": operation(
-                "投诉详情（投诉处理人员、监管人员）", parameters=[complaint_id]
+                "投诉详情（投诉处理人员、监管人员；本机构管理人员看到的投诉人信息已遮蔽）",
+                parameters=[complaint_id],
             )
         },
         "/api/v1/public/complaints": {

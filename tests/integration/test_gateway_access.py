@@ -570,10 +570,16 @@ def test_complaint_handlers_work_their_institutions_complaints_only(gateway):
     assert acknowledged.json()["handler"] == "cheng"  # not what the body said
     shown = gateway.get(path, "cheng").json()
     assert shown["complainant_phone"] == "13770001234"
-    for who in ("otherhandler",):
+    for who in ("otherhandler", "othermgr"):
         assert gateway.get(path, who).status_code == 404
-        assert gateway.post(f"{path}/assess", {}, who).status_code == 404
-    for who in ("wang", "zhao", "ops", "admin", "chen", None):
+        assert gateway.post(f"{path}/assess", {}, who).status_code in (403, 404)
+    # the institution's manager follows it, the complainant masked
+    followed = gateway.get(path, "zhao")
+    assert followed.status_code == 200, followed.text
+    assert followed.json()["complainant_phone"] != "13770001234"
+    assert "刘女士" not in followed.text
+    assert gateway.post(f"{path}/assess", {}, "zhao").status_code == 403
+    for who in ("wang", "ops", "admin", "chen", None):
         assert gateway.get(path, who).status_code in (401, 403)
         assert gateway.post(f"{path}/assess", {}, who).status_code in (401, 403)
     assert gateway.get(path, "sun").status_code == 200
