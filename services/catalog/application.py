@@ -44,7 +44,8 @@ class CatalogApplication(ServiceApplication):
     # -- service items (clause 6) -----------------------------------------
 
     def start(self) -> None:
-        """On service start: seed clause-6 items and the public guide."""
+        """On service start: seed clause-6 items, the public guide and the
+        front door's institution."""
         self.seed_items()
         self.seed_guide()
         self.seed_institutions()
