@@ -1,5 +1,11 @@
 """Catalog administration over HTTP: partner institutions and their
-qualifications (4.1), kept by the platform's administrator."""
+qualifications (4.1), the service items of clause 6 and the public service
+guide (5.1.5), all kept by the platform's administrator.
+
+A qualification's standing is the issuing authority's decision, which the
+admin records; an institution's own people never change their qualifications,
+and the regulator reads them and writes nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,28 @@ from services.gateway import access
 from services.gateway.access import ADMINS
 from services.gateway.api import STRING
 from services.gateway.problems import json_response
-from services.gateway.web import call, errors_to_response, json_body
+from services.gateway.web import call, errors_to_response, json_body, text_field
+from shared.errors import ValidationFailed
 from shared.rpc import audit_dict
+
+QUALIFICATION = (
+    "/api/v1/catalog/institutions/<string:institution_id>"
+    "/qualifications/<string:cert_no>"
+)
+
+
+def _item_form(body: dict) -> dict:
+    """The body's changes, of the types the item has (the catalog checks what
+    they say and refuses fields it does not know)."""
+    errors = []
+    if "materials" in body and not isinstance(body["materials"], list):
+        errors.append({"field": "materials", "message": "请列出所需材料"})
+    days = body.get("cycle_days", 1)
+    if isinstance(days, bool) or not isinstance(days, int):
+        errors.append({"field": "cycle_days", "message": "办理周期应为整数个工作日"})
+    if errors:
+        raise ValidationFailed(errors)
+    return body
 
 
 class CatalogRoutes:
@@ -43,10 +69,81 @@ class CatalogRoutes:
         )
         return json_response(granted, 201)
 
+    @http("POST", f"{QUALIFICATION}/status")
+    @errors_to_response
+    def change_qualification_status(self, request, institution_id, cert_no):
+        """Suspend, reinstate or revoke from a date:
+        ``{action: suspend|reinstate|revoke, effective_on, reason}``."""
+        actor = self._actor(request)
+        access.require_role(actor, ADMINS)
+        body = json_body(request)
+        changed = call(
+            self.catalog.change_qualification_status,
+            institution_id,
+            cert_no,
+            text_field(body, "action"),
+            text_field(body, "effective_on"),
+            text_field(body, "reason"),
+            audit_data=audit_dict(actor, "web"),
+        )
+        return json_response(changed)
+
+    @http("POST", f"{QUALIFICATION}/renewal")
+    @errors_to_response
+    def renew_qualification(self, request, institution_id, cert_no):
+        """A later end of validity: ``{valid_to}``."""
+        actor = self._actor(request)
+        access.require_role(actor, ADMINS)
+        renewed = call(
+            self.catalog.renew_qualification,
+            institution_id,
+            cert_no,
+            text_field(json_body(request), "valid_to"),
+            audit_data=audit_dict(actor, "web"),
+        )
+        return json_response(renewed)
+
+    @http("POST", "/api/v1/catalog/items/<string:code>/revision")
+    @errors_to_response
+    def revise_catalog_item(self, request, code):
+        """A new version of an item: any of ``{name, description, materials,
+        cycle_days}``."""
+        actor = self._actor(request)
+        access.require_role(actor, ADMINS)
+        revised = call(
+            self.catalog.revise_item,
+            code,
+            _item_form(json_body(request)),
+            audit_data=audit_dict(actor, "web"),
+        )
+        return json_response(revised)
+
+    @http("POST", "/api/v1/catalog/guide/revision")
+    @errors_to_response
+    def revise_service_guide(self, request):
+        """A new version of the public guide: any of ``{process, service_phone,
+        complaint_phone, suggestion_email, address}``."""
+        actor = self._actor(request)
+        access.require_role(actor, ADMINS)
+        revised = call(
+            self.catalog.revise_guide,
+            json_body(request),
+            audit_data=audit_dict(actor, "web"),
+        )
+        return json_response(revised)
+
 
 def document_paths() -> dict:
     from services.gateway.api import body_schema, operation
 
+    def path(*names: str) -> list:
+        return [
+            {"name": name, "in": "path", "required": True, "schema": STRING}
+            for name in names
+        ]
+
+    qualification = "/api/v1/catalog/institutions/{institution_id}/qualifications"
+    qualification += "/{cert_no}"
     return {
         "/api/v1/catalog/institutions": {
             "post": operation(
@@ -81,6 +178,58 @@ def document_paths() -> dict:
                         "scope_codes": {"type": "array", "items": STRING},
                         "valid_from": STRING,
                         "valid_to": STRING,
+                    }
+                ),
+            )
+        },
+        qualification + "/status": {
+            "post": operation(
+                "暂停、恢复或撤销资质（自生效日期起，平台管理员）",
+                codes=(400, 401, 403, 404, 409),
+                parameters=path("institution_id", "cert_no"),
+                requestBody=body_schema(
+                    {
+                        "action": {"enum": ["suspend", "reinstate", "revoke"]},
+                        "effective_on": STRING,
+                        "reason": STRING,
+                    }
+                ),
+            )
+        },
+        qualification + "/renewal": {
+            "post": operation(
+                "资质续期（平台管理员）",
+                codes=(400, 401, 403, 404, 409),
+                parameters=path("institution_id", "cert_no"),
+                requestBody=body_schema({"valid_to": STRING}),
+            )
+        },
+        "/api/v1/catalog/items/{code}/revision": {
+            "post": operation(
+                "修订服务事项（平台管理员）",
+                codes=(400, 401, 403, 404, 409),
+                parameters=path("code"),
+                requestBody=body_schema(
+                    {
+                        "name": STRING,
+                        "description": STRING,
+                        "materials": {"type": "array", "items": STRING},
+                        "cycle_days": {"type": "integer"},
+                    }
+                ),
+            )
+        },
+        "/api/v1/catalog/guide/revision": {
+            "post": operation(
+                "修订公开的服务指南（平台管理员）",
+                codes=(400, 401, 403, 409),
+                requestBody=body_schema(
+                    {
+                        "process": {"type": "array", "items": STRING},
+                        "service_phone": STRING,
+                        "complaint_phone": STRING,
+                        "suggestion_email": STRING,
+                        "address": STRING,
                     }
                 ),
             )

@@ -13,8 +13,10 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests
 
 from tests.integration import test_gateway_access as access_tests
+from tests.integration.test_gateway_efficiency import stored_events
 
 # the fixtures of the access tests: the same services, accounts and client
 backend = access_tests.backend
@@ -142,3 +144,235 @@ def test_an_instrument_is_booked_decided_used_and_measured_through_the_api(gatew
         mine["id"]: "rejected",
         waiting["id"]: "requested",
     }
+
+
+def test_no_one_else_keeps_books_or_decides_and_nothing_is_stored(gateway):
+    """An instrument of sz-lab (kept by the admin here), booked by nj-lab:
+    jsqi is a third institution, which does not see the booking at all."""
+    path, now = instrument_with_slots(gateway, "admin", owner_id="sz-lab")
+    start = now + timedelta(hours=1)
+    booking = booked(gateway, path, "other", start, start + timedelta(hours=1))
+    one = f"{path}/bookings/{booking['id']}"
+    slots = {"slots": [[iso(now), iso(now + timedelta(hours=4))]]}
+    before = stored_events(gateway, "catalog")
+
+    people = ["other", "othermgr", "wang", "zhao", "chen", "ops", "cheng", "sun"]
+    for who in [*people, None]:
+        for url, body in [(f"{path}/slots", slots), (f"{path}/no-shows", {})]:
+            answer = gateway.post(url, body, who)
+            assert answer.status_code == (401 if who is None else 403), (who, url)
+        for action in ("approval", "rejection", "check-in", "check-out"):
+            answer = gateway.post(f"{one}/{action}", {"reason": "x"}, who)
+            expected = {None: 401, "wang": 404, "zhao": 404}.get(who, 403)
+            assert answer.status_code == expected, (who, action, answer.text)
+        if who not in ("other", "othermgr"):  # theirs to cancel
+            cancel = gateway.post(f"{one}/cancellation", {"reason": "x"}, who)
+            assert cancel.status_code == expected, (who, cancel.text)
+        if who not in ("other", "othermgr", "wang", "zhao"):
+            later = {"start": iso(start + timedelta(hours=2)), "end": iso(now)}
+            answer = gateway.post(f"{path}/bookings", later, who)
+            assert answer.status_code in (401, 403), (who, answer.text)
+        if who not in ("sun",):
+            window = {"start": iso(now), "end": iso(now + timedelta(hours=1))}
+            answer = gateway.get(f"{path}/utilisation", who, params=window)
+            assert answer.status_code in (401, 403), (who, answer.text)
+    for who in ["chen", "ops", "cheng", None]:
+        for url in (INSTRUMENTS, path):
+            assert gateway.get(url, who).status_code in (401, 403), (who, url)
+    assert gateway.get(f"{INSTRUMENTS}/nothing-here", "wang").status_code == 404
+    unknown = gateway.post(f"{INSTRUMENTS}/nothing-here/bookings", {}, "wang")
+    assert unknown.status_code == 404
+    assert gateway.post(f"{path}/bookings", {}, "admin").status_code == 403
+
+    assert stored_events(gateway, "catalog") == before
+    seen = gateway.get(path, "wang").json()
+    assert seen["bookings"] == []  # a third institution sees no one's booking
+    assert [b["state"] for b in gateway.get(path, "admin").json()["bookings"]] == [
+        "requested"
+    ]
+
+
+def test_bad_input_is_refused_by_field_and_nothing_is_stored(gateway):
+    path, now = instrument_with_slots(gateway)
+    start = now + timedelta(hours=1)
+    booking = booked(gateway, path, "other", start, start + timedelta(hours=1))
+    before = stored_events(gateway, "catalog")
+
+    naive = (now + timedelta(hours=1)).replace(tzinfo=None).isoformat()
+    ahead = [iso(now + timedelta(hours=5)), iso(now + timedelta(hours=4))]
+    for body, field in [
+        ({"slots": "tomorrow"}, "slots"),
+        ({"slots": []}, "slots"),
+        ({"slots": [["2026-12-01T09:00:00+08:00"]]}, "slots[0]"),
+        ({"slots": [[naive, iso(now + timedelta(hours=2))]]}, "slots[0].start"),
+        ({"slots": [ahead]}, "slots[0].end"),
+    ]:
+        answer = gateway.post(f"{path}/slots", body, "zhao")
+        assert answer.status_code == 400, (body, answer.text)
+        assert answer.json()["errors"][0]["field"] == field, body
+
+    hour = timedelta(hours=1)
+    for body, field in [
+        ({}, "start"),
+        ({"start": 9, "end": iso(start + hour)}, "start"),
+        ({"start": iso(now - hour), "end": iso(now)}, "start"),  # in the past
+        ({"start": iso(start + 2 * hour), "end": iso(start + hour)}, "end"),
+        ({"start": iso(now + 5 * hour), "end": iso(now + 6 * hour)}, "start"),
+        ({"start": naive, "end": iso(start + hour)}, "start"),
+    ]:
+        answer = gateway.post(f"{path}/bookings", body, "other")
+        assert answer.status_code == 400, (body, answer.text)
+        assert answer.json()["errors"][0]["field"] == field, body
+    not_json = requests_post(gateway, f"{path}/bookings", "other", "{start")
+    assert not_json.json()["errors"][0]["field"] == "body"
+
+    one = f"{path}/bookings/{booking['id']}"
+    answer = gateway.post(f"{one}/rejection", {"reason": " "}, "zhao")
+    assert answer.json()["errors"][0]["field"] == "reason"
+    answer = gateway.post(f"{one}/check-in", {}, "zhao")  # not approved yet
+    assert answer.json()["errors"][0]["field"] == "booking_id"
+    answer = gateway.get(f"{path}/utilisation", "zhao", params={"end": iso(now)})
+    assert answer.json()["errors"][0]["field"] == "start"
+
+    assert stored_events(gateway, "catalog") == before
+    stored = gateway.get(path, "zhao").json()["bookings"]
+    assert [{**b, "instrument_id": booking["instrument_id"]} for b in stored] == [
+        booking
+    ]  # still as requested
+
+
+def requests_post(gateway, path: str, who: str, data: str):
+    return requests.post(
+        f"{gateway.base}{path}",
+        data=data,
+        headers={**gateway.headers(who), "Content-Type": "application/json"},
+        timeout=10,
+    )
+
+
+# -- the admin's catalog upkeep (4.1, 5.1.5, 6) --------------------------------
+
+INSTITUTION = {"code": "JSCT-01", "name": "江苏某检测中心", "kind": "lab"}
+QUALIFICATION = {
+    "kind": "CMA",
+    "cert_no": "CMA-2026-01",
+    "scope_codes": ["6.3"],
+    "valid_from": "2026-01-01",
+    "valid_to": "2026-12-31",
+}
+
+
+def qualified_on(gateway, day: str) -> list[str]:
+    answer = gateway.get(
+        "/api/v1/catalog/qualified-institutions", params={"item": "6.3", "on": day}
+    )
+    return [i["institution_code"] for i in answer.json()["institutions"]]
+
+
+def qualified_institution(gateway) -> str:
+    """An institution with a CMA for 6.3 through 2026; its qualification path."""
+    registered = gateway.post("/api/v1/catalog/institutions", INSTITUTION, "admin")
+    assert registered.status_code == 201, registered.text
+    institution = f"/api/v1/catalog/institutions/{registered.json()['id']}"
+    granted = gateway.post(f"{institution}/qualifications", QUALIFICATION, "admin")
+    assert granted.status_code == 201, granted.text
+    return f"{institution}/qualifications/{QUALIFICATION['cert_no']}"
+
+
+def test_the_admin_keeps_qualifications_items_and_the_guide(gateway):
+    qualification = qualified_institution(gateway)
+    assert qualified_on(gateway, "2026-06-01") == ["JSCT-01"]
+
+    def status(action: str, day: str) -> dict:
+        body = {"action": action, "effective_on": day, "reason": "监督检查发现问题"}
+        answer = gateway.post(f"{qualification}/status", body, "admin")
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    suspended = status("suspend", "2026-05-01")
+    assert suspended["qualifications"][0]["status"] in ("valid", "suspended")
+    assert qualified_on(gateway, "2026-04-30") == ["JSCT-01"]
+    assert qualified_on(gateway, "2026-06-01") == []
+    status("reinstate", "2026-07-01")
+    assert qualified_on(gateway, "2026-07-15") == ["JSCT-01"]
+    assert qualified_on(gateway, "2027-06-01") == []
+    renewed = gateway.post(
+        f"{qualification}/renewal", {"valid_to": "2027-12-31"}, "admin"
+    )
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["qualifications"][0]["valid_to"] == "2027-12-31"
+    assert qualified_on(gateway, "2027-06-01") == ["JSCT-01"]
+
+    item = gateway.get("/api/v1/catalog/items/6.3.1").json()
+    revised = gateway.post(
+        "/api/v1/catalog/items/6.3.1/revision",
+        {"cycle_days": item["cycle_days"] + 2, "materials": ["检测委托书"]},
+        "admin",
+    )
+    assert revised.status_code == 200, revised.text
+    public = gateway.get("/api/v1/catalog/items/6.3.1").json()
+    assert (public["cycle_days"], public["materials"]) == (
+        item["cycle_days"] + 2,
+        ["检测委托书"],
+    )
+    assert public["name"] == item["name"]  # what was not sent stays
+
+    guide = gateway.post(
+        "/api/v1/catalog/guide/revision", {"complaint_phone": "025-66668888"}, "admin"
+    )
+    assert guide.status_code == 200, guide.text
+    shown = gateway.get("/api/v1/public/guide").json()
+    assert shown["complaint_phone"] == "025-66668888"
+    assert shown["version"] == guide.json()["version"] == 2
+
+
+def test_only_the_admin_keeps_the_catalog_and_bad_upkeep_stores_nothing(gateway):
+    qualification = qualified_institution(gateway)
+    before = stored_events(gateway, "catalog")
+    writes = [
+        (
+            f"{qualification}/status",
+            {"action": "suspend", "effective_on": "2026-05-01"},
+        ),
+        (f"{qualification}/renewal", {"valid_to": "2027-12-31"}),
+        ("/api/v1/catalog/items/6.3.1/revision", {"cycle_days": 9}),
+        ("/api/v1/catalog/guide/revision", {"complaint_phone": "025-11112222"}),
+    ]
+    for who in ["wang", "zhao", "other", "sun", "ops", "chen", "cheng", None]:
+        for url, body in writes:
+            answer = gateway.post(url, body, who)
+            assert answer.status_code == (401 if who is None else 403), (who, url)
+
+    bad = [
+        (f"{qualification}/status", {"action": "pause"}, "action"),
+        (
+            f"{qualification}/status",
+            {"action": "suspend", "effective_on": "2026-05-01"},
+            "reason",
+        ),
+        (
+            f"{qualification}/status",
+            {"action": "revoke", "effective_on": "五月", "reason": "x"},
+            "effective_on",
+        ),
+        (f"{qualification}/renewal", {"valid_to": "2026-06-30"}, "valid_to"),
+        (f"{qualification}/renewal", {"valid_to": 2027}, "valid_to"),
+        (f"{qualification}X/renewal", {"valid_to": "2027-12-31"}, "cert_no"),
+        ("/api/v1/catalog/items/6.3.1/revision", {"cycle_days": "9"}, "cycle_days"),
+        ("/api/v1/catalog/items/6.3.1/revision", {"cycle_days": True}, "cycle_days"),
+        ("/api/v1/catalog/items/6.3.1/revision", {"materials": 5}, "materials"),
+        ("/api/v1/catalog/items/6.3.1/revision", {"owner": "x"}, "owner"),
+        ("/api/v1/catalog/guide/revision", {"process": []}, "process"),
+        ("/api/v1/catalog/guide/revision", {"fax": "025-1"}, "fax"),
+    ]
+    for url, body, field in bad:
+        answer = gateway.post(url, body, "admin")
+        assert answer.status_code == 400, (url, body, answer.text)
+        assert field in [e["field"] for e in answer.json()["errors"]], (body, field)
+    missing = "/api/v1/catalog/items/6.99/revision"
+    assert gateway.post(missing, {"cycle_days": 9}, "admin").status_code == 404
+    unknown = "/api/v1/catalog/institutions/nobody/qualifications/CMA-1/renewal"
+    assert gateway.post(unknown, {"valid_to": "2027-12-31"}, "admin").status_code == 404
+
+    assert stored_events(gateway, "catalog") == before
+    assert qualified_on(gateway, "2026-06-01") == ["JSCT-01"]
