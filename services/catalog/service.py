@@ -86,6 +86,12 @@ class CatalogService(Pingable, CaseHistory):
         return sharing.list_instruments(self.app, owner_id)
 
     @rpc(expected_exceptions=EXPECTED)
+    def rebuild_view(self, audit_data=None):
+        """Ops: rebuild the read model from the stored events; instruments
+        registered before the catalog listed them are listed from then on."""
+        return self.app.view.rebuild()
+
+    @rpc(expected_exceptions=EXPECTED)
     def register_instrument(self, form, audit_data=None):
         return sharing.register_instrument(self.app, form)
 

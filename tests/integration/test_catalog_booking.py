@@ -192,5 +192,12 @@ def test_instruments_are_listed_across_the_network_or_by_owner(databases):
             i["id"] for i in every if i["owner_id"] == "nj-lab"
         ]
         assert sharing.get_instrument(app, own[0]["id"]) == own[0]
+
+        # stores from before instruments were listed: a rebuild lists them
+        with app.kernel.cursor() as cursor:
+            cursor.execute("DELETE FROM catalog_directory WHERE kind='instrument'")
+        assert sharing.list_instruments(app) == []
+        app.view.rebuild()
+        assert sharing.list_instruments(app) == every
     finally:
         app.close()
