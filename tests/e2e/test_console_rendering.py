@@ -259,6 +259,22 @@ def test_custody_forms_become_the_intake_calls_arguments():
         "from_party",
         "place",
     }
+    disposal = _form(
+        [
+            ("sample_ids", "YP-1"),
+            ("from_party", "南京检测中心"),
+            ("at", "2026-12-01 16:00"),
+            ("place", "南京检测中心"),
+            ("method", "按危险废物交有资质单位处置"),
+        ]
+    )
+    assert custody_arguments("disposal", disposal) == [
+        ["YP-1"],
+        "南京检测中心",
+        "2026-12-01T16:00:00+08:00",
+        "南京检测中心",
+        "按危险废物交有资质单位处置",
+    ]
     bad_time = handover.copy()
     bad_time["at"] = "昨天上午"
     with pytest.raises(ValidationFailed) as refused:

@@ -232,6 +232,19 @@ def samples_handed_over_along_a_chain(drive: Driver, seen: dict) -> None:
     drive.submit(staff, staff.get_by_role("button", name="记录送达"))
     seen["deliveries"] = staff.inner_text("[data-deliveries]")
     drive.shot(staff, "work-custody-chain")
+
+    # tested to destruction: the lab disposes of it and custody ends
+    staff.locator("#disposal-sample_ids input").first.check()
+    staff.select_option("#disposal-from_party", "南京检测中心 收样员")
+    staff.fill("#disposal-at", "2026-12-01T16:00")
+    staff.fill("#disposal-place", "南京检测中心")
+    staff.fill("#disposal-method", "燃烧试验后残样按固体废物处置")
+    drive.submit(staff, staff.get_by_role("button", name="记录处置"))
+    seen["after_disposal"] = {
+        "state": staff.inner_text(f"[data-sample-id='{SAMPLE}']"),
+        "last": staff.locator("[data-movement] [data-action]").last.inner_text(),
+        "forms": staff.locator("#handover-sample_ids").count(),
+    }
     seen["handovers_stored"] = stored(
         regulator, demand_id, "SampleCustody.SampleHandedOver"
     )
@@ -510,7 +523,10 @@ def test_samples_are_registered_handed_over_and_their_chain_shown(seen):
     assert "南京检测中心收样室" in seen["chain_text"]
     assert seen["handovers_stored"] == 2
     assert "NJ-2026-0077" in seen["deliveries"] and "免费" in seen["deliveries"]
-    assert seen["regulator_chain_rows"] == 2
+    assert "已处置" in seen["after_disposal"]["state"]
+    assert seen["after_disposal"]["last"] == "处置"
+    assert seen["after_disposal"]["forms"] == 0  # nothing left to hand over
+    assert seen["regulator_chain_rows"] == 3
     assert seen["regulator_forms"] == 0
 
 

@@ -1,5 +1,6 @@
 """The custody page of a demand (7.4.4): door-to-door visits, its samples and
-every hand-over of them (the chain of custody), returns and report delivery.
+every hand-over of them (the chain of custody), returns or disposal, and
+report delivery.
 
 Mixed into PagesRoutes. Staff and managers of the demand's institution read
 and write; the regulator reads, with the customer's contact data masked;
@@ -33,6 +34,7 @@ CUSTODY_DONE = {
     "sample": "样品已登记",
     "handover": "样品交接已记录",
     "return": "样品已退还，保管结束",
+    "disposal": "样品处置已记录，保管结束",
     "delivery": "报告送达已记录",
 }
 MOVEMENTS = {"handed_over": "交接", "returned": "退还", "disposed": "处置"}
@@ -123,6 +125,24 @@ def custody_arguments(command: str, form) -> list:
         if command == "handover":
             return [*head, text(form, "to_party"), at, *tail]
         return [*head, at, *tail, text(form, "to_party") or CUSTOMER]
+    if command == "disposal":
+        samples = form.getlist("sample_ids")
+        require_filled(
+            {
+                "sample_ids": (samples, "请勾选处置的样品"),
+                "from_party": (text(form, "from_party"), "请选择处置前的持有人"),
+                "at": (text(form, "at"), "处置时间"),
+                "place": (text(form, "place"), "处置地点"),
+                "method": (text(form, "method"), "处置方式"),
+            }
+        )
+        return [
+            samples,
+            text(form, "from_party"),
+            moment(text(form, "at"), "at", "处置时间"),
+            text(form, "place"),
+            text(form, "method"),
+        ]
     if command == "delivery":
         require_filled(
             {
@@ -148,6 +168,7 @@ CUSTODY_RPCS = {
     "sample": "register_sample",
     "handover": "hand_over_samples",
     "return": "return_samples",
+    "disposal": "dispose_samples",
     "delivery": "deliver_report",
 }
 
