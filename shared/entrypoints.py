@@ -6,8 +6,9 @@ is malformed, parks the message before acknowledging it (delivery contract 3).
 A message of a newer schema version than the handler knows is parked too: a
 consumer does not guess at a contract it has not learnt; once it has, the
 message is replayed.
-A service the handler needed not answering is no fault of the message: it goes
-back to the queue after a pause.
+A service the handler needed not answering, or its database not reachable (a
+PostgreSQL restart), is no fault of the message: it goes back to the queue
+after a pause.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import traceback
 from datetime import UTC, datetime
 
 import eventlet
+import eventsourcing.persistence
+import psycopg
 from nameko.events import SERVICE_POOL, EventHandler
 
 from shared import topology
@@ -32,6 +35,17 @@ from shared.providers import application_of
 log = logging.getLogger(__name__)
 
 RETRY_PAUSE_SECONDS = 1.0
+
+# failures that say nothing about the message: a service that did not answer,
+# a database connection lost or refused (psycopg's, or eventsourcing's
+# wrapping of it; SQLite's "database is locked")
+TRANSIENT = (
+    DependencyUnavailable,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    eventsourcing.persistence.OperationalError,
+    eventsourcing.persistence.InterfaceError,
+)
 
 
 class IntegrationEventHandler(EventHandler):
@@ -110,9 +124,10 @@ class IntegrationEventHandler(EventHandler):
         lag = _seconds_since(envelope.occurred_at)
         if lag is not None:
             metrics.event_lag_seconds.labels(source=envelope.source).observe(lag)
-        if exc_info is not None and issubclass(exc_info[0], DependencyUnavailable):
+        if exc_info is not None and issubclass(exc_info[0], TRANSIENT):
             # not the message's fault: back to the queue after a pause, so a
-            # stopped dependency neither parks good messages nor spins hot
+            # stopped dependency (a service, the database) neither parks good
+            # messages nor spins hot
             log.warning("%s: %s; requeued", envelope.type, exc_info[1])
             metrics.requeued.labels(**labels).inc()
             eventlet.sleep(RETRY_PAUSE_SECONDS)

@@ -205,12 +205,23 @@ class OutboxRelay:
     def stop(self) -> None:
         self._stopping = True
 
+    def _take_lock(self) -> bool:
+        """Take or keep the lock; a database that cannot be reached (a
+        PostgreSQL restart) means standing by, not ending the relay, whose
+        end would stop the whole service."""
+        try:
+            return self.lock.acquire()
+        except Exception as exc:  # noqa: BLE001 - retried after standby
+            self.metrics.relay_errors.inc()
+            log.warning("relay %s: cannot take its lock: %s", self.service, exc)
+            return False
+
     def run(self, sleep: Callable[[float], None] = time.sleep) -> None:
         """Run until ``stop()``: stand by for the lock, then publish."""
         logs.current_service.set(self.service)
         backoff = 0.1
         while not self._stopping:
-            if not self.lock.acquire():
+            if not self._take_lock():
                 self.metrics.relay_active.set(0)
                 self._position = None  # another relay moves it meanwhile
                 sleep(self.standby_seconds)
