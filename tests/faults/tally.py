@@ -11,7 +11,6 @@ from kombu import Connection
 
 from services.referral.domain import Referral
 from shared import topology
-from tests import support
 from tests.integration.test_application_kernel import demand_referred
 
 INTAKE_EXCHANGE = topology.event_exchange("intake").name
@@ -21,11 +20,16 @@ def schema_of(url: str) -> str:
     return url.split("schema=")[1]
 
 
+def connect(url: str) -> psycopg.Connection:
+    """A connection to the server and database of a service's URL."""
+    return psycopg.connect(url.split("?")[0])
+
+
 def referrals_opened(referral_url: str) -> tuple[int, int]:
     """(referrals opened, distinct referrals) in referral's PostgreSQL store:
     the first event of each Referral stream, so a second opening would show."""
     table = f"{schema_of(referral_url)}.referral_events"
-    with psycopg.connect(support.PG_BASE) as conn:
+    with connect(referral_url) as conn:
         row = conn.execute(
             f"SELECT COUNT(*), COUNT(DISTINCT originator_id) FROM {table} "
             "WHERE originator_version = 1 AND topic LIKE '%:Referral.%'"
@@ -34,7 +38,7 @@ def referrals_opened(referral_url: str) -> tuple[int, int]:
 
 
 def parked_rows(url: str) -> list[tuple]:
-    with psycopg.connect(support.PG_BASE) as conn:
+    with connect(url) as conn:
         return conn.execute(
             f"SELECT event_type, position, error FROM {schema_of(url)}"
             ".qi_parked_messages ORDER BY id"
@@ -82,7 +86,7 @@ def facts_noted(evaluation_url: str) -> tuple[int, int]:
     with one tracking record of its position (one row each, however often
     it came)."""
     schema = schema_of(evaluation_url)
-    with psycopg.connect(support.PG_BASE) as conn:
+    with connect(evaluation_url) as conn:
         (noted,) = conn.execute(
             f"SELECT COUNT(*) FROM {schema}.evaluation_events "
             "WHERE topic LIKE '%:CaseRecord.Noted'"
@@ -97,7 +101,7 @@ def facts_noted(evaluation_url: str) -> tuple[int, int]:
 def first_events(url: str) -> int:
     """How many streams a service's PostgreSQL store holds: their first events."""
     service = schema_of(url).rsplit("_", 1)[1]
-    with psycopg.connect(support.PG_BASE) as conn:
+    with connect(url) as conn:
         row = conn.execute(
             f"SELECT COUNT(*) FROM {schema_of(url)}.{service}_events "
             "WHERE originator_version = 1"

@@ -118,6 +118,9 @@ def test_a_hung_broker_loses_and_doubles_nothing(amqp_uri, tmp_path, fault_repor
         assert len(ids) == DEMANDS and stored == DEMANDS
         assert (noted, distinct) == (DEMANDS, DEMANDS)
         assert tally.parked_rows(url) == []
+    except BaseException:
+        print(services.output()[-6000:])  # what the services said, on failure
+        raise
     finally:
         services.kill()
         proxy.close()
