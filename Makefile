@@ -22,8 +22,10 @@ export QI_SEED_ACCOUNTS
 run: $(STAMP)
 	@$(PY) -m shared.run
 
+# the slowest fault tests (a hung broker, a PostgreSQL restart) run in
+# `make faults` only
 test: $(STAMP) lint
-	$(PY) -m pytest tests/unit tests/integration tests/e2e tests/faults
+	$(PY) -m pytest tests/unit tests/integration tests/e2e tests/faults -m "not slow_fault"
 
 unit integration e2e faults: $(STAMP)
 	$(PY) -m pytest tests/$@

@@ -1,5 +1,6 @@
-"""Faults at the consumer: poison messages among good ones, every message
-delivered twice, and the consumer killed (SIGKILL) in the middle of handling.
+"""Faults at the consumer: poison messages among good ones, a handler that
+raises, every message delivered twice, and the consumer killed (SIGKILL) in
+the middle of handling.
 
 Each good message opens one referral; a poison message is parked and the
 consumer goes on with the next (delivery contract 2 and 3).
@@ -13,7 +14,11 @@ import amqp
 import pytest
 
 from services.catalog.service import CatalogService
+from services.referral.application import ReferralApplication
 from services.referral.service import ReferralService
+from shared import parked as parked_command
+from shared.parking import PARKED, REPLAYING, RESOLVED, ParkingLot
+from shared.providers import application_of
 from tests import support
 from tests.faults import tally
 
@@ -72,14 +77,14 @@ def test_every_message_twice_and_the_consumer_killed_mid_handler(
     runner_factory(CatalogService)  # referral asks it for the item's partners
     env = {"QI_METRICS_REFRESH_SECONDS": "0.5"}
     first = support.ServiceInstance("referral", env).start()
-    bodies = tally.referred_envelopes(200)
+    bodies = tally.referred_envelopes(120)
     referral_url = databases["referral"]
     try:
         # the whole stream, then the whole stream again: as a relay that
         # re-published everything after losing its position would
         tally.publish(amqp_uri, bodies + bodies)
         support.wait_for(
-            lambda: tally.referrals_opened(referral_url)[1] >= 60, timeout=30
+            lambda: tally.referrals_opened(referral_url)[1] >= 40, timeout=30
         )
     finally:
         first.kill()  # SIGKILL while handlers are at work: unacked come back
@@ -114,3 +119,56 @@ def test_every_message_twice_and_the_consumer_killed_mid_handler(
     assert killed_at < len(bodies)  # the kill came mid-stream
     assert parked == []
     assert ignored >= len(bodies) - killed_at
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_handler_that_raises_parks_and_a_replay_after_the_fix_applies_it(
+    databases, runner_factory, amqp_uri, fault_report
+):
+    runner = runner_factory(ReferralService, CatalogService)
+    lot = ParkingLot(application_of(support.container_of(runner, "referral")).kernel)
+    bodies = tally.referred_envelopes(50)
+    doomed = {b["aggregate_id"] for b in bodies[::10]}  # one in ten
+    opening = ReferralApplication._new_referral
+
+    def broken_for_some(case_id, *args):
+        if case_id in doomed:
+            raise RuntimeError("referral rules broken for this case")
+        return opening(case_id, *args)
+
+    referral_url = databases["referral"]
+    with pytest.MonkeyPatch.context() as bug:
+        bug.setattr(ReferralApplication, "_new_referral", staticmethod(broken_for_some))
+        tally.publish(amqp_uri, bodies)
+        support.wait_for(lambda: len(lot.list(PARKED)) >= len(doomed), timeout=30)
+        support.wait_for(
+            lambda: (
+                tally.referrals_opened(referral_url)[1] >= len(bodies) - len(doomed)
+            ),
+            timeout=30,
+            interval=0.1,
+        )
+    before_replay = tally.referrals_opened(referral_url)[1]
+    parked_count = len(lot.list(PARKED))
+
+    # the bug is fixed: ops replay what was parked
+    assert parked_command.main(["--service", "referral", "replay", "--all"]) == 0
+    support.wait_for(
+        lambda: tally.referrals_opened(referral_url)[1] >= len(bodies), timeout=30
+    )
+    support.wait_for(lambda: not lot.list(PARKED) and not lot.list(REPLAYING))
+    opened, distinct = tally.referrals_opened(referral_url)
+    resolved = lot.list(RESOLVED)
+    fault_report(
+        "handler that raises",
+        sent=len(bodies),
+        effects=distinct,
+        lost=len(bodies) - distinct,
+        duplicated=opened - distinct,
+        parked=parked_count,
+        note=f"{before_replay} applied at once, {len(resolved)} after "
+        "the fix and a replay",
+    )
+    assert before_replay == len(bodies) - len(doomed)
+    assert parked_count == len(doomed) and len(resolved) == len(doomed)
+    assert (opened, distinct) == (len(bodies), len(bodies))
