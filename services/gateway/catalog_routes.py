@@ -9,6 +9,8 @@ and the regulator reads them and writes nothing.
 
 from __future__ import annotations
 
+import re
+
 from nameko.web.handlers import http
 
 from services.gateway import access
@@ -23,6 +25,34 @@ QUALIFICATION = (
     "/api/v1/catalog/institutions/<string:institution_id>"
     "/qualifications/<string:cert_no>"
 )
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def plain(body: dict) -> dict:
+    """The body, if no text in it holds control characters: the catalog's
+    tables cannot store a NUL, and one stored event its read model cannot
+    apply would stop every later one."""
+    errors = []
+
+    def walk(value, field: str) -> None:
+        if isinstance(value, str) and CONTROL.search(value):
+            errors.append({"field": field, "message": "不能含有控制字符"})
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{field}.{key}" if field else str(key))
+        elif isinstance(value, list):
+            for i, inner in enumerate(value):
+                walk(inner, f"{field}[{i}]")
+
+    walk(body, "")
+    if errors:
+        raise ValidationFailed(errors)
+    return body
+
+
+def _body(request) -> dict:
+    return plain(json_body(request))
 
 
 def _item_form(body: dict) -> dict:
@@ -50,7 +80,7 @@ class CatalogRoutes:
         access.require_role(actor, ADMINS)
         registered = call(
             self.catalog.register_institution,
-            json_body(request),
+            _body(request),
             audit_data=audit_dict(actor, "web"),
         )
         return json_response(registered, 201)
@@ -64,7 +94,7 @@ class CatalogRoutes:
         granted = call(
             self.catalog.grant_qualification,
             institution_id,
-            json_body(request),
+            _body(request),
             audit_data=audit_dict(actor, "web"),
         )
         return json_response(granted, 201)
@@ -76,7 +106,7 @@ class CatalogRoutes:
         ``{action: suspend|reinstate|revoke, effective_on, reason}``."""
         actor = self._actor(request)
         access.require_role(actor, ADMINS)
-        body = json_body(request)
+        body = _body(request)
         changed = call(
             self.catalog.change_qualification_status,
             institution_id,
@@ -98,7 +128,7 @@ class CatalogRoutes:
             self.catalog.renew_qualification,
             institution_id,
             cert_no,
-            text_field(json_body(request), "valid_to"),
+            text_field(_body(request), "valid_to"),
             audit_data=audit_dict(actor, "web"),
         )
         return json_response(renewed)
@@ -113,7 +143,7 @@ class CatalogRoutes:
         revised = call(
             self.catalog.revise_item,
             code,
-            _item_form(json_body(request)),
+            _item_form(_body(request)),
             audit_data=audit_dict(actor, "web"),
         )
         return json_response(revised)
@@ -127,7 +157,7 @@ class CatalogRoutes:
         access.require_role(actor, ADMINS)
         revised = call(
             self.catalog.revise_guide,
-            json_body(request),
+            _body(request),
             audit_data=audit_dict(actor, "web"),
         )
         return json_response(revised)

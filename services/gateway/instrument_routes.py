@@ -22,6 +22,7 @@ from nameko.web.handlers import http
 from services.gateway import access
 from services.gateway.access import ADMINS, Forbidden, Hidden
 from services.gateway.api import STRING
+from services.gateway.catalog_routes import plain
 from services.gateway.problems import json_response
 from services.gateway.web import (
     call,
@@ -103,7 +104,7 @@ class InstrumentRoutes:
         ``?owner=`` narrows to one institution's."""
         actor = self._actor(request)
         access.require_role(actor, READERS)
-        owner = request.args.get("owner") or None
+        owner = plain({"owner": request.args.get("owner", "")})["owner"] or None
         found = [shown(actor, i) for i in call(self.catalog.instruments, owner)]
         return json_response(paged(request, found))
 
@@ -124,7 +125,7 @@ class InstrumentRoutes:
         opened = call(
             self.catalog.open_instrument_slots,
             instrument_id,
-            _slots(json_body(request)),
+            _slots(plain(json_body(request))),
             audit_data=audit_dict(actor, "web"),
         )
         return json_response(shown(actor, opened))
@@ -151,7 +152,7 @@ class InstrumentRoutes:
         for booking in instrument["bookings"]:
             if booking["id"] == booking_id:
                 return json_response({**booking, "instrument_id": instrument_id}, 201)
-        body = json_body(request)
+        body = plain(json_body(request))
         booked = call(
             self.catalog.book_instrument,
             instrument_id,
@@ -183,7 +184,7 @@ class InstrumentRoutes:
             instrument_id,
             action,
             booking_id,
-            arguments(actor, json_body(request)),
+            arguments(actor, plain(json_body(request))),
             audit_data=audit_dict(actor, "web"),
         )
         return json_response({**acted, "instrument_id": instrument_id})

@@ -233,6 +233,10 @@ def test_bad_input_is_refused_by_field_and_nothing_is_stored(gateway):
     assert answer.json()["errors"][0]["field"] == "booking_id"
     answer = gateway.get(f"{path}/utilisation", "zhao", params={"end": iso(now)})
     assert answer.json()["errors"][0]["field"] == "start"
+    answer = gateway.get(INSTRUMENTS, "wang", params={"owner": "jsqi\x00"})
+    assert answer.json()["errors"][0]["field"] == "owner"
+    answer = gateway.post(f"{one}/rejection", {"reason": "维护\x00"}, "zhao")
+    assert answer.json()["errors"][0]["field"] == "reason"
 
     assert stored_events(gateway, "catalog") == before
     stored = gateway.get(path, "zhao").json()["bookings"]
@@ -362,6 +366,13 @@ def test_only_the_admin_keeps_the_catalog_and_bad_upkeep_stores_nothing(gateway)
         ("/api/v1/catalog/items/6.3.1/revision", {"cycle_days": True}, "cycle_days"),
         ("/api/v1/catalog/items/6.3.1/revision", {"materials": 5}, "materials"),
         ("/api/v1/catalog/items/6.3.1/revision", {"owner": "x"}, "owner"),
+        ("/api/v1/catalog/items/6.3.1/revision", {"name": "检测\x00"}, "name"),
+        (
+            "/api/v1/catalog/items/6.3.1/revision",
+            {"materials": ["委托书", "样品\x00"]},
+            "materials[1]",
+        ),
+        ("/api/v1/catalog/institutions", {**INSTITUTION, "code": "JS\x00CT"}, "code"),
         ("/api/v1/catalog/guide/revision", {"process": []}, "process"),
         ("/api/v1/catalog/guide/revision", {"fax": "025-1"}, "fax"),
     ]
