@@ -1,5 +1,5 @@
-"""Three fixes to nameko 2.14.1: for a broker restart, a stop during start and
-a message body that cannot be decoded.
+"""Four fixes to nameko 2.14.1: for a broker restart, a broker down when a
+reply is due, a stop during start and a message body that cannot be decoded.
 
 ``QueueConsumer.ack_message`` / ``requeue_message`` guard against
 ``amqp.exceptions.ConnectionError`` only; when RabbitMQ restarts, the socket
@@ -15,6 +15,13 @@ raises ("re-send() an already-triggered event") inside the container's stop,
 which then never finishes (a service with many handlers, asked to stop right
 after start, hung until killed). Signalling once is what was meant.
 
+``RpcConsumer.handle_result`` publishes an RPC's reply; with the broker down
+(killed, seconds to come back) the publish raises once its retries are spent,
+the worker's thread dies and nameko kills the whole container (seen in
+tests/faults). The reply cannot be delivered anyway: the caller gives up after
+its timeout and calls again (with its idempotency key), so the failure is
+logged and the service keeps running.
+
 A message whose body cannot be decoded (not JSON, not UTF-8) never reaches
 its handler: kombu logs it and acknowledges it, so it is lost (seen in
 tests/faults). ``QueueConsumer.on_decode_error`` now hands it to the handler
@@ -29,7 +36,10 @@ from __future__ import annotations
 import logging
 from functools import partial
 
+import amqp.exceptions
+import kombu.exceptions
 from nameko.messaging import QueueConsumer
+from nameko.rpc import RpcConsumer
 
 log = logging.getLogger(__name__)
 
@@ -92,4 +102,27 @@ def _handing_undecodable_messages_over(on_decode_error):
 if not getattr(QueueConsumer.on_decode_error, "qi_fixed", False):
     QueueConsumer.on_decode_error = _handing_undecodable_messages_over(
         QueueConsumer.on_decode_error
+    )
+
+
+def _surviving_an_undeliverable_reply(handle_result):
+    def handle_result_(self, message, result, exc_info):
+        try:
+            return handle_result(self, message, result, exc_info)
+        except (
+            kombu.exceptions.OperationalError,
+            amqp.exceptions.ConnectionError,
+            OSError,
+        ) as exc:
+            log.warning("broker unreachable, an RPC reply was not sent: %s", exc)
+            return result, exc_info
+
+    handle_result_.__name__ = "handle_result"
+    handle_result_.qi_fixed = True
+    return handle_result_
+
+
+if not getattr(RpcConsumer.handle_result, "qi_fixed", False):
+    RpcConsumer.handle_result = _surviving_an_undeliverable_reply(
+        RpcConsumer.handle_result
     )
