@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 
 import amqp
 import psycopg
@@ -107,3 +108,57 @@ def first_events(url: str) -> int:
             "WHERE originator_version = 1"
         ).fetchone()
     return int(row[0])
+
+
+# the services whose stores a whole-system fault test keeps on PostgreSQL
+ON_POSTGRES = ("intake", "referral", "evaluation")
+
+
+@dataclass(frozen=True)
+class ReferralOutcome:
+    """What came of ``sent`` demands filed and referred through the system."""
+
+    sent: int
+    stored: int  # demands intake stored
+    opened: int  # referrals opened, counting any second opening
+    distinct: int  # distinct referrals
+    noted: int  # facts evaluation noted
+    tracked: int  # distinct messages evaluation processed
+    parked: list
+
+    @property
+    def figures(self) -> dict:
+        return {
+            "sent": self.sent,
+            "effects": self.distinct,
+            "lost": self.sent - self.distinct,
+            "duplicated": (self.opened - self.distinct)
+            + (self.stored - self.sent)
+            + (self.noted - self.tracked),
+            "parked": len(self.parked),
+        }
+
+    @property
+    def note(self) -> str:
+        return (
+            f"{self.stored} demands stored, {self.tracked} facts noted by "
+            "evaluation once each"
+        )
+
+    def assert_clean(self) -> None:
+        assert self.stored == self.sent
+        assert (self.opened, self.distinct) == (self.sent, self.sent)
+        assert self.noted == self.tracked
+        assert self.parked == [], self.parked
+
+
+def referral_outcome(urls: dict, sent: int) -> ReferralOutcome:
+    noted, tracked = facts_noted(urls["evaluation"])
+    return ReferralOutcome(
+        sent,
+        first_events(urls["intake"]),
+        *referrals_opened(urls["referral"]),
+        noted,
+        tracked,
+        parked_rows(urls["referral"]) + parked_rows(urls["evaluation"]),
+    )

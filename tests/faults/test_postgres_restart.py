@@ -10,23 +10,20 @@ rather than parking it. Each demand is stored once and referred once.
 
 from __future__ import annotations
 
-import concurrent.futures
 import glob
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 
 import pytest
 
 from tests import support
-from tests.api_client import DEMO_ACCOUNTS, STAFF, ApiClient
+from tests.api_client import DEMO_ACCOUNTS
 from tests.faults import tally
-from tests.faults.test_crash_and_broker_restart import post_until_registered
+from tests.faults.load import refer_during
 
 DEMANDS = 60
-ON_POSTGRES = ("intake", "referral", "evaluation")
 
 
 class PrivatePostgres:
@@ -81,7 +78,7 @@ class PrivatePostgres:
 def test_postgres_restart_while_demands_are_referred(amqp_uri, tmp_path, fault_report):
     support.delete_topology(amqp_uri)
     postgres = PrivatePostgres()
-    urls = {s: f"{postgres.url}?schema=qi_{s}" for s in ON_POSTGRES}
+    urls = {s: f"{postgres.url}?schema=qi_{s}" for s in tally.ON_POSTGRES}
     env = {
         "QI_AMQP_URI": amqp_uri,
         "QI_VAR_DIR": str(tmp_path),  # catalog, complaints, gateway: SQLite
@@ -90,32 +87,18 @@ def test_postgres_restart_while_demands_are_referred(amqp_uri, tmp_path, fault_r
         **{f"QI_{s.upper()}_DATABASE_URL": url for s, url in urls.items()},
     }
     services = support.ServicesProcess(env)
-    referred = threading.Semaphore(0)
-    deadline = time.monotonic() + 150
-    staff = threading.local()
+    took = []
 
-    def file_and_refer(i: int) -> str:
-        demand_id = post_until_registered(services.base_url, f"pg-{i}", deadline)
-        while not hasattr(staff, "client"):
-            try:
-                staff.client = ApiClient(services.base_url).login(*STAFF)
-            except (AssertionError, OSError):
-                time.sleep(0.2)
-        staff.client.refer(demand_id, deadline)
-        referred.release()
-        return demand_id
+    def restart() -> None:
+        began = time.monotonic()
+        postgres.restart()
+        took.append(time.monotonic() - began)
 
     try:
         postgres.start()
         services.start(timeout=30)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-            futures = [pool.submit(file_and_refer, i) for i in range(DEMANDS)]
-            for _ in range(DEMANDS // 3):
-                referred.acquire()
-            restarted_at = time.monotonic()
-            postgres.restart()
-            restart_seconds = time.monotonic() - restarted_at
-            ids = {f.result() for f in futures}
+        ids = refer_during(services.base_url, DEMANDS, restart, "pg")
+        restart_seconds = took[0]
 
         support.wait_for(
             lambda: tally.referrals_opened(urls["referral"])[1] >= DEMANDS,
@@ -123,26 +106,14 @@ def test_postgres_restart_while_demands_are_referred(amqp_uri, tmp_path, fault_r
             interval=0.2,
         )
         time.sleep(1.0)  # room for a late duplicate
-        opened, distinct = tally.referrals_opened(urls["referral"])
-        noted, tracked = tally.facts_noted(urls["evaluation"])
-        stored = tally.first_events(urls["intake"])
-        parked = tally.parked_rows(urls["referral"]) + tally.parked_rows(
-            urls["evaluation"]
-        )
+        report = tally.referral_outcome(urls, DEMANDS)
         fault_report(
             "PostgreSQL restart under load",
-            sent=DEMANDS,
-            effects=distinct,
-            lost=DEMANDS - distinct,
-            duplicated=(opened - distinct) + (stored - DEMANDS) + (noted - tracked),
-            parked=len(parked),
-            note=f"restart took {restart_seconds:.1f} s; {stored} demands stored, "
-            f"{tracked} facts noted by evaluation once each",
+            **report.figures,
+            note=f"restart took {restart_seconds:.1f} s; {report.note}",
         )
-        assert len(ids) == DEMANDS and stored == DEMANDS
-        assert (opened, distinct) == (DEMANDS, DEMANDS)
-        assert noted == tracked
-        assert parked == [], parked
+        report.assert_clean()
+        assert len(ids) == DEMANDS
     except BaseException:
         print(services.output()[-6000:])  # what the services said, on failure
         raise
