@@ -6,10 +6,10 @@ them and book for their own institution; the booking is that institution's.
 The owner institution's staff (or the platform's admin) keep an instrument:
 they open slots, decide on bookings, and record check-in, check-out and
 no-shows, since they are the ones who see the user arrive and leave. The
-booking's institution may cancel its own booking. Times come from the clock,
-never from the body, so nobody books, checks in or out at a time of their
-choosing. Each instrument is checked before the request's body is read; the
-catalog checks the caller again.
+booking's institution may cancel its own booking. When a decision, check-in
+or check-out happens is the clock's to say, never the body's, so nobody
+records one at a time of their choosing. Each instrument is checked before
+the request's body is read; the catalog checks the caller again.
 """
 
 from __future__ import annotations
@@ -57,12 +57,8 @@ def keeps(actor: Actor, instrument: dict) -> bool:
 def shown(actor: Actor, instrument: dict) -> dict:
     """The instrument as the caller may see it: keepers and the regulator see
     every booking; other institutions see their own and when it is taken."""
-    busy = [
-        [b["start"], b["end"]]
-        for b in instrument["bookings"]
-        if b["state"] not in FREED
-    ]
     bookings = instrument["bookings"]
+    busy = [[b["start"], b["end"]] for b in bookings if b["state"] not in FREED]
     if not (keeps(actor, instrument) or actor.role == "regulator"):
         bookings = [b for b in bookings if b["requester"] == actor.institution]
     return {**instrument, "bookings": bookings, "busy": busy}
