@@ -58,6 +58,36 @@ def day(value: str | None, field: str = "on") -> str:
     return iso_date(value or date.today().isoformat(), field)
 
 
+NUL = "\x00"  # no database text column can hold it
+NUL_MESSAGE = "不能包含空字符（\\0）"
+
+
+def field_with_nul(request, *path_values) -> str | None:
+    """The first query, form or path field holding a NUL character, if any."""
+    for source in (request.args, request.form):
+        for name, value in source.items(multi=True):
+            if NUL in name or NUL in value:
+                return name.replace(NUL, "")
+    if any(isinstance(v, str) and NUL in v for v in path_values):
+        return "path"
+    return None
+
+
+def _refuse_nul(value, field: str) -> None:
+    if isinstance(value, str):
+        if NUL in value:
+            raise ValidationFailed.single(field, NUL_MESSAGE)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{field}.{key}" if field != "body" else str(key)
+            if NUL in key:
+                raise ValidationFailed.single(name.replace(NUL, ""), NUL_MESSAGE)
+            _refuse_nul(item, name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nul(item, f"{field}[{index}]")
+
+
 def json_body(request) -> dict:
     """The request's JSON object; 400 naming ``body`` when it is not one."""
     if request.content_length and request.content_length > MAX_BODY_BYTES:
@@ -68,6 +98,7 @@ def json_body(request) -> dict:
         raise ValidationFailed.single("body", "请求内容不是有效的 JSON") from None
     if not isinstance(body, dict):
         raise ValidationFailed.single("body", "请求内容应为 JSON 对象")
+    _refuse_nul(body, "body")
     return body
 
 
@@ -93,6 +124,9 @@ def errors_to_response(func):
     def wrapper(self, request, *args, **kwargs):
         logs.current_service.set("gateway")
         try:
+            field = field_with_nul(request, *args, *kwargs.values())
+            if field is not None:
+                raise ValidationFailed.single(field, NUL_MESSAGE)
             return func(self, request, *args, **kwargs)
         except ValidationFailed as exc:
             return problem(400, "请求内容有误", errors=exc.errors)

@@ -603,3 +603,26 @@ def test_a_half_year_summary_is_its_institutions_own(gateway):
         assert signed.status_code in (401, 403, 404), who
     assert gateway.get(path, "sun").status_code == 200  # the regulator reads
     assert gateway.post(f"{path}/sign-off", {}, "sun").status_code == 403
+
+
+def test_a_nul_character_anywhere_is_refused_and_nothing_is_stored(gateway):
+    """PostgreSQL text cannot hold NUL: stored in an event, it would stop a
+    read model for good; so no body, query, path or form may carry one."""
+    before = gateway.get("/api/v1/demands", "wang").json()["total"]
+    nul_body = gateway.post("/api/v1/demands", {**ONLINE_FORM, "applicant": "某\x00"})
+    assert nul_body.status_code == 400
+    assert nul_body.json()["errors"][0]["field"] == "applicant"
+    nested = gateway.post("/api/v1/demands", {**ONLINE_FORM, "needs": [{"a": "\x00"}]})
+    assert nested.json()["errors"][0]["field"] == "needs[0].a"
+    query = gateway.get("/api/v1/catalog/venues", params={"institution": "x\x00"})
+    assert query.status_code == 400
+    assert query.json()["errors"][0]["field"] == "institution"
+    path = gateway.get("/api/v1/catalog/items/6.3%00", "wang")
+    assert path.status_code == 400
+    page = requests.post(
+        f"{gateway.base}/complaint", data={"description": "a\x00"}, timeout=10
+    )
+    assert page.status_code == 400 and "空字符" in page.text
+    assert gateway.get("/api/v1/demands", "wang").json()["total"] == before
+    # and a request without one goes through as before
+    assert gateway.post("/api/v1/demands", ONLINE_FORM).status_code == 201

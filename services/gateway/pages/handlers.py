@@ -10,7 +10,11 @@ from nameko.exceptions import UnknownService
 from services.gateway.access import Forbidden, Hidden, Unauthenticated
 from services.gateway.pages import rendering
 from services.gateway.tokens import TokenError
-from services.gateway.web import ServiceUnavailable, TooManyAttempts
+from services.gateway.web import (
+    ServiceUnavailable,
+    TooManyAttempts,
+    field_with_nul,
+)
 from shared import logs
 from shared.errors import ConflictError, DependencyUnavailable, NotFound
 
@@ -36,6 +40,10 @@ def html_errors(func):
                 request.content_length > rendering.MAX_FORM_BYTES
             ):
                 return self._error_page(request, 413, "提交的内容过大（上限 20 MB）")
+            if field_with_nul(request, *args, *kwargs.values()) is not None:
+                return self._error_page(
+                    request, 400, "填写的内容含有无法保存的空字符，请删除后重新提交"
+                )
             return func(self, request, *args, **kwargs)
         except (Unauthenticated, TokenError):
             return rendering.login_redirect(request)
