@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests import support
+
 COLUMNS = ("sent", "effects", "lost", "duplicated", "parked")
 
 
@@ -44,6 +46,15 @@ def fault_report():
         return report
 
     return record
+
+
+@pytest.fixture
+def own_vhost():
+    """A RabbitMQ vhost for this test alone: requests a killed or hung service
+    left in its RPC queue must not reach the next test's services."""
+    vhost = support.create_vhost()
+    yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    support.delete_vhost(vhost)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -162,3 +162,14 @@ def referral_outcome(urls: dict, sent: int) -> ReferralOutcome:
         tracked,
         parked_rows(urls["referral"]) + parked_rows(urls["evaluation"]),
     )
+
+
+def streams(url: str) -> dict[str, str]:
+    """Every stream of a service's PostgreSQL store: id -> its first topic."""
+    service = schema_of(url).rsplit("_", 1)[1]
+    with connect(url) as conn:
+        rows = conn.execute(
+            f"SELECT originator_id, topic FROM {schema_of(url)}.{service}_events "
+            "WHERE originator_version = 1"
+        ).fetchall()
+    return {str(oid): topic for oid, topic in rows}

@@ -63,9 +63,8 @@ class StallProxy:
 
 
 @pytest.mark.slow_fault
-def test_a_hung_broker_loses_and_doubles_nothing(amqp_uri, tmp_path, fault_report):
-    support.delete_topology(amqp_uri)
-    proxy = StallProxy(amqp_uri)
+def test_a_hung_broker_loses_and_doubles_nothing(own_vhost, tmp_path, fault_report):
+    proxy = StallProxy(own_vhost)
     urls, cleanup = support.database_urls("postgres", tmp_path)
     env = {
         "QI_AMQP_URI": proxy.uri,

@@ -75,12 +75,11 @@ class PrivatePostgres:
 
 
 @pytest.mark.slow_fault
-def test_postgres_restart_while_demands_are_referred(amqp_uri, tmp_path, fault_report):
-    support.delete_topology(amqp_uri)
+def test_postgres_restart_while_demands_are_referred(own_vhost, tmp_path, fault_report):
     postgres = PrivatePostgres()
     urls = {s: f"{postgres.url}?schema=qi_{s}" for s in tally.ON_POSTGRES}
     env = {
-        "QI_AMQP_URI": amqp_uri,
+        "QI_AMQP_URI": own_vhost,
         "QI_VAR_DIR": str(tmp_path),  # catalog, complaints, gateway: SQLite
         "QI_SEED_ACCOUNTS": str(DEMO_ACCOUNTS),
         "QI_RPC_TIMEOUT_SECONDS": "5",
@@ -112,6 +111,12 @@ def test_postgres_restart_while_demands_are_referred(amqp_uri, tmp_path, fault_r
             **report.figures,
             note=f"restart took {restart_seconds:.1f} s; {report.note}",
         )
+        extra = {
+            oid: topic
+            for oid, topic in tally.streams(urls["intake"]).items()
+            if oid not in ids
+        }
+        assert extra == {}, "streams no client was answered with"
         report.assert_clean()
         assert len(ids) == DEMANDS
     except BaseException:
