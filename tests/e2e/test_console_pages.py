@@ -8,71 +8,52 @@ form also sent wrong once (a message next to the field, nothing stored), a
 staff member of another institution trying a case page by URL, and the
 network to anything but 127.0.0.1 blocked.
 
-The test process runs under eventlet's monkey patching (tests/conftest.py),
-in which Playwright's driver does not start; so one child process without
-eventlet drives one browser for the whole module (this file run as a script)
-and writes what it saw to a JSON file, and the tests below judge it.
-Screenshots of every page land in tests/artifacts/console/ (gitignored).
+The harness (tests/e2e/browser.py) runs this file as a script in a child
+process without eventlet, which drives one browser for the whole module; the
+tests below judge what it saw. Screenshots of every page land in
+tests/artifacts/console/ (gitignored).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import re
-import subprocess
-import sys
 import time
-import traceback
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "tests" / "artifacts" / "console"
-CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "partner-demo-2026"
-STAFF = ("wang.staff", "staff-demo-2026")
-REGULATOR = ("sun.regulator", "regulator-demo-2026")
+from tests.e2e.browser import (
+    ADMIN,
+    ARTIFACTS,
+    DESKTOP,
+    MANAGER,
+    OTHER_MANAGER,
+    OTHER_STAFF,
+    PASSWORD,
+    PHONE,
+    REGULATOR,
+    STAFF,
+    Api,
+    Driver,
+    browse,
+    hand_over,
+    needs_chromium,
+    open_accounts,
+    run_scenarios,
+    scenario_ran,
+    start_platform,
+)
+
 PARTNER = ("lab.clerk", PASSWORD)
-OTHER_STAFF = ("other.staff", PASSWORD)
-ADMIN = ("admin", "admin-demo-2026")
-MANAGER = ("zhao.manager", "manager-demo-2026")
 COLLEAGUE = ("li.staff", "staff-demo-2026")
 LAB_STAFF = ("lab.staff", PASSWORD)
-OTHER_MANAGER = ("other.manager", PASSWORD)
 REPORT_FILE = "%PDF-1.4 电子报告 NJ-2026-0077".encode()
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 
 
 # --------------------------------------------------------------------------
 # the browser side: run as ``python tests/e2e/test_console_pages.py``
 # --------------------------------------------------------------------------
-
-
-class Api:
-    """The JSON API, to set up accounts and to check that nothing was stored."""
-
-    def __init__(self, base_url: str, who: tuple[str, str] | None = None):
-        import requests
-
-        self.base_url, self.session = base_url, requests.Session()
-        if who:
-            answer = self.session.post(
-                f"{base_url}/api/v1/auth/login",
-                json={"username": who[0], "password": who[1]},
-                timeout=10,
-            )
-            answer.raise_for_status()
-            self.session.headers["Authorization"] = f"Bearer {answer.json()['token']}"
-
-    def get(self, path: str):
-        return self.session.get(f"{self.base_url}{path}", timeout=10)
-
-    def post(self, path: str, body: dict):
-        return self.session.post(f"{self.base_url}{path}", json=body, timeout=10)
 
 
 def set_up_institutions(base_url: str) -> None:
@@ -113,90 +94,15 @@ def set_up_institutions(base_url: str) -> None:
         },
     )
     assert granted.status_code == 201, granted.text
-    for username, role, institution in (
-        (PARTNER[0], "partner", lab_id),
-        (OTHER_STAFF[0], "staff", "otherqi"),
-        (LAB_STAFF[0], "staff", lab_id),
-        (OTHER_MANAGER[0], "manager", "otherqi"),
-    ):
-        opened = admin.post(
-            "/api/v1/accounts",
-            {
-                "username": username,
-                "display_name": f"测试{username}",
-                "role": role,
-                "institution": institution,
-                "password": PASSWORD,
-            },
-        )
-        assert opened.status_code == 201, opened.text
-
-
-class Driver:
-    """One browser; a context (own cookies) per person; every request watched."""
-
-    def __init__(self, browser, base_url: str, outdir: Path):
-        self.browser, self.base_url, self.outdir = browser, base_url, outdir
-        self.elsewhere: list[str] = []
-        self.shots: list[str] = []
-        self.english_errors: list[str] = []
-        self.too_wide: list[str] = []
-
-    def person(self, viewport: dict):
-        context = self.browser.new_context(viewport=viewport, locale="zh-CN")
-
-        def only_here(route):
-            if urlparse(route.request.url).hostname == "127.0.0.1":
-                route.continue_()
-            else:
-                self.elsewhere.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", only_here)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        return page
-
-    def shot(self, page, name: str) -> None:
-        """A screenshot, and whether the page fits its width (no sideways
-        scrolling at 1366×768 or on a phone)."""
-        path = self.outdir / f"{len(self.shots):02d}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        self.shots.append(path.name)
-        wider = page.evaluate(
-            "document.documentElement.scrollWidth - window.innerWidth"
-        )
-        if wider > 0:
-            self.too_wide.append(f"{name}: {wider}px")
-
-    def go(self, page, path: str) -> int:
-        return page.goto(f"{self.base_url}{path}").status
-
-    def submit(self, page, button) -> int:
-        """Press a form's button; the status of the page the browser lands on."""
-        with page.expect_navigation() as landed:
-            button.click()
-        return landed.value.status if landed.value else 0
-
-    def field_errors(self, page) -> dict[str, str]:
-        found = {}
-        for element in page.locator(".field-error").all():
-            key = (element.get_attribute("id") or "").removesuffix("-error")
-            found[key] = element.inner_text()
-        for message in found.values():
-            if any("a" <= c.lower() <= "z" for c in message):
-                self.english_errors.append(message)
-        return found
-
-    def login(self, page, who: tuple[str, str]) -> None:
-        """From the keyboard alone: type, Tab, type, Enter."""
-        self.go(page, "/console/login")
-        page.focus("#username")
-        page.keyboard.type(who[0])
-        page.keyboard.press("Tab")
-        page.keyboard.type(who[1])
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
+    open_accounts(
+        base_url,
+        (
+            (PARTNER[0], "partner", lab_id),
+            (OTHER_STAFF[0], "staff", "otherqi"),
+            (LAB_STAFF[0], "staff", lab_id),
+            (OTHER_MANAGER[0], "manager", "otherqi"),
+        ),
+    )
 
 
 def public_forms_refuse_bad_input(drive: Driver, seen: dict) -> None:
@@ -823,19 +729,12 @@ def certification_bodies_query(drive: Driver, seen: dict) -> None:
 
 
 def drive(base_url: str, outdir: Path) -> dict:
-    from playwright.sync_api import sync_playwright
-
-    outdir.mkdir(parents=True, exist_ok=True)
-    for stale in outdir.glob("*.png"):  # screenshots of the previous run
-        stale.unlink()
-    seen: dict = {"failures": {}}
-    started = time.monotonic()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
-        driver = Driver(browser, base_url, outdir)
-        for scenario in (
+    set_up_institutions(base_url)
+    return run_scenarios(
+        base_url,
+        outdir,
+        "*.png",  # every screenshot of the previous run
+        (
             public_forms_refuse_bad_input,
             the_whole_walk,
             partner_returns_with_reason,
@@ -846,18 +745,9 @@ def drive(base_url: str, outdir: Path) -> dict:
             staff_hand_over_follow_up_and_resolve,
             institution_names_on_the_workbench,
             certification_bodies_query,
-        ):
-            try:
-                scenario(driver, seen)
-            except Exception:  # noqa: BLE001 - reported to the test that judges it
-                seen["failures"][scenario.__name__] = traceback.format_exc()
-        browser.close()
-    seen["elsewhere"] = driver.elsewhere
-    seen["screenshots"] = driver.shots
-    seen["english_errors"] = driver.english_errors
-    seen["too_wide"] = driver.too_wide
-    seen["seconds"] = round(time.monotonic() - started, 1)
-    return seen
+        ),
+        {},
+    )
 
 
 # --------------------------------------------------------------------------
@@ -866,25 +756,17 @@ def drive(base_url: str, outdir: Path) -> dict:
 
 import pytest  # noqa: E402
 
-from tests import support  # noqa: E402
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Chromium is installed by .ci/run"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def platform(amqp_uri, tmp_path_factory):
-    support.delete_topology(amqp_uri)
-    services = support.ServicesProcess(
-        {
-            "QI_AMQP_URI": amqp_uri,
-            "QI_VAR_DIR": str(tmp_path_factory.mktemp("console")),
-            "QI_SEED_ACCOUNTS": str(REPO / "services/gateway/demo_accounts.json"),
-            # the walk polls progress while events travel: not a guesser
-            "QI_PROGRESS_QUERIES_PER_MINUTE": "1000",
-        }
-    ).start(timeout=60)
+    services = start_platform(
+        amqp_uri,
+        tmp_path_factory.mktemp("console"),
+        # the walk polls progress while events travel: not a guesser
+        QI_PROGRESS_QUERIES_PER_MINUTE="1000",
+    )
     yield services
     services.kill()
 
@@ -893,21 +775,7 @@ def platform(amqp_uri, tmp_path_factory):
 def seen(platform, tmp_path_factory):
     """One browser run for the module (see the module's docstring)."""
     result = tmp_path_factory.mktemp("console-run") / "seen.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QI_")}
-    run = subprocess.run(
-        [sys.executable, __file__, platform.base_url, str(ARTIFACTS), result],
-        env={**env, "PYTHONPATH": str(REPO)},
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert run.returncode == 0, run.stderr[-4000:]
-    return json.loads(result.read_text(encoding="utf-8"))
-
-
-def scenario_ran(seen: dict, name: str) -> None:
-    assert name not in seen["failures"], seen["failures"][name]
+    return browse(__file__, platform.base_url, result, timeout=240)
 
 
 def test_the_whole_walk_through_the_pages(seen):
@@ -1203,6 +1071,4 @@ def test_the_login_cookie_is_httponly_and_samesite_strict(platform, seen):
 
 
 if __name__ == "__main__":
-    url, out, result = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    set_up_institutions(url)
-    result.write_text(json.dumps(drive(url, out), ensure_ascii=False, indent=1))
+    hand_over(drive)

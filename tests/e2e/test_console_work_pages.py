@@ -1,10 +1,10 @@
 """The staff work pages in a real browser: fee quotes (5.3.1.5), the chain of
 custody of samples (7.4.4) and the manager's staff efficiency (9.2.2).
 
-As in test_console_pages.py, one child process without eventlet drives one
-Chromium for the module (this file run as a script), with the network to
-anything but 127.0.0.1 blocked, and writes what it saw to a JSON file that
-the tests below judge. Every form is sent wrong once (a message by the field,
+As in test_console_pages.py, the harness (tests/e2e/browser.py) runs this
+file as a script in a child process that drives one Chromium for the module,
+with the network to anything but 127.0.0.1 blocked; the tests below judge
+what it saw. Every form is sent wrong once (a message by the field,
 nothing stored, checked through the JSON API), and staff and managers of
 another institution try the pages by URL. Screenshots land in
 tests/artifacts/console/ as work-*.png.
@@ -12,30 +12,28 @@ tests/artifacts/console/ as work-*.png.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
-import traceback
 from pathlib import Path
 from urllib.parse import urlparse
 
-from tests.e2e.test_console_pages import (
-    ADMIN,
+from tests.e2e.browser import (
     ARTIFACTS,
-    CHROMIUM,
     DESKTOP,
     MANAGER,
     OTHER_MANAGER,
     OTHER_STAFF,
-    PASSWORD,
     PHONE,
     REGULATOR,
-    REPO,
     STAFF,
     Api,
     Driver,
+    browse,
+    hand_over,
+    needs_chromium,
+    open_accounts,
+    run_scenarios,
+    scenario_ran,
+    start_platform,
 )
 
 FRONT_DOOR_NAME = "江苏省质量基础设施一站式服务中心"
@@ -50,19 +48,13 @@ EVER = "since=2000-01-01T00:00:00%2B08:00&until=2100-01-01T00:00:00%2B08:00"
 
 def set_up(base_url: str) -> str:
     """Accounts of another institution, and a demand at the front door."""
-    admin = Api(base_url, ADMIN)
-    for username, role in ((OTHER_STAFF[0], "staff"), (OTHER_MANAGER[0], "manager")):
-        opened = admin.post(
-            "/api/v1/accounts",
-            {
-                "username": username,
-                "display_name": f"测试{username}",
-                "role": role,
-                "institution": "otherqi",
-                "password": PASSWORD,
-            },
-        )
-        assert opened.status_code == 201, opened.text
+    open_accounts(
+        base_url,
+        (
+            (OTHER_STAFF[0], "staff", "otherqi"),
+            (OTHER_MANAGER[0], "manager", "otherqi"),
+        ),
+    )
     filed = Api(base_url, STAFF).post(
         "/api/v1/demands",
         {
@@ -385,41 +377,25 @@ def another_institution_by_url(drive: Driver, seen: dict) -> None:
 
 
 def drive(base_url: str, outdir: Path) -> dict:
-    from playwright.sync_api import sync_playwright
-
-    outdir.mkdir(parents=True, exist_ok=True)
-    for stale in outdir.glob("*-work-*.png"):  # this module's previous run
-        stale.unlink()
-    seen: dict = {"failures": {}, "demand_id": set_up(base_url)}
+    seen: dict = {"demand_id": set_up(base_url)}
     seen["qualified_for_6_3_1"] = [
         row["institution_name"]
         for row in Api(base_url)
         .get("/api/v1/catalog/qualified-institutions?item=6.3.1")
         .json()["institutions"]
     ]
-    started = time.monotonic()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
-        driver = Driver(browser, base_url, outdir)
-        for scenario in (
+    return run_scenarios(
+        base_url,
+        outdir,
+        "*-work-*.png",  # this module's previous run
+        (
             quote_drafted_issued_and_accepted,
             samples_handed_over_along_a_chain,
             manager_assesses_efficiency,
             another_institution_by_url,
-        ):
-            try:
-                scenario(driver, seen)
-            except Exception:  # noqa: BLE001 - reported to the test that judges it
-                seen["failures"][scenario.__name__] = traceback.format_exc()
-        browser.close()
-    seen["elsewhere"] = driver.elsewhere
-    seen["screenshots"] = driver.shots
-    seen["english_errors"] = driver.english_errors
-    seen["too_wide"] = driver.too_wide
-    seen["seconds"] = round(time.monotonic() - started, 1)
-    return seen
+        ),
+        seen,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -428,23 +404,12 @@ def drive(base_url: str, outdir: Path) -> dict:
 
 import pytest  # noqa: E402
 
-from tests import support  # noqa: E402
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Chromium is installed by .ci/run"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def platform(amqp_uri, tmp_path_factory):
-    support.delete_topology(amqp_uri)
-    services = support.ServicesProcess(
-        {
-            "QI_AMQP_URI": amqp_uri,
-            "QI_VAR_DIR": str(tmp_path_factory.mktemp("work-pages")),
-            "QI_SEED_ACCOUNTS": str(REPO / "services/gateway/demo_accounts.json"),
-        }
-    ).start(timeout=60)
+    services = start_platform(amqp_uri, tmp_path_factory.mktemp("work-pages"))
     yield services
     services.kill()
 
@@ -453,21 +418,7 @@ def platform(amqp_uri, tmp_path_factory):
 def seen(platform, tmp_path_factory):
     """One browser run for the module (see the module's docstring)."""
     result = tmp_path_factory.mktemp("work-run") / "seen.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QI_")}
-    run = subprocess.run(
-        [sys.executable, __file__, platform.base_url, str(ARTIFACTS), result],
-        env={**env, "PYTHONPATH": str(REPO)},
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert run.returncode == 0, run.stderr[-4000:]
-    return json.loads(result.read_text(encoding="utf-8"))
-
-
-def scenario_ran(seen: dict, name: str) -> None:
-    assert name not in seen["failures"], seen["failures"][name]
+    return browse(__file__, platform.base_url, result, timeout=180)
 
 
 def test_staff_draft_issue_and_record_acceptance_of_a_quote(seen):
@@ -668,5 +619,4 @@ def test_the_work_pages_load_locally_fit_the_screen_and_speak_chinese(seen):
 
 
 if __name__ == "__main__":
-    url, out, result = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    result.write_text(json.dumps(drive(url, out), ensure_ascii=False, indent=1))
+    hand_over(drive)
