@@ -1,0 +1,66 @@
+"""A read model's catch-up before a query: events stored since are applied,
+and with nothing new it answers from plain reads, without waiting for the
+position's row lock that a catching-up writer holds."""
+
+import threading
+import time
+
+import psycopg
+import pytest
+
+from services.intake.application import IntakeApplication
+from shared.audit import Actor, AuditContext, audit_scope
+from shared.case_history import _runner, case_events
+
+STAFF = AuditContext(actor=Actor("staff-a", "staff", "jsqi"), channel="window")
+FORM = {
+    "applicant": "常州某机械有限公司",
+    "contact_phone": "13800138000",
+    "service_item_code": "6.3",
+    "description": "机械零件尺寸检测",
+    "channel": "window",
+}
+
+
+@pytest.fixture
+def app(databases):
+    app = IntakeApplication()
+    yield app
+    app.close()
+
+
+def test_events_stored_after_a_query_show_in_the_next_one(app):
+    with audit_scope(STAFF):
+        case = app.register_demand(FORM)["id"]
+        assert [e["version"] for e in case_events(app, case)] == [1]
+        app.take(case, "staff-a")
+
+    assert [e["version"] for e in case_events(app, case)] == [1, 2]
+    assert _runner(app).catch_up() == 0
+
+
+def test_nothing_new_answers_while_a_writer_holds_the_position(app, backend):
+    if backend != "postgres":
+        pytest.skip("SQLite has one writer at a time by design")
+    with audit_scope(STAFF):
+        case = app.register_demand(FORM)["id"]
+    case_events(app, case)  # caught up
+    db = app.kernel.db
+    writer = psycopg.connect(host=db.host, port=db.port, user=db.user, dbname=db.dbname)
+    writer.execute(
+        f"SELECT position FROM {db.schema}.qi_projection_position "
+        "WHERE projection='qi_case_index' FOR UPDATE"
+    )
+    release = threading.Timer(5, writer.rollback)
+    release.start()
+    try:
+        started = time.monotonic()
+        events = case_events(app, case)
+        waited = time.monotonic() - started
+    finally:
+        release.cancel()
+        writer.rollback()
+        writer.close()
+
+    assert [e["version"] for e in events] == [1]
+    assert waited < 2
