@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bench.casehistory import CaseHistoryRun
+from bench.casehistory import CaseHistoryRun, Latency
 from bench.commands import StaffCommands
 from bench.endtoend import EndToEnd
 from bench.halfload import Arrival, HalfLoad, OpenLoop
@@ -76,6 +76,28 @@ def _half_load(lags_ms: list[float]) -> HalfLoad:
     return HalfLoad("one", 80.0, 40.0, 10.0, arrivals, lags, lags, 0.1, _cpu())
 
 
+def _case_history(
+    events: int, history: tuple, raw: tuple, case_events: tuple
+) -> CaseHistoryRun:
+    """(d) at one size from p50/p99 pairs of its three reads, in ms."""
+
+    def latency(pair: tuple[float, float]) -> Latency:
+        return Latency(*pair, max=pair[1], waited_p99=0.0, net_p99=pair[1])
+
+    return CaseHistoryRun(
+        events,
+        history,
+        raw,
+        5000.0,
+        case_events,
+        latency(history),
+        latency(raw),
+        latency(case_events),
+        load=1.0,
+        cores=2,
+    )
+
+
 def _rows_by_figure(rows) -> dict[str, tuple[str, ...]]:
     return {row[0]: row for row in rows}
 
@@ -88,7 +110,7 @@ def test_summary_compares_each_figure_with_its_baseline_and_target():
         half=_half_load([20.0] * 98 + [150.0, 150.0]),
         staff=StaffCommands("one", 16, 100, 420, 0, 1.0, [], _cpu()),
     )
-    history = CaseHistoryRun(1_000_000, (2.0, 4.0), (0.5, 1.0), 5000.0, (3.0, 25.0))
+    history = _case_history(1_000_000, (2.0, 4.0), (0.5, 1.0), (3.0, 25.0))
 
     rows = _rows_by_figure(summary_rows(append, confirmed, [slow, fast], [history]))
 
@@ -100,7 +122,7 @@ def test_summary_compares_each_figure_with_its_baseline_and_target():
     assert rows["(c) end to end [one]"][5] == "MISSED"
     assert rows["(e) staff commands [one]"][3] == f"{420 / 700:.2f}"
     assert rows["(e) staff commands [one]"][5] == "met"
-    lag = rows["(f) lag p50/p99 at half load [one]"]
+    lag = rows["(f) lag p50/p99 at 40.0/s [one]"]
     assert lag[1] == "20/150 ms" and lag[3] == "1.50" and lag[5] == "MISSED"
     read = rows["(d) history read p50/p99 at 1M"]
     assert read[3] == "4.0" and read[5] == "met" and "(1M)" in read[4]
@@ -109,7 +131,7 @@ def test_summary_compares_each_figure_with_its_baseline_and_target():
 
 
 def test_summary_says_when_the_1m_point_was_not_run():
-    history = CaseHistoryRun(10_000, (1.0, 2.0), (0.2, 0.4), 5000.0, (2.0, 3.0))
+    history = _case_history(10_000, (1.0, 2.0), (0.2, 0.4), (2.0, 3.0))
     run = ModeRun(_end_to_end("one", 100, 1.0))
 
     rows = _rows_by_figure(summary_rows(700.0, 1400.0, [run], [history]))
