@@ -1,5 +1,6 @@
 """The pages' helpers without a browser: Chinese dates, redirects, CSRF."""
 
+from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -41,6 +42,22 @@ def test_errors_are_kept_per_field_and_joined():
     assert errors == {
         "contact_phone": "请填写联系电话；格式不对",
         "form": "请求内容有误",
+    }
+    # on a page of several forms, each field is named with its form
+    assert field_errors(
+        [{"field": "outcome", "message": "请选择"}, {}], "decision"
+    ) == {
+        "decision.outcome": "请选择",
+        "decision.form": "填写有误",
+    }
+
+
+def test_a_refused_form_is_shown_again_as_typed_without_its_token():
+    form = MultiDict({"applicant": "  某公司 ", "csrf": "t" * 43, "note": ""})
+    assert rendering.typed(form) == {"applicant": "某公司", "note": ""}
+    assert rendering.typed(form, "supplements") == {
+        "supplements.applicant": "某公司",
+        "supplements.note": "",
     }
 
 

@@ -23,6 +23,7 @@ from services.gateway.pages.rendering import (
     render,
     require_filled,
     text,
+    typed,
 )
 from services.gateway.web import call
 from services.intake.custody import CONDITIONS, CUSTOMER, REPORT_METHODS, VISITS
@@ -231,12 +232,8 @@ class CustodyPages:
                 audit_data=audit_dict(actor, "window", demand_id),
             )
         except ValidationFailed as exc:
-            errors = {f"{command}.{k}": v for k, v in field_errors(exc.errors).items()}
-            shown = {
-                f"{command}.{k}": text(request.form, k)
-                for k in request.form
-                if k != "csrf"
-            }
+            errors = field_errors(exc.errors, command)
+            shown = typed(request.form, command)
             shown[f"{command}.sample_ids"] = request.form.getlist("sample_ids")
             return self._custody_page(
                 request, actor, demand, 400, errors=errors, form=shown

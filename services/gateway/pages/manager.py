@@ -241,7 +241,7 @@ class ManagerPages:
                 audit_data=audit_dict(actor, "web"),
             )
         except ValidationFailed as exc:
-            errors = {f"summary.{k}": v for k, v in field_errors(exc.errors).items()}
+            errors = field_errors(exc.errors, "summary")
             return self._quality_page(request, actor, 400, errors=errors, form=shown)
         return redirect(f"/console/summaries/{drafted['id']}?done=drafted")
 
@@ -310,7 +310,7 @@ class ManagerPages:
                 audit_data=audit_dict(actor, "web"),
             )
         except ValidationFailed as exc:
-            errors = {f"sign-off.{k}": v for k, v in field_errors(exc.errors).items()}
+            errors = field_errors(exc.errors, "sign-off")
             return self._summary_page(
                 request, actor, summary_id, 400, errors=errors, form={"note": note}
             )

@@ -130,14 +130,26 @@ ENVIRONMENT.filters["percent"] = percent
 ENVIRONMENT.globals["status_labels"] = STATUS_LABELS
 
 
-def field_errors(errors: list[dict]) -> dict[str, str]:
-    """ValidationFailed's errors as field → message (several joined)."""
+def field_errors(errors: list[dict], prefix: str = "") -> dict[str, str]:
+    """ValidationFailed's errors as field → message (several joined); on a
+    page of several forms, ``prefix`` names the form (``prefix.field``)."""
     found: dict[str, str] = {}
     for error in errors:
         field = str(error.get("field") or "form")
+        field = f"{prefix}.{field}" if prefix else field
         message = str(error.get("message") or "填写有误")
         found[field] = f"{found[field]}；{message}" if field in found else message
     return found
+
+
+def typed(form, prefix: str = "") -> dict[str, str]:
+    """What was typed into a refused form, to show it again (the CSRF token
+    left out); on a page of several forms, ``prefix`` names the form."""
+    return {
+        f"{prefix}.{field}" if prefix else field: text(form, field)
+        for field in form
+        if field != "csrf"
+    }
 
 
 def conflict_message(exc: Exception) -> str:

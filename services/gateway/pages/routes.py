@@ -33,6 +33,7 @@ from services.gateway.pages.rendering import (
     render,
     require_filled,
     text,
+    typed,
 )
 from services.gateway.pages.work import WorkPages
 from services.gateway.referral_routes import PARTNER_SIDE, REFERRAL_COMMANDS
@@ -220,7 +221,7 @@ class PagesRoutes(ManagerPages, WorkPages, CustodyPages):
     def _register(self, request, actor: Actor):
         """Appendix B's form as the API's register_demand receives it; the
         same form again with messages by the fields when a rule refuses it."""
-        shown = {k: text(request.form, k) for k in request.form if k != "csrf"}
+        shown = typed(request.form)
         at_window = actor is not ANONYMOUS
         form = {
             "applicant": shown.get("applicant", ""),
@@ -310,7 +311,7 @@ class PagesRoutes(ManagerPages, WorkPages, CustodyPages):
     @html_errors
     @with_csrf
     def complaint_form_submit(self, request):
-        shown = {k: text(request.form, k) for k in request.form if k != "csrf"}
+        shown = typed(request.form)
         anonymous = shown.get("anonymous") == "yes"
         form = {
             "channel": "website",
@@ -441,7 +442,7 @@ class PagesRoutes(ManagerPages, WorkPages, CustodyPages):
     @html_errors
     @with_csrf
     def rating_submit(self, request, survey_id):
-        shown = {k: text(request.form, k) for k in request.form if k != "csrf"}
+        shown = typed(request.form)
         code = shown.get("code", "")
         body = {
             "overall": shown.get("overall", ""),
@@ -684,12 +685,8 @@ class PagesRoutes(ManagerPages, WorkPages, CustodyPages):
             audit = audit_dict(actor, "window", demand_id)
             call(getattr(self.intake, spec.rpc), demand_id, *args, audit_data=audit)
         except ValidationFailed as exc:
-            errors = {f"{command}.{k}": v for k, v in field_errors(exc.errors).items()}
-            shown = {
-                f"{command}.{k}": text(request.form, k)
-                for k in request.form
-                if k != "csrf"
-            }
+            errors = field_errors(exc.errors, command)
+            shown = typed(request.form, command)
             return self._demand_page(
                 request, actor, demand_id, 400, errors=errors, form=shown
             )
@@ -799,7 +796,7 @@ class PagesRoutes(ManagerPages, WorkPages, CustodyPages):
                 f"{command}.{renamed.get(k, k)}": v
                 for k, v in field_errors(exc.errors).items()
             }
-            shown = {k: text(request.form, k) for k in request.form if k != "csrf"}
+            shown = typed(request.form)
             return self._referral_page(
                 request, actor, referral_id, 400, errors=errors, form=shown
             )

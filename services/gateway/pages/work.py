@@ -27,6 +27,7 @@ from services.gateway.pages.rendering import (
     render,
     require_filled,
     text,
+    typed,
 )
 from services.gateway.web import call
 from shared.errors import ConflictError, NotFound, ValidationFailed
@@ -303,7 +304,7 @@ class WorkPages:
                 audit_data=audit_dict(actor, "web", quote["demand_id"]),
             )
         except ValidationFailed as exc:
-            shown = {k: text(request.form, k) for k in request.form if k != "csrf"}
+            shown = typed(request.form)
             return self._quote_page(
                 request,
                 actor,
@@ -466,7 +467,7 @@ class WorkPages:
                 audit_data=audit_dict(actor, "web"),
             )
         except ValidationFailed as exc:
-            errors = {f"comment.{k}": v for k, v in field_errors(exc.errors).items()}
+            errors = field_errors(exc.errors, "comment")
             return self._assessment_page(
                 request,
                 actor,
