@@ -179,6 +179,15 @@ def operation(
     }
 
 
+def path_parameter(name: str) -> dict:
+    """A string the route takes from its path."""
+    return {"name": name, "in": "path", "required": True, "schema": STRING}
+
+
+def path_parameters(*names: str) -> list[dict]:
+    return [path_parameter(name) for name in names]
+
+
 def body_schema(properties: dict) -> dict:
     return {
         "required": False,
@@ -190,7 +199,7 @@ def body_schema(properties: dict) -> dict:
 
 def document() -> dict:
     """OpenAPI 3.1 of the routes in service.py (kept beside them by a test)."""
-    demand_id = {"name": "demand_id", "in": "path", "required": True, "schema": STRING}
+    demand_id = path_parameter("demand_id")
     paths: dict = {
         "/healthz": {"get": operation("就绪检查", codes=(503,), security=[])},
         "/api/v1/auth/login": {
@@ -227,14 +236,7 @@ def document() -> dict:
         "/api/v1/accounts/{username}/disable": {
             "post": operation(
                 "停用账号",
-                parameters=[
-                    {
-                        "name": "username",
-                        "in": "path",
-                        "required": True,
-                        "schema": STRING,
-                    }
-                ],
+                parameters=[path_parameter("username")],
                 requestBody=body_schema({"reason": STRING}),
             )
         },
@@ -294,9 +296,7 @@ def document() -> dict:
             "get": operation(
                 "按进度查询码查询办理进度（7.4.6）",
                 codes=(404, 429),
-                parameters=[
-                    {"name": "code", "in": "path", "required": True, "schema": STRING}
-                ],
+                parameters=[path_parameter("code")],
                 security=[],
             )
         },
@@ -308,9 +308,7 @@ def document() -> dict:
             "get": operation(
                 "服务事项详情与所需材料",
                 codes=(404,),
-                parameters=[
-                    {"name": "code", "in": "path", "required": True, "schema": STRING}
-                ],
+                parameters=[path_parameter("code")],
                 security=[],
             )
         },

@@ -16,7 +16,7 @@ from nameko.web.handlers import http
 
 from services.gateway import access
 from services.gateway.access import ADMINS, Hidden
-from services.gateway.api import STRING
+from services.gateway.api import STRING, STRINGS
 from services.gateway.problems import json_response
 from services.gateway.web import (
     call,
@@ -295,12 +295,8 @@ def _revision(body: dict) -> list:
 
 
 def document_paths() -> dict:
-    from services.gateway.api import PAGE, body_schema, operation
+    from services.gateway.api import PAGE, body_schema, operation, path_parameter
 
-    def path(name: str) -> dict:
-        return {"name": name, "in": "path", "required": True, "schema": STRING}
-
-    strings = {"type": "array", "items": STRING}
     lines = {"type": "array", "items": {"type": "object"}}
     change = (400, 401, 403, 404, 409)
     return {
@@ -325,7 +321,7 @@ def document_paths() -> dict:
                         "name": STRING,
                         "address": STRING,
                         "hours": {"type": "object"},
-                        "accepts": strings,
+                        "accepts": STRINGS,
                         "contact_phone": STRING,
                     }
                 ),
@@ -336,7 +332,7 @@ def document_paths() -> dict:
                 "登记场所的设备及检查周期（5.1.6）",
                 ok="201",
                 codes=change,
-                parameters=[path("venue_id")],
+                parameters=[path_parameter("venue_id")],
                 requestBody=body_schema(
                     {
                         "name": STRING,
@@ -359,7 +355,7 @@ def document_paths() -> dict:
             "post": operation(
                 "记录设备定期检查（平台管理员）",
                 codes=change,
-                parameters=[path("equipment_id")],
+                parameters=[path_parameter("equipment_id")],
                 requestBody=body_schema(
                     {"checked_on": STRING, "result": STRING, "note": STRING}
                 ),
@@ -374,7 +370,7 @@ def document_paths() -> dict:
                     {
                         "owner_id": STRING,
                         "name": STRING,
-                        "capabilities": strings,
+                        "capabilities": STRINGS,
                         "price_per_hour": STRING,
                         "price_per_sample": STRING,
                         "rules": {"type": "object"},
@@ -399,11 +395,11 @@ def document_paths() -> dict:
                 requestBody=body_schema(
                     {
                         "name": STRING,
-                        "fields": strings,
+                        "fields": STRINGS,
                         "title": STRING,
                         "phone": STRING,
                         "email": STRING,
-                        "specialities": strings,
+                        "specialities": STRINGS,
                         "institution_id": STRING,
                     }
                 ),
@@ -414,7 +410,7 @@ def document_paths() -> dict:
                 "为需求出具收费报价草稿（5.3.1.5）",
                 ok="201",
                 codes=(400, 401, 403, 404),
-                parameters=[path("demand_id")],
+                parameters=[path_parameter("demand_id")],
                 requestBody=body_schema(
                     {
                         "lines": lines,
@@ -426,13 +422,13 @@ def document_paths() -> dict:
             )
         },
         "/api/v1/quotes/{quote_id}": {
-            "get": operation("收费报价", parameters=[path("quote_id")])
+            "get": operation("收费报价", parameters=[path_parameter("quote_id")])
         },
         "/api/v1/quotes/{quote_id}/issue": {
             "post": operation(
                 "出具报价",
                 codes=change,
-                parameters=[path("quote_id")],
+                parameters=[path_parameter("quote_id")],
                 requestBody=body_schema({}),
             )
         },
@@ -440,7 +436,7 @@ def document_paths() -> dict:
             "post": operation(
                 "记录客户接受报价（写明版本号）",
                 codes=change,
-                parameters=[path("quote_id")],
+                parameters=[path_parameter("quote_id")],
                 requestBody=body_schema({"revision": {"type": "integer"}}),
             )
         },
@@ -448,7 +444,7 @@ def document_paths() -> dict:
             "post": operation(
                 "撤回报价（写明原因）",
                 codes=change,
-                parameters=[path("quote_id")],
+                parameters=[path_parameter("quote_id")],
                 requestBody=body_schema({"reason": STRING}),
             )
         },
@@ -456,7 +452,7 @@ def document_paths() -> dict:
             "post": operation(
                 "修改报价",
                 codes=change,
-                parameters=[path("quote_id")],
+                parameters=[path_parameter("quote_id")],
                 requestBody=body_schema(
                     {
                         "lines": lines,

@@ -15,7 +15,7 @@ from nameko.web.handlers import http
 
 from services.gateway import access
 from services.gateway.access import ADMINS
-from services.gateway.api import STRING
+from services.gateway.api import STRING, STRINGS
 from services.gateway.problems import json_response
 from services.gateway.web import call, errors_to_response, json_body, text_field
 from shared.errors import ValidationFailed
@@ -164,13 +164,12 @@ class CatalogRoutes:
 
 
 def document_paths() -> dict:
-    from services.gateway.api import body_schema, operation
-
-    def path(*names: str) -> list:
-        return [
-            {"name": name, "in": "path", "required": True, "schema": STRING}
-            for name in names
-        ]
+    from services.gateway.api import (
+        body_schema,
+        operation,
+        path_parameter,
+        path_parameters,
+    )
 
     qualification = "/api/v1/catalog/institutions/{institution_id}/qualifications"
     qualification += "/{cert_no}"
@@ -193,19 +192,12 @@ def document_paths() -> dict:
                 "登记机构资质及其范围（4.1，平台管理员）",
                 ok="201",
                 codes=(400, 401, 403, 404),
-                parameters=[
-                    {
-                        "name": "institution_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": STRING,
-                    }
-                ],
+                parameters=[path_parameter("institution_id")],
                 requestBody=body_schema(
                     {
                         "kind": STRING,
                         "cert_no": STRING,
-                        "scope_codes": {"type": "array", "items": STRING},
+                        "scope_codes": STRINGS,
                         "valid_from": STRING,
                         "valid_to": STRING,
                     }
@@ -216,7 +208,7 @@ def document_paths() -> dict:
             "post": operation(
                 "暂停、恢复或撤销资质（自生效日期起，平台管理员）",
                 codes=(400, 401, 403, 404, 409),
-                parameters=path("institution_id", "cert_no"),
+                parameters=path_parameters("institution_id", "cert_no"),
                 requestBody=body_schema(
                     {
                         "action": {"enum": ["suspend", "reinstate", "revoke"]},
@@ -230,7 +222,7 @@ def document_paths() -> dict:
             "post": operation(
                 "资质续期（平台管理员）",
                 codes=(400, 401, 403, 404, 409),
-                parameters=path("institution_id", "cert_no"),
+                parameters=path_parameters("institution_id", "cert_no"),
                 requestBody=body_schema({"valid_to": STRING}),
             )
         },
@@ -238,12 +230,12 @@ def document_paths() -> dict:
             "post": operation(
                 "修订服务事项（平台管理员）",
                 codes=(400, 401, 403, 404, 409),
-                parameters=path("code"),
+                parameters=path_parameters("code"),
                 requestBody=body_schema(
                     {
                         "name": STRING,
                         "description": STRING,
-                        "materials": {"type": "array", "items": STRING},
+                        "materials": STRINGS,
                         "cycle_days": {"type": "integer"},
                     }
                 ),
@@ -255,7 +247,7 @@ def document_paths() -> dict:
                 codes=(400, 401, 403, 409),
                 requestBody=body_schema(
                     {
-                        "process": {"type": "array", "items": STRING},
+                        "process": STRINGS,
                         "service_phone": STRING,
                         "complaint_phone": STRING,
                         "suggestion_email": STRING,

@@ -195,15 +195,10 @@ class ComplaintsRoutes:
 
 
 def document_paths() -> dict:
-    from services.gateway.api import PAGE, body_schema, operation
+    from services.gateway.api import PAGE, body_schema, operation, path_parameter
 
-    complaint_id = {
-        "name": "complaint_id",
-        "in": "path",
-        "required": True,
-        "schema": STRING,
-    }
-    card_id = {"name": "card_id", "in": "path", "required": True, "schema": STRING}
+    complaint_id = path_parameter("complaint_id")
+    card_id = path_parameter("card_id")
     day = {"type": "string", "format": "date"}
     paths = {
         "/api/v1/complaints": {
@@ -274,9 +269,7 @@ def document_paths() -> dict:
             "get": operation(
                 "按投诉码查询处理进度",
                 codes=(404, 429),
-                parameters=[
-                    {"name": "code", "in": "path", "required": True, "schema": STRING}
-                ],
+                parameters=[path_parameter("code")],
                 security=[],
             )
         },

@@ -399,12 +399,18 @@ class CustodyRoutes:
 
 
 def document_paths() -> dict:
-    from services.gateway.api import IDEMPOTENCY_KEY, body_schema, operation
+    from services.gateway.api import (
+        IDEMPOTENCY_KEY,
+        body_schema,
+        operation,
+        path_parameter,
+    )
 
-    def path(name: str) -> dict:
-        return {"name": name, "in": "path", "required": True, "schema": STRING}
-
-    demand, plan, visit = path("demand_id"), path("plan_id"), path("visit_id")
+    demand, plan, visit = (
+        path_parameter("demand_id"),
+        path_parameter("plan_id"),
+        path_parameter("visit_id"),
+    )
     change = (400, 401, 403, 404, 409)
     moment = {"type": "string", "format": "date-time"}
     movement = {
@@ -457,7 +463,7 @@ def document_paths() -> dict:
         ),
         f"{base}/samples/{{sample_id}}": {
             "get": operation(
-                "样品现状及其流转记录", parameters=[demand, path("sample_id")]
+                "样品现状及其流转记录", parameters=[demand, path_parameter("sample_id")]
             )
         },
         f"{base}/samples/handovers": command(

@@ -14,7 +14,7 @@ from nameko.web.handlers import http
 
 from services.gateway import access
 from services.gateway.access import MANAGERS, Hidden
-from services.gateway.api import STRING
+from services.gateway.api import STRING, STRINGS
 from services.gateway.problems import json_response
 from services.gateway.web import call, errors_to_response, json_body, text_field
 from shared.audit import Actor
@@ -224,22 +224,18 @@ class EfficiencyRoutes:
 
 
 def document_paths() -> dict:
-    from services.gateway.api import body_schema, operation
-
-    def path(name: str) -> dict:
-        return {"name": name, "in": "path", "required": True, "schema": STRING}
+    from services.gateway.api import body_schema, operation, path_parameter
 
     period = [
         {"name": "since", "in": "query", "required": True, "schema": STRING},
         {"name": "until", "in": "query", "required": True, "schema": STRING},
     ]
-    strings = {"type": "array", "items": STRING}
     change = (400, 401, 403, 404, 409)
     return {
         "/api/v1/evaluation/staff/{staff_id}/efficiency": {
             "get": operation(
                 "服务人员效能指标（9.2.2，本机构管理人员）",
-                parameters=[path("staff_id"), *period],
+                parameters=[path_parameter("staff_id"), *period],
             )
         },
         "/api/v1/evaluation/staff/{staff_id}/efficiency-assessments": {
@@ -247,18 +243,18 @@ def document_paths() -> dict:
                 "进行效能评价并留存（管理人员）",
                 ok="201",
                 codes=change,
-                parameters=[path("staff_id")],
+                parameters=[path_parameter("staff_id")],
                 requestBody=body_schema({"since": STRING, "until": STRING}),
             )
         },
         "/api/v1/evaluation/efficiency-assessments/{assessment_id}": {
-            "get": operation("效能评价", parameters=[path("assessment_id")])
+            "get": operation("效能评价", parameters=[path_parameter("assessment_id")])
         },
         "/api/v1/evaluation/efficiency-assessments/{assessment_id}/comments": {
             "post": operation(
                 "管理人员对效能评价的意见",
                 codes=change,
-                parameters=[path("assessment_id")],
+                parameters=[path_parameter("assessment_id")],
                 requestBody=body_schema({"comment": STRING}),
             )
         },
@@ -267,27 +263,27 @@ def document_paths() -> dict:
                 "由效能评价发现的问题登记整改事项（9.3）",
                 ok="201",
                 codes=change,
-                parameters=[path("assessment_id")],
+                parameters=[path_parameter("assessment_id")],
                 requestBody=body_schema(
                     {
                         "finding": STRING,
                         "owner": STRING,
-                        "actions": strings,
+                        "actions": STRINGS,
                         "deadline": STRING,
                     }
                 ),
             )
         },
         "/api/v1/evaluation/improvements/{item_id}": {
-            "get": operation("整改事项", parameters=[path("item_id")])
+            "get": operation("整改事项", parameters=[path_parameter("item_id")])
         },
         "/api/v1/evaluation/improvements/{item_id}/plan": {
             "post": operation(
                 "确定整改计划：责任人、措施、期限（管理人员）",
                 codes=change,
-                parameters=[path("item_id")],
+                parameters=[path_parameter("item_id")],
                 requestBody=body_schema(
-                    {"owner": STRING, "actions": strings, "deadline": STRING}
+                    {"owner": STRING, "actions": STRINGS, "deadline": STRING}
                 ),
             )
         },
@@ -295,7 +291,7 @@ def document_paths() -> dict:
             "post": operation(
                 "责任人记录整改进展",
                 codes=change,
-                parameters=[path("item_id")],
+                parameters=[path_parameter("item_id")],
                 requestBody=body_schema({"note": STRING}),
             )
         },
@@ -303,26 +299,26 @@ def document_paths() -> dict:
             "post": operation(
                 "关闭整改事项并写明结果（管理人员）",
                 codes=change,
-                parameters=[path("item_id")],
+                parameters=[path_parameter("item_id")],
                 requestBody=body_schema({"result": STRING}),
             )
         },
         "/api/v1/demands/{demand_id}/evaluation-records": {
             "get": operation(
                 "一次需求的评价、意见与投诉记录（9.1.2）",
-                parameters=[path("demand_id")],
+                parameters=[path_parameter("demand_id")],
             )
         },
         "/api/v1/evaluation/staff/{staff_id}/records": {
             "get": operation(
                 "服务人员办结的服务及其评价（9.1.2）",
-                parameters=[path("staff_id"), *period],
+                parameters=[path_parameter("staff_id"), *period],
             )
         },
         "/api/v1/evaluation/institutions/{institution_id}/records": {
             "get": operation(
                 "本机构办结的服务及其评价（9.1.2）",
-                parameters=[path("institution_id"), *period],
+                parameters=[path_parameter("institution_id"), *period],
             )
         },
     }

@@ -191,15 +191,10 @@ class EvaluationRoutes:
 
 
 def document_paths() -> dict:
-    from services.gateway.api import PAGE, body_schema, operation
+    from services.gateway.api import PAGE, body_schema, operation, path_parameter
 
-    summary_id = {
-        "name": "summary_id",
-        "in": "path",
-        "required": True,
-        "schema": STRING,
-    }
-    survey_id = {"name": "survey_id", "in": "path", "required": True, "schema": STRING}
+    summary_id = path_parameter("summary_id")
+    survey_id = path_parameter("survey_id")
     levels = {"enum": ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]}
     return {
         "/api/v1/public/surveys": {
@@ -217,14 +212,7 @@ def document_paths() -> dict:
             "post": operation(
                 "客户评价：5个工作日内、仅限本人、仅一次",
                 codes=(400, 404, 409, 429),
-                parameters=[
-                    {
-                        "name": "survey_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": STRING,
-                    }
-                ],
+                parameters=[path_parameter("survey_id")],
                 requestBody=body_schema(
                     {
                         "code": STRING,
@@ -249,14 +237,7 @@ def document_paths() -> dict:
             "post": operation(
                 "记录回访情况（9.2.1，回访人为记录者，仅一次）",
                 codes=(400, 401, 403, 404, 409),
-                parameters=[
-                    {
-                        "name": "call_back_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": STRING,
-                    }
-                ],
+                parameters=[path_parameter("call_back_id")],
                 requestBody=body_schema({"note": STRING}),
             )
         },

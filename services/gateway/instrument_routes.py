@@ -284,20 +284,19 @@ def _reason(body: dict) -> dict:
 
 def document_paths() -> dict:
     from services.gateway import catalog_resources_routes
-    from services.gateway.api import PAGE, body_schema, operation
-
-    def path(*names: str) -> list:
-        return [
-            {"name": name, "in": "path", "required": True, "schema": STRING}
-            for name in names
-        ]
+    from services.gateway.api import (
+        PAGE,
+        body_schema,
+        operation,
+        path_parameters,
+    )
 
     def booking_action(summary: str, body: dict) -> dict:
         return {
             "post": operation(
                 summary,
                 codes=(400, 401, 403, 404, 409),
-                parameters=path("instrument_id", "booking_id"),
+                parameters=path_parameters("instrument_id", "booking_id"),
                 requestBody=body_schema(body),
             )
         }
@@ -319,14 +318,14 @@ def document_paths() -> dict:
         },
         instrument: {
             "get": operation(
-                "共享仪器、开放时段与预约", parameters=path("instrument_id")
+                "共享仪器、开放时段与预约", parameters=path_parameters("instrument_id")
             )
         },
         instrument + "/slots": {
             "post": operation(
                 "开放仪器的预约时段（仪器所属机构）",
                 codes=(400, 401, 403, 404, 409),
-                parameters=path("instrument_id"),
+                parameters=path_parameters("instrument_id"),
                 requestBody=body_schema(
                     {"slots": {"type": "array", "items": {"type": "array"}}}
                 ),
@@ -338,7 +337,7 @@ def document_paths() -> dict:
                 ok="201",
                 codes=(400, 401, 403, 404, 409),
                 parameters=[
-                    *path("instrument_id"),
+                    *path_parameters("instrument_id"),
                     {"name": "Idempotency-Key", "in": "header", "schema": STRING},
                 ],
                 requestBody=body_schema({"start": STRING, "end": STRING}),
@@ -353,7 +352,7 @@ def document_paths() -> dict:
             "post": operation(
                 "记录爽约（仪器所属机构）",
                 codes=(400, 401, 403, 404, 409),
-                parameters=path("instrument_id"),
+                parameters=path_parameters("instrument_id"),
                 requestBody=body_schema({}),
             )
         },
@@ -361,7 +360,7 @@ def document_paths() -> dict:
             "get": operation(
                 "仪器利用率（开放时段内的使用时长占比）",
                 parameters=[
-                    *path("instrument_id"),
+                    *path_parameters("instrument_id"),
                     {
                         "name": "start",
                         "in": "query",

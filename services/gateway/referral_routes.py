@@ -243,14 +243,15 @@ class ReferralRoutes:
 
 def document_paths() -> dict:
     """The OpenAPI paths of these routes (merged into api.document())."""
-    from services.gateway.api import IDEMPOTENCY_KEY, PAGE, body_schema, operation
+    from services.gateway.api import (
+        IDEMPOTENCY_KEY,
+        PAGE,
+        body_schema,
+        operation,
+        path_parameter,
+    )
 
-    referral_id = {
-        "name": "referral_id",
-        "in": "path",
-        "required": True,
-        "schema": STRING,
-    }
+    referral_id = path_parameter("referral_id")
     paths = {
         "/api/v1/referrals": {
             "get": operation(
@@ -265,12 +266,7 @@ def document_paths() -> dict:
                 "合作机构的资质及其在某日的状态（4.1；本机构管理人员、平台管理员、"
                 "监管人员）",
                 parameters=[
-                    {
-                        "name": "institution_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": STRING,
-                    },
+                    path_parameter("institution_id"),
                     {"name": "on", "in": "query", "schema": STRING},
                     *PAGE,
                 ],
@@ -280,9 +276,7 @@ def document_paths() -> dict:
             "get": operation(
                 "按验证码核验报告：有效、已替换或已撤销",
                 codes=(404, 429),
-                parameters=[
-                    {"name": "code", "in": "path", "required": True, "schema": STRING}
-                ],
+                parameters=[path_parameter("code")],
                 security=[],
             )
         },
