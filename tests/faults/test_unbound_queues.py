@@ -17,6 +17,7 @@ from services.evaluation.service import EvaluationService
 from services.intake.application import IntakeApplication
 from services.intake.schemas import to_envelope
 from shared import topology
+from shared.amqp import Unroutable
 from shared.outbox import OutboxRelay
 from tests import support
 from tests.faults import tally
@@ -133,3 +134,20 @@ def test_a_queue_deleted_under_a_running_relay_is_declared_again_and_refilled(
     )
     assert waiting >= 20
     assert (noted, distinct) == (30, 30)
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_only_an_event_someone_subscribes_to_fails_the_batch_when_returned(
+    intake, clean_broker
+):
+    relay = OutboxRelay(intake, to_envelope, amqp_uri=clean_broker)
+    relay.publisher.connect()
+    relay._declare()
+    try:
+        # nobody subscribes to it: the broker returns it and the relay lets go
+        relay._publish([("NobodyListens", {"event_id": "e-1"})])
+        delete_queue(clean_broker, REGISTERED_QUEUE)
+        with pytest.raises(Unroutable, match="DemandRegistered"):
+            relay._publish([("DemandRegistered", {"event_id": "e-2"})])
+    finally:
+        relay.publisher.close()
