@@ -37,6 +37,14 @@ ONLINE_FORM = {
     "description": "电子玩具安全性能检测",
     "channel": "website",
 }
+COMPLAINT = {
+    "channel": "phone",
+    "anonymous": False,
+    "complainant_name": "刘女士",
+    "complainant_phone": "13770001234",
+    "description": "窗口人员未一次性告知所需材料",
+    "remedy_requested": "说明原因并改进",
+}
 
 
 @pytest.fixture
@@ -553,31 +561,21 @@ def test_ops_see_parked_messages_and_nobody_else_does(gateway):
 
 
 def test_complaint_handlers_work_their_institutions_complaints_only(gateway):
-    filed = gateway.post(
-        "/api/v1/public/complaints",
-        {
-            "channel": "phone",
-            "anonymous": False,
-            "complainant_name": "刘女士",
-            "complainant_phone": "13770001234",
-            "description": "窗口人员未一次性告知所需材料",
-            "remedy_requested": "说明原因并改进",
-        },
-    ).json()
+    filed = gateway.post("/api/v1/public/complaints", COMPLAINT).json()
     path = f"/api/v1/complaints/{filed['id']}"
     acknowledged = gateway.post(f"{path}/acknowledge", {"handler": "x"}, "cheng")
     assert acknowledged.status_code == 200, acknowledged.text
     assert acknowledged.json()["handler"] == "cheng"  # not what the body said
     shown = gateway.get(path, "cheng").json()
-    assert shown["complainant_phone"] == "13770001234"
+    assert shown["complainant_phone"] == COMPLAINT["complainant_phone"]
     for who in ("otherhandler", "othermgr"):
         assert gateway.get(path, who).status_code == 404
         assert gateway.post(f"{path}/assess", {}, who).status_code in (403, 404)
     # the institution's manager follows it, the complainant masked
     followed = gateway.get(path, "zhao")
     assert followed.status_code == 200, followed.text
-    assert followed.json()["complainant_phone"] != "13770001234"
-    assert "刘女士" not in followed.text
+    assert followed.json()["complainant_phone"] != COMPLAINT["complainant_phone"]
+    assert COMPLAINT["complainant_name"] not in followed.text
     assert gateway.post(f"{path}/assess", {}, "zhao").status_code == 403
     for who in ("wang", "ops", "admin", "chen", None):
         assert gateway.get(path, who).status_code in (401, 403)

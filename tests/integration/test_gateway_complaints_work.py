@@ -15,19 +15,12 @@ from tests.integration import test_gateway_access as access_tests
 from tests.integration.test_gateway_efficiency import settled_events, stored_events
 
 ONLINE_FORM = access_tests.ONLINE_FORM
+COMPLAINT = access_tests.COMPLAINT
 PASSWORD = access_tests.PASSWORD
 # the fixtures of the access tests: the same services, accounts and client
 backend = access_tests.backend
 gateway = access_tests.gateway
 
-COMPLAINT = {
-    "channel": "phone",
-    "anonymous": False,
-    "complainant_name": "刘女士",
-    "complainant_phone": "13770001234",
-    "description": "窗口人员未一次性告知所需材料",
-    "remedy_requested": "说明原因并改进",
-}
 CARD = {
     "source": "hotline",
     "text": "报告出具比承诺晚了一周",
