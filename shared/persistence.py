@@ -282,13 +282,13 @@ class _SqliteCursor:
         return self._cursor.rowcount
 
 
-def installation_cipher_key() -> str:
+def installation_cipher_key(services: list[str]) -> str:
     """QI_CIPHER_KEY, or for ``make run`` the key kept in QI_VAR_DIR/cipher.key.
 
-    A new installation on the embedded SQLite default gets a random key there,
-    so personal data is encrypted at rest from the first demand. Stores made
-    before without a key stay readable: no key is invented for them (they are
-    named in a warning).
+    A new installation whose ``services`` all keep the embedded SQLite default
+    gets a random key there, so personal data is encrypted at rest from the
+    first demand. Stores made before without a key stay readable: no key is
+    invented for them (they are named in a warning).
     """
     configured = config.get("QI_CIPHER_KEY")
     if configured:
@@ -297,8 +297,9 @@ def installation_cipher_key() -> str:
     path = folder / "cipher.key"
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    if config.get("QI_DATABASE_URL"):
-        return ""  # a server database: its key comes with its other secrets
+    default = {f"sqlite:///{folder / f'{name}.sqlite'}" for name in services}
+    if {config.database_url(name) for name in services} != default:
+        return ""  # a database of its own: its key comes with its other secrets
     existing = sorted(p.name for p in folder.glob("*.sqlite"))
     if existing:
         logging.getLogger(__name__).warning(

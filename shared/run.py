@@ -147,7 +147,7 @@ def main(argv: list[str]) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 1
-    key = persistence.installation_cipher_key()
+    key = persistence.installation_cipher_key(names)
     if key:  # read by every service of this process and of its children
         os.environ["QI_CIPHER_KEY"] = key
     if config.get("QI_PROCESSES") == "per-service" and len(names) > 1:

@@ -53,13 +53,13 @@ def test_make_run_encrypts_a_new_installation_with_a_kept_key(monkeypatch, tmp_p
     for name in ("QI_CIPHER_KEY", "QI_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("QI_VAR_DIR", str(tmp_path / "var"))
-    key = installation_cipher_key()
+    key = installation_cipher_key(["intake", "gateway"])
     assert len(key) >= 40  # base64 of 32 random bytes
     kept = tmp_path / "var" / "cipher.key"
     assert kept.stat().st_mode & 0o777 == 0o600
-    assert installation_cipher_key() == key  # the same key on every start
+    assert installation_cipher_key(["intake"]) == key  # the same key every start
     monkeypatch.setenv("QI_CIPHER_KEY", "configured")
-    assert installation_cipher_key() == "configured"
+    assert installation_cipher_key(["intake"]) == "configured"
 
 
 def test_stores_made_without_a_key_are_not_given_one(monkeypatch, tmp_path, caplog):
@@ -69,9 +69,14 @@ def test_stores_made_without_a_key_are_not_given_one(monkeypatch, tmp_path, capl
     monkeypatch.delenv("QI_DATABASE_URL", raising=False)
     monkeypatch.setenv("QI_VAR_DIR", str(tmp_path))
     (tmp_path / "intake.sqlite").write_bytes(b"")
-    assert installation_cipher_key() == ""
+    assert installation_cipher_key(["intake"]) == ""
     assert not (tmp_path / "cipher.key").exists()
     assert "intake.sqlite" in caplog.text
-    monkeypatch.setenv("QI_DATABASE_URL", "postgresql://u@h/db")
     (tmp_path / "intake.sqlite").unlink()
-    assert installation_cipher_key() == ""  # a server's key is deployed with it
+    # a database of its own, shared or per service: its key is deployed with it
+    monkeypatch.setenv("QI_INTAKE_DATABASE_URL", "postgresql://u@h/db?schema=a")
+    assert installation_cipher_key(["intake", "gateway"]) == ""
+    monkeypatch.delenv("QI_INTAKE_DATABASE_URL")
+    monkeypatch.setenv("QI_DATABASE_URL", "postgresql://u@h/db")
+    assert installation_cipher_key(["intake"]) == ""
+    assert not (tmp_path / "cipher.key").exists()
