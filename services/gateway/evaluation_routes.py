@@ -11,6 +11,7 @@ import base64
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
+from services.evaluation.rules import LEVELS
 from services.gateway import access
 from services.gateway.access import MANAGERS, STAFF_ROLES
 from services.gateway.api import STRING
@@ -195,7 +196,7 @@ def document_paths() -> dict:
 
     summary_id = path_parameter("summary_id")
     survey_id = path_parameter("survey_id")
-    levels = {"enum": ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]}
+    levels = {"enum": list(LEVELS)}
     return {
         "/api/v1/public/surveys": {
             "get": operation(

@@ -12,6 +12,7 @@ from uuid import uuid4
 
 from nameko.web.handlers import http
 
+from services.evaluation.rules import DIMENSIONS, LEVELS
 from services.gateway import access
 from services.gateway.access import ANONYMOUS
 from services.gateway.evaluation_routes import CUSTOMER
@@ -38,15 +39,6 @@ OPTIONAL_LINES = (
     ("position", "职务"),
     ("main_business", "主营业务"),
 )
-RATING_LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
-RATING_DIMENSIONS = {
-    "attitude": "服务态度",
-    "efficiency": "办事效率",
-    "professionalism": "专业水平",
-    "timeliness": "办理时限",
-    "fee_transparency": "收费透明",
-    "environment": "服务环境",
-}
 
 
 class PublicPages:
@@ -150,19 +142,31 @@ class PublicPages:
     @html_errors
     def progress_page(self, request):
         """A customer follows the demand by its progress code (7.4.6)."""
+        return self._found_by_code(
+            request,
+            "progress.html",
+            "progress",
+            self.intake.progress,
+            "请填写进度查询码",
+            "未找到该查询码，请核对后重新输入",
+        )
+
+    def _found_by_code(self, request, template, name, look_up, empty, unknown):
+        """A page of what a visitor's code finds (``?code=``): the bare form
+        until one is sent, 400 for an empty code, 404 for an unknown one; every
+        look-up counts against the visitor's guesses."""
         code = text(request.args, "code")
         if "code" not in request.args:
-            return render(request, "progress.html", code="")
+            return render(request, template, code="")
         if not code:
-            errors = {"code": "请填写进度查询码"}
-            return render(request, "progress.html", 400, code=code, errors=errors)
+            return render(request, template, 400, code=code, errors={"code": empty})
         self._guard_code_guessing(request)
         try:
-            progress = call(self.intake.progress, code)
+            found = call(look_up, code)
         except NotFound:
-            errors = {"code": "未找到该查询码，请核对后重新输入"}
-            return render(request, "progress.html", 404, code=code, errors=errors)
-        return render(request, "progress.html", code=code, progress=progress)
+            errors = {"code": unknown}
+            return render(request, template, 404, code=code, errors=errors)
+        return render(request, template, code=code, **{name: found})
 
     @http("GET", "/complaint")
     @html_errors
@@ -211,21 +215,14 @@ class PublicPages:
     @html_errors
     def complaint_status_page(self, request):
         """Where a complaint stands, by its code: stage labels only."""
-        code = text(request.args, "code")
-        if "code" not in request.args:
-            return render(request, "complaint_status.html", code="")
-        if not code:
-            errors = {"code": "请填写投诉查询码"}
-            return render(request, "complaint_status.html", 400, errors=errors)
-        self._guard_code_guessing(request)
-        try:
-            status = call(self.complaints.status_by_code, code)
-        except NotFound:
-            errors = {"code": "未找到该投诉查询码，请核对后重新输入"}
-            return render(
-                request, "complaint_status.html", 404, code=code, errors=errors
-            )
-        return render(request, "complaint_status.html", code=code, status=status)
+        return self._found_by_code(
+            request,
+            "complaint_status.html",
+            "status",
+            self.complaints.status_by_code,
+            "请填写投诉查询码",
+            "未找到该投诉查询码，请核对后重新输入",
+        )
 
     @http("GET", "/bodies")
     @html_errors
@@ -261,19 +258,14 @@ class PublicPages:
     @html_errors
     def verify_page(self, request):
         """Anyone with a report's verification code: valid, replaced, revoked."""
-        code = text(request.args, "code")
-        if "code" not in request.args:
-            return render(request, "verify.html", code="")
-        if not code:
-            errors = {"code": "请填写报告验证码"}
-            return render(request, "verify.html", 400, errors=errors)
-        self._guard_code_guessing(request)
-        try:
-            report = call(self.referral.verify_report, code)
-        except NotFound:
-            errors = {"code": "未找到该验证码对应的报告，请核对"}
-            return render(request, "verify.html", 404, code=code, errors=errors)
-        return render(request, "verify.html", code=code, report=report)
+        return self._found_by_code(
+            request,
+            "verify.html",
+            "report",
+            self.referral.verify_report,
+            "请填写报告验证码",
+            "未找到该验证码对应的报告，请核对",
+        )
 
     def _rating_page(self, request, code, status=200, **context):
         surveys = []
@@ -286,8 +278,8 @@ class PublicPages:
             status,
             code=code,
             surveys=surveys,
-            levels=RATING_LEVELS,
-            dimensions=RATING_DIMENSIONS,
+            levels=tuple(LEVELS),
+            dimensions=DIMENSIONS,
             **context,
         )
 
@@ -310,12 +302,12 @@ class PublicPages:
         body = {
             "overall": shown.get("overall", ""),
             "dimensions": {
-                key: shown.get(f"dimensions.{key}", "") for key in RATING_DIMENSIONS
+                key: shown.get(f"dimensions.{key}", "") for key in DIMENSIONS
             },
             "comments": shown.get("comments", ""),
         }
         missing = {
-            f"dimensions.{key}": (value, f"请选择“{RATING_DIMENSIONS[key]}”的评价")
+            f"dimensions.{key}": (value, f"请选择“{DIMENSIONS[key]}”的评价")
             for key, value in body["dimensions"].items()
         }
         try:
