@@ -229,5 +229,27 @@ def browse(script: str, base_url: str, result: Path, timeout: float) -> dict:
     return json.loads(result.read_text(encoding="utf-8"))
 
 
+def page_fixtures(name: str, seconds: float, **settings: str):
+    """A page test module's two fixtures, to be assigned to its ``platform``
+    and ``seen``: every service for the module (``start_platform`` with the
+    ``settings``), and the module run once as the child (``browse``), given
+    ``seconds`` in all."""
+
+    @pytest.fixture(scope="module")
+    def platform(amqp_uri, tmp_path_factory):
+        services = start_platform(amqp_uri, tmp_path_factory.mktemp(name), **settings)
+        yield services
+        services.kill()
+
+    @pytest.fixture(scope="module")
+    def seen(request, platform, tmp_path_factory):
+        """One browser run for the module (see the module's docstring)."""
+        result = tmp_path_factory.mktemp(f"{name}-run") / "seen.json"
+        script = request.module.__file__
+        return browse(script, platform.base_url, result, timeout=seconds)
+
+    return platform, seen
+
+
 def scenario_ran(seen: dict, name: str) -> None:
     assert name not in seen["failures"], seen["failures"][name]

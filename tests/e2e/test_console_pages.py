@@ -36,13 +36,12 @@ from tests.e2e.browser import (
     STAFF,
     Api,
     Driver,
-    browse,
     hand_over,
     needs_chromium,
     open_accounts,
+    page_fixtures,
     run_scenarios,
     scenario_ran,
-    start_platform,
 )
 
 PARTNER = ("lab.clerk", PASSWORD)
@@ -754,28 +753,15 @@ def drive(base_url: str, outdir: Path) -> dict:
 # the tests: a platform, one browser run, and what it saw
 # --------------------------------------------------------------------------
 
-import pytest  # noqa: E402
-
 pytestmark = needs_chromium
 
 
-@pytest.fixture(scope="module")
-def platform(amqp_uri, tmp_path_factory):
-    services = start_platform(
-        amqp_uri,
-        tmp_path_factory.mktemp("console"),
-        # the walk polls progress while events travel: not a guesser
-        QI_PROGRESS_QUERIES_PER_MINUTE="1000",
-    )
-    yield services
-    services.kill()
-
-
-@pytest.fixture(scope="module")
-def seen(platform, tmp_path_factory):
-    """One browser run for the module (see the module's docstring)."""
-    result = tmp_path_factory.mktemp("console-run") / "seen.json"
-    return browse(__file__, platform.base_url, result, timeout=240)
+platform, seen = page_fixtures(
+    "console",
+    240,
+    # the walk polls progress while events travel: not a guesser
+    QI_PROGRESS_QUERIES_PER_MINUTE="1000",
+)
 
 
 def test_the_whole_walk_through_the_pages(seen):

@@ -27,13 +27,12 @@ from tests.e2e.browser import (
     STAFF,
     Api,
     Driver,
-    browse,
     hand_over,
     needs_chromium,
     open_accounts,
+    page_fixtures,
     run_scenarios,
     scenario_ran,
-    start_platform,
 )
 
 FRONT_DOOR_NAME = "江苏省质量基础设施一站式服务中心"
@@ -402,23 +401,10 @@ def drive(base_url: str, outdir: Path) -> dict:
 # the tests: a platform, one browser run, and what it saw
 # --------------------------------------------------------------------------
 
-import pytest  # noqa: E402
-
 pytestmark = needs_chromium
 
 
-@pytest.fixture(scope="module")
-def platform(amqp_uri, tmp_path_factory):
-    services = start_platform(amqp_uri, tmp_path_factory.mktemp("work-pages"))
-    yield services
-    services.kill()
-
-
-@pytest.fixture(scope="module")
-def seen(platform, tmp_path_factory):
-    """One browser run for the module (see the module's docstring)."""
-    result = tmp_path_factory.mktemp("work-run") / "seen.json"
-    return browse(__file__, platform.base_url, result, timeout=180)
+platform, seen = page_fixtures("work-pages", 180)
 
 
 def test_staff_draft_issue_and_record_acceptance_of_a_quote(seen):
