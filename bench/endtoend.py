@@ -131,7 +131,9 @@ class Services:
                 self.stop()
                 time.sleep(3)
 
-    def _start_once(self, timeout: float = 30.0) -> None:
+    def _start_once(self, timeout: float = 120.0) -> None:
+        # six processes importing the stack on a busy 2-core machine can take
+        # a minute before /healthz answers
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, *RUN],
