@@ -124,11 +124,20 @@ class Driver:
     def go(self, page, path: str) -> int:
         return page.goto(f"{self.base_url}{path}").status
 
+    def opened(self, page, path: str) -> dict:
+        """A page opened by URL: its status and what its main part says."""
+        return {"status": self.go(page, path), "text": page.inner_text("main")}
+
     def submit(self, page, button) -> int:
         """Press a form's button; the status of the page the browser lands on."""
         with page.expect_navigation() as landed:
             button.click()
         return landed.value.status if landed.value else 0
+
+    def sent(self, page, button) -> dict:
+        """A form sent: the status of the page it lands on and the messages
+        there by field."""
+        return {"status": self.submit(page, button), "errors": self.field_errors(page)}
 
     def field_errors(self, page) -> dict[str, str]:
         found = {}

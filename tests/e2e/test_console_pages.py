@@ -110,30 +110,27 @@ def public_forms_refuse_bad_input(drive: Driver, seen: dict) -> None:
     before = staff.get("/api/v1/demands").json()["total"]
 
     drive.go(page, "/demand")
-    status = drive.submit(page, page.get_by_role("button", name="提交需求"))
-    seen["demand_empty"] = {"status": status, "errors": drive.field_errors(page)}
+    seen["demand_empty"] = drive.sent(page, page.get_by_role("button", name="提交需求"))
     drive.shot(page, "demand-form-errors")
     page.fill("#applicant", "苏州某电子科技有限公司")
     page.fill("#contact_phone", "12345")
     page.select_option("#service_item_code", "6.3.1")
     page.fill("#description", "电子玩具安全性能检测")
     page.fill("#credit_code", "91320100ABCDEFGHIJ")
-    status = drive.submit(page, page.get_by_role("button", name="提交需求"))
     seen["demand_bad_phone"] = {
-        "status": status,
-        "errors": drive.field_errors(page),
+        **drive.sent(page, page.get_by_role("button", name="提交需求")),
         "applicant_kept": page.input_value("#applicant"),
     }
     seen["demands_stored"] = staff.get("/api/v1/demands").json()["total"] - before
 
     drive.go(page, "/complaint")
-    status = drive.submit(page, page.get_by_role("button", name="提交"))
-    seen["complaint_empty"] = {"status": status, "errors": drive.field_errors(page)}
+    seen["complaint_empty"] = drive.sent(page, page.get_by_role("button", name="提交"))
     drive.shot(page, "complaint-form-errors")
     page.fill("#description", "报告出具时间超过承诺周期")
     page.fill("#remedy_requested", "尽快出具报告")
-    status = drive.submit(page, page.get_by_role("button", name="提交"))
-    seen["complaint_no_name"] = {"status": status, "errors": drive.field_errors(page)}
+    seen["complaint_no_name"] = drive.sent(
+        page, page.get_by_role("button", name="提交")
+    )
     # kept as typed; choosing anonymity, the same complaint goes through
     seen["complaint_kept"] = page.input_value("#description")
     page.get_by_label("匿名", exact=True).check()
@@ -167,12 +164,10 @@ def public_forms_refuse_bad_input(drive: Driver, seen: dict) -> None:
 
     desk = drive.person(DESKTOP)
     drive.go(desk, "/console/login")
-    status = drive.submit(desk, desk.get_by_role("button", name="登录"))
-    seen["login_empty"] = {"status": status, "errors": drive.field_errors(desk)}
+    seen["login_empty"] = drive.sent(desk, desk.get_by_role("button", name="登录"))
     desk.fill("#username", STAFF[0])
     desk.fill("#password", "not-the-password")
-    status = drive.submit(desk, desk.get_by_role("button", name="登录"))
-    seen["login_wrong"] = {"status": status, "errors": drive.field_errors(desk)}
+    seen["login_wrong"] = drive.sent(desk, desk.get_by_role("button", name="登录"))
     drive.shot(desk, "login-errors")
     page.context.close()
     desk.context.close()
@@ -232,11 +227,11 @@ def the_whole_walk(drive: Driver, seen: dict) -> None:
     drive.shot(staff, "demand-notice-sent")
     api = Api(drive.base_url, STAFF)
     events_before = len(api.get(f"/api/v1/demands/{demand_id}/history").json()["items"])
-    status = drive.submit(staff, staff.get_by_role("button", name="登记补充材料"))
-    seen["supplement_empty"] = {"status": status, "errors": drive.field_errors(staff)}
+    seen["supplement_empty"] = drive.sent(
+        staff, staff.get_by_role("button", name="登记补充材料")
+    )
     drive.shot(staff, "supplement-errors")
-    status = drive.submit(staff, staff.get_by_role("button", name="确定"))
-    seen["decision_empty"] = {"status": status, "errors": drive.field_errors(staff)}
+    seen["decision_empty"] = drive.sent(staff, staff.get_by_role("button", name="确定"))
     events_after = len(api.get(f"/api/v1/demands/{demand_id}/history").json()["items"])
     seen["staff_events_stored_by_bad_input"] = events_after - events_before
     for box in staff.locator("input[name=items]").all():
@@ -265,8 +260,9 @@ def the_whole_walk(drive: Driver, seen: dict) -> None:
     drive.shot(partner, "inbox")
     drive.submit(partner, partner.get_by_role("link", name="办理").first)
     referral_url = partner.url
-    status = drive.submit(partner, partner.get_by_role("button", name="退回"))
-    seen["return_empty"] = {"status": status, "errors": drive.field_errors(partner)}
+    seen["return_empty"] = drive.sent(
+        partner, partner.get_by_role("button", name="退回")
+    )
     seen["state_after_bad_return"] = partner.inner_text("[data-state]")
     drive.submit(partner, partner.get_by_role("button", name="签收"))
     seen["state_after_acceptance"] = partner.inner_text("[data-state]")
@@ -275,10 +271,8 @@ def the_whole_walk(drive: Driver, seen: dict) -> None:
     drive.submit(partner, partner.get_by_role("button", name="报告进度"))
     partner.fill("#completion-report_no", "NJ-2026-0077")
     partner.fill("#completion-issued_on", date.today().isoformat())
-    status = drive.submit(partner, partner.get_by_role("button", name="办结"))
     seen["completion_without_file"] = {
-        "status": status,
-        "errors": drive.field_errors(partner),
+        **drive.sent(partner, partner.get_by_role("button", name="办结")),
         "state": partner.inner_text("[data-state]"),
     }
     drive.shot(partner, "completion-errors")
@@ -316,8 +310,9 @@ def the_whole_walk(drive: Driver, seen: dict) -> None:
         return customer.get_by_role("button", name="提交评价").count()
 
     wait_until(survey_form)
-    status = drive.submit(customer, customer.get_by_role("button", name="提交评价"))
-    seen["rating_empty"] = {"status": status, "errors": drive.field_errors(customer)}
+    seen["rating_empty"] = drive.sent(
+        customer, customer.get_by_role("button", name="提交评价")
+    )
     drive.shot(customer, "rating-errors")
     surveys = Api(drive.base_url).get(f"/api/v1/public/surveys?code={code}").json()
     seen["survey_status_after_bad_rating"] = surveys["items"][0]["status"]
@@ -399,11 +394,7 @@ def another_institution_by_url(drive: Driver, seen: dict) -> None:
         ("export", f"/console/cases/{demand_id}/export"),
         ("referral", urlparse(seen["referral_url"]).path),
     ):
-        status = drive.go(outsider, path)
-        seen[f"outsider_{name}"] = {
-            "status": status,
-            "text": outsider.inner_text("main"),
-        }
+        seen[f"outsider_{name}"] = drive.opened(outsider, path)
     drive.shot(outsider, "outsider-404")
     outsider.context.close()
 
@@ -417,8 +408,7 @@ def staff_register_at_the_window(drive: Driver, seen: dict) -> None:
     staff.select_option("#channel", "phone")
     staff.fill("#applicant", "常州某材料有限公司")
     staff.fill("#contact_phone", "0519-8888")
-    status = drive.submit(staff, staff.get_by_role("button", name="登记"))
-    seen["window_bad"] = {"status": status, "errors": drive.field_errors(staff)}
+    seen["window_bad"] = drive.sent(staff, staff.get_by_role("button", name="登记"))
     seen["window_channel_kept"] = staff.input_value("#channel")
     drive.shot(staff, "window-form-errors")
     after = Api(drive.base_url, STAFF).get("/api/v1/demands").json()["total"]
@@ -493,8 +483,9 @@ def manager_board_and_green_channel(drive: Driver, seen: dict) -> None:
     drive.go(manager, f"/console/demands/{demand_id}")
     seen["demand_acceptance_due"] = manager.inner_text("[data-acceptance-due]")
     before = history_length(drive.base_url, demand_id)
-    status = drive.submit(manager, manager.get_by_role("button", name="开通绿色通道"))
-    seen["green_empty"] = {"status": status, "errors": drive.field_errors(manager)}
+    seen["green_empty"] = drive.sent(
+        manager, manager.get_by_role("button", name="开通绿色通道")
+    )
     seen["green_stored_by_bad_input"] = (
         history_length(drive.base_url, demand_id) - before
     )
@@ -513,8 +504,7 @@ def manager_board_and_green_channel(drive: Driver, seen: dict) -> None:
         ("board", "/console/board"),
         ("quality", "/console/quality"),
     ):
-        status = drive.go(staff, path)
-        seen[f"staff_{name}"] = {"status": status, "text": staff.inner_text("main")}
+        seen[f"staff_{name}"] = drive.opened(staff, path)
     drive.go(staff, f"/console/demands/{demand_id}")
     seen["staff_green_form"] = staff.get_by_role("button", name="开通绿色通道").count()
     drive.shot(staff, "board-refused-to-staff")
@@ -538,8 +528,9 @@ def manager_quality_and_half_year(drive: Driver, seen: dict) -> None:
         api.get("/api/v1/evaluation/improvements").json()["total"],
     ]
     manager.fill("#summary-year", "")
-    status = drive.submit(manager, manager.get_by_role("button", name="生成半年总结"))
-    seen["summary_empty"] = {"status": status, "errors": drive.field_errors(manager)}
+    seen["summary_empty"] = drive.sent(
+        manager, manager.get_by_role("button", name="生成半年总结")
+    )
     seen["summaries_after_bad_draft"] = manager.locator("[data-summaries] a").count()
     drive.shot(manager, "summary-errors")
     manager.fill("#summary-year", str(date.today().year))
@@ -552,10 +543,8 @@ def manager_quality_and_half_year(drive: Driver, seen: dict) -> None:
     with manager.expect_download() as download:
         manager.get_by_role("link", name="下载 PDF").click()
     seen["summary_pdf_head"] = Path(download.value.path()).read_bytes()[:5].decode()
-    status = drive.submit(manager, manager.get_by_role("button", name="签发"))
     seen["sign_off_empty"] = {
-        "status": status,
-        "errors": drive.field_errors(manager),
+        **drive.sent(manager, manager.get_by_role("button", name="签发")),
         "state": manager.inner_text("[data-summary-status]"),
     }
     manager.fill("#sign-off-note", "数据已核对，同意报送")
@@ -576,11 +565,7 @@ def manager_quality_and_half_year(drive: Driver, seen: dict) -> None:
         ("pdf", f"{summary_path}/pdf"),
         ("demand", f"/console/demands/{seen['demand_id']}"),
     ):
-        status = drive.go(other, path)
-        seen[f"other_manager_{name}"] = {
-            "status": status,
-            "text": other.inner_text("main"),
-        }
+        seen[f"other_manager_{name}"] = drive.opened(other, path)
     drive.go(other, "/console/board")
     seen["other_manager_board_rows"] = other.locator(
         "[data-stale-id], [data-late-id]"
@@ -610,8 +595,9 @@ def staff_hand_over_follow_up_and_resolve(drive: Driver, seen: dict) -> None:
     drive.login(owner, STAFF)
     drive.go(owner, path)
     before = history_length(drive.base_url, demand_id)
-    status = drive.submit(owner, owner.get_by_role("button", name="提出移交"))
-    seen["handover_empty"] = {"status": status, "errors": drive.field_errors(owner)}
+    seen["handover_empty"] = drive.sent(
+        owner, owner.get_by_role("button", name="提出移交")
+    )
     owner.fill("#handover-to_staff", COLLEAGUE[0])
     owner.fill("#handover-reason", "客户改为线下送样，由李强对接")
     drive.submit(owner, owner.get_by_role("button", name="提出移交"))
@@ -622,10 +608,8 @@ def staff_hand_over_follow_up_and_resolve(drive: Driver, seen: dict) -> None:
     drive.login(colleague, COLLEAGUE)
     drive.go(colleague, path)
     colleague.get_by_label("拒绝", exact=True).check()
-    status = drive.submit(colleague, colleague.get_by_role("button", name="提交答复"))
     seen["refuse_without_reason"] = {
-        "status": status,
-        "errors": drive.field_errors(colleague),
+        **drive.sent(colleague, colleague.get_by_role("button", name="提交答复")),
     }
     seen["handover_stored_by_bad_input"] = (
         history_length(drive.base_url, demand_id) - before
@@ -635,10 +619,8 @@ def staff_hand_over_follow_up_and_resolve(drive: Driver, seen: dict) -> None:
     drive.submit(colleague, colleague.get_by_role("button", name="提交答复"))
     seen["owner_after_handover"] = colleague.inner_text("[data-owner]")
     before = history_length(drive.base_url, demand_id)
-    status = drive.submit(colleague, colleague.get_by_role("button", name="记录跟进"))
     seen["follow_up_empty"] = {
-        "status": status,
-        "errors": drive.field_errors(colleague),
+        **drive.sent(colleague, colleague.get_by_role("button", name="记录跟进")),
     }
     colleague.fill("#follow-ups-note", "已电话联系客户，约定周五送样")
     drive.submit(colleague, colleague.get_by_role("button", name="记录跟进"))
@@ -647,22 +629,22 @@ def staff_hand_over_follow_up_and_resolve(drive: Driver, seen: dict) -> None:
         box.check()
     drive.submit(colleague, colleague.get_by_role("button", name="记录评审结果"))
     colleague.select_option("#decision-outcome", "in_house")
-    status = drive.submit(colleague, colleague.get_by_role("button", name="确定"))
     seen["in_house_without_department"] = {
-        "status": status,
-        "errors": drive.field_errors(colleague),
+        **drive.sent(colleague, colleague.get_by_role("button", name="确定")),
     }
     colleague.select_option("#decision-outcome", "in_house")
     colleague.fill("#decision-department", "化学检测部")
     drive.submit(colleague, colleague.get_by_role("button", name="确定"))
-    status = drive.submit(colleague, colleague.get_by_role("button", name="办结"))
-    seen["resolve_empty"] = {"status": status, "errors": drive.field_errors(colleague)}
+    seen["resolve_empty"] = drive.sent(
+        colleague, colleague.get_by_role("button", name="办结")
+    )
     seen["status_after_bad_resolve"] = colleague.inner_text("[data-status]")
     colleague.fill("#resolution-summary", "检测完成，报告已交客户")
     drive.submit(colleague, colleague.get_by_role("button", name="办结"))
     seen["status_resolved"] = colleague.inner_text("[data-status]")
-    status = drive.submit(colleague, colleague.get_by_role("button", name="重新办理"))
-    seen["reopen_empty"] = {"status": status, "errors": drive.field_errors(colleague)}
+    seen["reopen_empty"] = drive.sent(
+        colleague, colleague.get_by_role("button", name="重新办理")
+    )
     colleague.fill("#reopening-reason", "客户对报告结论有疑问")
     drive.submit(colleague, colleague.get_by_role("button", name="重新办理"))
     seen["status_reopened"] = colleague.inner_text("[data-status]")
@@ -712,8 +694,7 @@ def certification_bodies_query(drive: Driver, seen: dict) -> None:
     seen["bodies_text"] = page.inner_text("main")
     drive.shot(page, "bodies")
     page.fill("#on", "2026-02-30")
-    status = drive.submit(page, page.get_by_role("button", name="查询"))
-    seen["bodies_bad_day"] = {"status": status, "errors": drive.field_errors(page)}
+    seen["bodies_bad_day"] = drive.sent(page, page.get_by_role("button", name="查询"))
     drive.shot(page, "bodies-errors")
     page.fill("#on", "2030-06-01")
     drive.submit(page, page.get_by_role("button", name="查询"))

@@ -101,15 +101,11 @@ def quote_drafted_issued_and_accepted(drive: Driver, seen: dict) -> None:
     # the table as it comes (the demand's item in the first row), then that
     # row with a bad price and no sample count
     button = staff.get_by_role("button", name="生成报价草稿")
-    seen["draft_empty"] = {
-        "status": drive.submit(staff, button),
-        "errors": drive.field_errors(staff),
-    }
+    seen["draft_empty"] = drive.sent(staff, button)
     staff.fill("#draft-lines-0-parameter", "阻燃性能")
     staff.fill("#draft-lines-0-unit_price", "一百")
     seen["draft_bad_row"] = {
-        "status": drive.submit(staff, button),
-        "errors": drive.field_errors(staff),
+        **drive.sent(staff, button),
         "kept": staff.input_value("#draft-lines-0-parameter"),
     }
     drive.shot(staff, "work-quote-errors")
@@ -134,10 +130,7 @@ def quote_drafted_issued_and_accepted(drive: Driver, seen: dict) -> None:
     # the customer wants 50 samples: a second version, once refused for 0
     revise = staff.get_by_role("button", name="保存为新版本")
     staff.fill("#revision-lines-0-samples", "0")
-    seen["revision_bad"] = {
-        "status": drive.submit(staff, revise),
-        "errors": drive.field_errors(staff),
-    }
+    seen["revision_bad"] = drive.sent(staff, revise)
     seen["quote_events_after_bad_revision"] = stored(regulator, demand_id, "Quote.")
     # 120.50 × 50 = 6025.00, 10 % off for 50+ → 5422.50; + 80.00 = 5502.50;
     # 5 % discount 275.125 → 275.13; total 5227.37
@@ -175,10 +168,7 @@ def samples_handed_over_along_a_chain(drive: Driver, seen: dict) -> None:
     drive.submit(staff, staff.get_by_role("link", name="样品交接与报告送达"))
 
     register = staff.get_by_role("button", name="登记样品")
-    seen["sample_empty"] = {
-        "status": drive.submit(staff, register),
-        "errors": drive.field_errors(staff),
-    }
+    seen["sample_empty"] = drive.sent(staff, register)
     seen["custody_stored_by_bad_input"] = stored(regulator, demand_id, "SampleCustody.")
     staff.fill("#sample-sample_id", SAMPLE)
     staff.fill("#sample-description", "阻燃电缆 ZR-YJV 3×2.5，每段 1 米")
@@ -188,10 +178,7 @@ def samples_handed_over_along_a_chain(drive: Driver, seen: dict) -> None:
 
     handover = staff.get_by_role("button", name="记录交接")
     before = stored(regulator, demand_id, "SampleCustody.")
-    seen["handover_empty"] = {
-        "status": drive.submit(staff, handover),
-        "errors": drive.field_errors(staff),
-    }
+    seen["handover_empty"] = drive.sent(staff, handover)
     seen["handover_stored_by_bad_input"] = (
         stored(regulator, demand_id, "SampleCustody.") - before
     )
@@ -293,10 +280,7 @@ def manager_assesses_efficiency(drive: Driver, seen: dict) -> None:
     seen["assessed_staff"] = manager.inner_text("[data-assessed-staff]")
     assessment_id = seen["assessment_path"].rsplit("/", 1)[1]
     comment = manager.get_by_role("button", name="记录评价意见")
-    seen["comment_empty"] = {
-        "status": drive.submit(manager, comment),
-        "errors": drive.field_errors(manager),
-    }
+    seen["comment_empty"] = drive.sent(manager, comment)
     api = Api(drive.base_url, MANAGER)
     path = f"/api/v1/evaluation/efficiency-assessments/{assessment_id}"
     seen["comments_after_bad_input"] = len(api.get(path).json()["comments"])
@@ -307,10 +291,7 @@ def manager_assesses_efficiency(drive: Driver, seen: dict) -> None:
     # an improvement item from the finding (9.3), refused once when empty
     improve = manager.get_by_role("button", name="登记整改事项")
     manager.select_option("#improvement-owner", "")
-    seen["improvement_empty"] = {
-        "status": drive.submit(manager, improve),
-        "errors": drive.field_errors(manager),
-    }
+    seen["improvement_empty"] = drive.sent(manager, improve)
     items = "/api/v1/evaluation/improvements/"
     listed = manager_items(api)
     seen["improvements_after_bad_input"] = len(listed)
@@ -336,8 +317,7 @@ def manager_assesses_efficiency(drive: Driver, seen: dict) -> None:
 
     staff = drive.person(DESKTOP)
     drive.login(staff, STAFF)
-    status = drive.go(staff, "/console/efficiency")
-    seen["staff_efficiency"] = {"status": status, "text": staff.inner_text("main")}
+    seen["staff_efficiency"] = drive.opened(staff, "/console/efficiency")
     staff.context.close()
 
 
@@ -356,18 +336,13 @@ def another_institution_by_url(drive: Driver, seen: dict) -> None:
         ("quote", f"/console/quotes/{seen['quote_id']}"),
         ("custody", f"/console/demands/{demand_id}/custody"),
     ):
-        status = drive.go(outsider, path)
-        seen[f"outsider_{name}"] = {
-            "status": status,
-            "text": outsider.inner_text("main"),
-        }
+        seen[f"outsider_{name}"] = drive.opened(outsider, path)
     drive.shot(outsider, "work-outsider-404")
     outsider.context.close()
 
     other = drive.person(DESKTOP)
     drive.login(other, OTHER_MANAGER)
-    status = drive.go(other, seen["assessment_path"])
-    seen["outsider_assessment"] = {"status": status, "text": other.inner_text("main")}
+    seen["outsider_assessment"] = drive.opened(other, seen["assessment_path"])
     drive.go(other, "/console/efficiency")
     seen["other_efficiency_staff"] = sorted(
         row.get_attribute("data-staff") for row in other.locator("[data-staff]").all()
