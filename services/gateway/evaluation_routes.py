@@ -154,6 +154,17 @@ class EvaluationRoutes:
         access.require_same_institution(actor, summary.get("institution_id", ""))
         return summary
 
+    def _half_year_pdf(self, summary_id: str) -> Response:
+        """The summary's PDF, as the evaluation service writes it, to download
+        (the API's ?format=pdf and the manager's page)."""
+        pdf = base64.b64decode(call(self.evaluation.half_year_pdf, summary_id))
+        name = f"half-year-{summary_id}.pdf"
+        return Response(
+            pdf,
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
     @http("GET", "/api/v1/evaluation/half-year-summaries/<string:summary_id>")
     @errors_to_response
     def half_year_summary(self, request, summary_id):
@@ -167,13 +178,7 @@ class EvaluationRoutes:
             page = call(self.evaluation.half_year_html, summary_id)
             return Response(page, mimetype="text/html")
         if form == "pdf":
-            pdf = base64.b64decode(call(self.evaluation.half_year_pdf, summary_id))
-            name = f"half-year-{summary_id}.pdf"
-            return Response(
-                pdf,
-                mimetype="application/pdf",
-                headers={"Content-Disposition": f'attachment; filename="{name}"'},
-            )
+            return self._half_year_pdf(summary_id)
         raise ValidationFailed.single("format", "应为 json、html 或 pdf")
 
     @http("POST", "/api/v1/evaluation/half-year-summaries/<string:summary_id>/sign-off")

@@ -8,7 +8,6 @@ summary of another institution is "not found").
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
 
 from nameko.web.handlers import http
@@ -286,13 +285,7 @@ class ManagerPages:
     def summary_pdf(self, request, summary_id):
         actor = self._console_actor(request, MANAGERS)
         self._own_summary_page(actor, summary_id)
-        pdf = base64.b64decode(call(self.evaluation.half_year_pdf, summary_id))
-        name = f"half-year-{summary_id}.pdf"
-        return Response(
-            pdf,
-            mimetype="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return self._half_year_pdf(summary_id)
 
     @http("POST", "/console/summaries/<string:summary_id>/sign-off")
     @html_errors
