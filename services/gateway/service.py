@@ -100,6 +100,20 @@ class GatewayService(
     def _client(request) -> str:
         return request.remote_addr or "unknown"
 
+    def _authenticate(self, request, username: str, password: str):
+        """The account if the password is right, else None (the API's login and
+        the login page). Failed attempts count, per name and per address, and
+        too many are refused for a while: guessing slows down."""
+        keys = (f"user:{username}", f"addr:{self._client(request)}")
+        for key in keys:
+            if self.auth.logins.exceeded(key):
+                raise TooManyAttempts(self.auth.logins.retry_after(key))
+        account = self.app.authenticate(username, password)
+        if account is None:
+            for key in keys:
+                self.auth.logins.record(key)
+        return account
+
     # -- health and identity --------------------------------------------------
 
     @http("GET", "/healthz")
@@ -137,15 +151,8 @@ class GatewayService(
         ]
         if errors:
             raise ValidationFailed(errors)
-        # failed attempts count, per name and per address: guessing slows down
-        keys = (f"user:{username}", f"addr:{self._client(request)}")
-        for key in keys:
-            if self.auth.logins.exceeded(key):
-                raise TooManyAttempts(self.auth.logins.retry_after(key))
-        account = self.app.authenticate(username, password)
+        account = self._authenticate(request, username, password)
         if account is None:
-            for key in keys:
-                self.auth.logins.record(key)
             return problem(401, "用户名或密码错误")
         actor = Actor(account.username, account.role, account.institution)
         return json_response(

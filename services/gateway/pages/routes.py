@@ -39,7 +39,7 @@ from services.gateway.pages.rendering import (
 from services.gateway.pages.work import WorkPages
 from services.gateway.referral_routes import PARTNER_SIDE, REFERRAL_COMMANDS
 from services.gateway.tokens import TokenError
-from services.gateway.web import TooManyAttempts, call
+from services.gateway.web import call
 from services.referral.rules import PROGRESS_STAGES
 from shared.audit import Actor
 from shared.errors import (
@@ -207,14 +207,8 @@ class PagesRoutes(PublicPages, ManagerPages, WorkPages, CustodyPages):
             )
         except ValidationFailed as exc:
             return again(field_errors(exc.errors))
-        keys = (f"user:{username}", f"addr:{self._client(request)}")
-        for key in keys:
-            if self.auth.logins.exceeded(key):
-                raise TooManyAttempts(self.auth.logins.retry_after(key))
-        account = self.app.authenticate(username, password)
+        account = self._authenticate(request, username, password)
         if account is None:
-            for key in keys:
-                self.auth.logins.record(key)
             return again({"password": "用户名或密码错误"}, 401)
         actor = Actor(account.username, account.role, account.institution)
         response = redirect(target)
