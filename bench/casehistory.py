@@ -71,8 +71,9 @@ class CaseHistoryRun:
     history: Latency
     raw: Latency
     case_events: Latency
-    load: float  # 1-minute load average when the reads ended
+    load: float  # 1-minute load average after the history and SELECT reads
     cores: int
+    case_events_load: float | None = None  # after the case_events reads
 
 
 def _p99(ordered: list[float]) -> float:
@@ -194,6 +195,7 @@ def bench_case_history(sizes: list[int], schema: str) -> list[CaseHistoryRun]:
                 bare.time(
                     lambda d: raw.execute(select, (uuid.UUID(d),)).fetchall(), other
                 )
+            load = os.getloadavg()[0]
             index = _runner(app)
             started = time.perf_counter()
             rebuilt = index.rebuild()
@@ -212,8 +214,9 @@ def bench_case_history(sizes: list[int], schema: str) -> list[CaseHistoryRun]:
                 history=first,
                 raw=baseline,
                 case_events=audit,
-                load=os.getloadavg()[0],
+                load=load,
                 cores=os.cpu_count() or 1,
+                case_events_load=os.getloadavg()[0],
             )
             progress(
                 f"(d) {size:,}: history p50/p99 {run.history.p50:.1f}/"
@@ -230,9 +233,14 @@ def bench_case_history(sizes: list[int], schema: str) -> list[CaseHistoryRun]:
 
 def report_rows(run: CaseHistoryRun) -> list[str]:
     """The figures of one size, to judge the target: a table's lines."""
+    later = (
+        ""
+        if run.case_events_load is None
+        else f", {run.case_events_load:.1f} after case_events"
+    )
     lines = [
-        f"(d) case history at {run.events:,} stored events "
-        f"(load {run.load:.1f} on {run.cores} cores while reading)",
+        f"(d) case history at {run.events:,} stored events (load on "
+        f"{run.cores} cores: {run.load:.1f} after the history reads{later})",
         f"    {'read, ms':<22}{'p50':>7}{'p99':>8}{'max':>8}"
         f"{'CPU wait p99':>14}{'p99 less wait':>15}{'p99 / SELECT':>14}",
     ]
@@ -248,11 +256,17 @@ def report_rows(run: CaseHistoryRun) -> list[str]:
         )
     lines.append(f"    case index rebuild     {run.rebuild_events_per_s:,.0f} events/s")
     if run.events >= TARGET_EVENTS:
-        met = "met" if run.history.p99 < TARGET_P99_MS else "MISSED"
+        # both: on a shared machine the first is mostly others' load
         lines.append(
-            f"    target: history p99 < {TARGET_P99_MS:.0f} ms at 1M events: {met}"
+            f"    target: history p99 < {TARGET_P99_MS:.0f} ms at 1M events: "
+            f"{_verdict(run.history.p99)} as measured, "
+            f"{_verdict(run.history.net_p99)} less CPU wait"
         )
     return lines
+
+
+def _verdict(p99_ms: float) -> str:
+    return "met" if p99_ms < TARGET_P99_MS else "MISSED"
 
 
 def main(argv: list[str] | None = None) -> int:
