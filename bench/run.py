@@ -34,11 +34,14 @@
     from every event (events/s, against (a)), and 200 ``case_events`` reads:
     p50/p99 that should stay flat as the store grows.
 
+Before each mode (a) is measured again, and that mode's ratios use it: the
+machine's load when the mode ran, not at the start, is what they should share.
 It prints each part's table, the CPU per process during (c), (f) and (e), a
-verdict for (c) in the better mode, and a summary: each figure, its baseline,
-their ratio, the target and whether it was met. Targets: end to end at least
-half of min(a, b) (also asked of (e), against (a)); p99 lag under 100 ms at half
-of peak; a case-history read's p99 under 20 ms at 1M stored events.
+verdict for (c) in the mode with the better ratio, and a summary: each
+figure, its baseline, their ratio, the target and whether it was met. Targets:
+end to end at least half of min(a, b) (also asked of (e), against (a)); p99
+lag under 100 ms at half of peak; a case-history read's p99 under 20 ms at 1M
+stored events.
 ``--py-spy OUT`` samples a services process for 10 s during each (c): the one
 process, or in per-service mode the child busiest in the first 2 s; with more
 than one mode the mode goes into its name (``p.txt`` -> ``p.one.txt``, ...).
@@ -163,6 +166,7 @@ def end_to_end_rows(e2e: EndToEnd, append: float, confirmed: float) -> list:
     posts_ms = [latency * 1000 for latency in e2e.post_latencies]
     return [
         (f"(c) end to end [{e2e.mode}]", f"{e2e.rate:9.1f} demands/s"),
+        ("    (a) again, just before this mode", f"{append:9.0f} events/s"),
         ("    demands / failed POSTs", f"{e2e.demands:9d} / {e2e.failed_posts}"),
         (
             "    wall time: all POSTs / all case records in evaluation",
@@ -271,6 +275,7 @@ class ModeRun:
     """What one services mode measured: (c), then (f) and (e) on it."""
 
     e2e: EndToEnd
+    append: float  # (a) again, just before these services started
     half: HalfLoad | None = None
     staff: StaffCommands | None = None
 
@@ -292,14 +297,15 @@ def summary_rows(
     modes: list[ModeRun],
     histories: list[CaseHistoryRun],
 ) -> list[tuple[str, str, str, str, str, str]]:
-    """figure, value, baseline, ratio, target, met: one row per headline."""
-    floor = min(append, confirmed)
+    """figure, value, baseline, ratio, target, met: one row per headline.
+    A mode's figures are compared with the (a) measured just before it."""
     rows = [
-        ("(a) eventsourcing append", f"{append:.0f} ev/s", "-", "-", "-", ""),
+        ("(a) eventsourcing append, first", f"{append:.0f} ev/s", "-", "-", "-", ""),
         ("(b) kombu publish, confirmed", f"{confirmed:.0f} msg/s", "-", "-", "-", ""),
     ]
     for run in modes:
         e2e = run.e2e
+        floor = min(run.append, confirmed)
         ratio = e2e.rate / floor
         rows.append(
             (
@@ -313,12 +319,12 @@ def summary_rows(
         )
     for run in modes:
         if run.staff:
-            ratio = run.staff.rate / append
+            ratio = run.staff.rate / run.append
             rows.append(
                 (
                     f"(e) staff commands [{run.staff.mode}]",
                     f"{run.staff.rate:.1f} cmd/s",
-                    f"(a) {append:.0f}/s",
+                    f"(a) {run.append:.0f}/s",
                     f"{ratio:.2f}",
                     f">= {TARGET_RATIO:.2f}",
                     _met(ratio >= TARGET_RATIO),
@@ -398,7 +404,6 @@ def report(
     modes: list[ModeRun],
     histories: list[CaseHistoryRun],
 ) -> None:
-    floor = min(append, confirmed)
     runs = [run.e2e for run in modes]
     blocks = [
         [
@@ -406,9 +411,9 @@ def report(
             ("(b) kombu publish, confirm each", f"{confirmed:9.0f} msgs/s"),
             ("    kombu publish, no confirm (ref.)", f"{unconfirmed:9.0f} msgs/s"),
         ],
-        *(end_to_end_rows(e2e, append, confirmed) for e2e in runs),
+        *(end_to_end_rows(run.e2e, run.append, confirmed) for run in modes),
         *(half_load_rows(run.half) for run in modes if run.half),
-        *(staff_command_rows(run.staff, append) for run in modes if run.staff),
+        *(staff_command_rows(run.staff, run.append) for run in modes if run.staff),
     ]
     width = max(len(label) for block in blocks for label, _ in block)
     rule = "-" * (width + 24)
@@ -440,7 +445,8 @@ def report(
             print(f"py-spy, [{e2e.mode}] {e2e.profiled} during (c):")
             print("\n".join(e2e.profile))
             print(rule)
-    best = max(runs, key=lambda e2e: e2e.rate)
+    best_run = max(modes, key=lambda run: run.e2e.rate / min(run.append, confirmed))
+    best, floor = best_run.e2e, min(best_run.append, confirmed)
     ratio = best.rate / floor
     met = "MEETS" if ratio >= TARGET_RATIO else "BELOW"
     others = ", ".join(f"{e.mode} {e.rate:.1f}/s" for e in runs if e is not best)
@@ -543,6 +549,10 @@ def main(argv: list[str] | None = None) -> int:
             schemas += [f"{prefix}_intake", f"{prefix}_evaluation"]
             vhosts.append(prefix.replace("_", "-"))
             amqp_uri = create_vhost(vhosts[-1])
+            # the machine is shared: its load now, not at the start, is what
+            # this mode's figures meet, so (a) is measured again
+            near = bench_append(max(WARMUP, args.n_append // 4), append_schema)
+            progress(f"(a) again before [{mode}]: {near:.0f} events/s")
             with running_platform(mode, amqp_uri, prefix, args.clients) as platform:
                 run = ModeRun(
                     bench_end_to_end(
@@ -550,7 +560,8 @@ def main(argv: list[str] | None = None) -> int:
                         args.n_demands,
                         args.clients,
                         profile_path(args.py_spy, mode, args.modes),
-                    )
+                    ),
+                    near,
                 )
                 modes.append(run)
                 progress(f"(c) [{mode}] {run.e2e.rate:.1f} demands/s")
