@@ -1,5 +1,6 @@
-"""Four fixes to nameko 2.14.1: for a broker restart, a broker down when a
-reply is due, a stop during start and a message body that cannot be decoded.
+"""Four fixes to nameko 2.14.1 — for a broker restart, a broker down when a
+reply is due, a stop during start and a message body that cannot be decoded —
+and one addition: an RPC worker knows its request message's id.
 
 ``QueueConsumer.ack_message`` / ``requeue_message`` guard against
 ``amqp.exceptions.ConnectionError`` only; when RabbitMQ restarts, the socket
@@ -28,6 +29,10 @@ tests/faults). ``QueueConsumer.on_decode_error`` now hands it to the handler
 of the queue it came from, if that handler can take it (``handle_undecodable``:
 ``@integration_handler`` parks it); other consumers keep kombu's behaviour.
 
+``Rpc.unpack_message_headers`` also puts the request message's
+``correlation_id`` in the worker's context data, for ``shared/rpc_requests.py``
+to make a redelivered request take effect once.
+
 Importing this module applies the fixes once.
 """
 
@@ -39,7 +44,9 @@ from functools import partial
 import amqp.exceptions
 import kombu.exceptions
 from nameko.messaging import QueueConsumer
-from nameko.rpc import RpcConsumer
+from nameko.rpc import Rpc, RpcConsumer
+
+from shared.rpc_requests import CONTEXT_KEY
 
 log = logging.getLogger(__name__)
 
@@ -126,3 +133,20 @@ if not getattr(RpcConsumer.handle_result, "qi_fixed", False):
     RpcConsumer.handle_result = _surviving_an_undeliverable_reply(
         RpcConsumer.handle_result
     )
+
+
+def _with_request_id(unpack):
+    """An RPC worker's context data carries its message's ``correlation_id``,
+    the same on every delivery (shared/rpc_requests.py)."""
+
+    def unpack_message_headers(self, message):
+        data = unpack(self, message)
+        data[CONTEXT_KEY] = message.properties.get("correlation_id") or ""
+        return data
+
+    unpack_message_headers.qi_fixed = True
+    return unpack_message_headers
+
+
+if not getattr(Rpc.unpack_message_headers, "qi_fixed", False):
+    Rpc.unpack_message_headers = _with_request_id(Rpc.unpack_message_headers)

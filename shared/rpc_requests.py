@@ -18,14 +18,15 @@ import contextvars
 import hashlib
 
 from eventsourcing.persistence import Tracking
-from nameko.rpc import Rpc
 
 from shared import metrics
 from shared.errors import ConflictError
 
 # the tracking records' application name; its ids are hashes of request ids
 REQUESTS = "rpc-request"
-# the key under which a worker's context data carries its request's id
+# the key under which a worker's context data carries its request's id (set by
+# shared/nameko_fixes.py from the message; nameko is not imported here, so
+# command-line tools that store events do not load eventlet)
 CONTEXT_KEY = "qi_rpc_request"
 
 
@@ -72,17 +73,3 @@ def repeated(service: str):
         "rpc_requests_repeated",
         "RPC requests delivered again after they took effect, refused",
     )
-
-
-def _with_request_id(unpack):
-    def unpack_message_headers(self, message):
-        data = unpack(self, message)
-        data[CONTEXT_KEY] = message.properties.get("correlation_id") or ""
-        return data
-
-    unpack_message_headers.qi_request_id = True
-    return unpack_message_headers
-
-
-if not getattr(Rpc.unpack_message_headers, "qi_request_id", False):
-    Rpc.unpack_message_headers = _with_request_id(Rpc.unpack_message_headers)
