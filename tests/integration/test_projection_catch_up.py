@@ -8,25 +8,12 @@ import time
 import psycopg
 import pytest
 
-from services.intake.application import IntakeApplication
-from shared.audit import Actor, AuditContext, audit_scope
+from shared.audit import audit_scope
 from shared.case_history import _runner, case_events
+from tests.integration import test_demand_history as intake_tests
+from tests.integration.test_demand_history import FORM, STAFF
 
-STAFF = AuditContext(actor=Actor("staff-a", "staff", "jsqi"), channel="window")
-FORM = {
-    "applicant": "常州某机械有限公司",
-    "contact_phone": "13800138000",
-    "service_item_code": "6.3",
-    "description": "机械零件尺寸检测",
-    "channel": "window",
-}
-
-
-@pytest.fixture
-def app(databases):
-    app = IntakeApplication()
-    yield app
-    app.close()
+app = intake_tests.app  # intake's application on the test's database
 
 
 def test_events_stored_after_a_query_show_in_the_next_one(app):
