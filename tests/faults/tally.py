@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from kombu import Connection
 
 from services.referral.domain import Referral
 from shared import topology
+from tests import support
 from tests.integration.test_application_kernel import demand_referred
 
 INTAKE_EXCHANGE = topology.event_exchange("intake").name
@@ -150,6 +152,18 @@ class ReferralOutcome:
         assert (self.opened, self.distinct) == (self.sent, self.sent)
         assert self.noted == self.tracked
         assert self.parked == [], self.parked
+
+
+def settled_referral_outcome(urls: dict, sent: int, timeout: float) -> ReferralOutcome:
+    """The outcome once every sent demand's referral is open, and a second
+    later, which leaves room for a late duplicate to land."""
+    support.wait_for(
+        lambda: referrals_opened(urls["referral"])[1] >= sent,
+        timeout=timeout,
+        interval=0.2,
+    )
+    time.sleep(1.0)
+    return referral_outcome(urls, sent)
 
 
 def referral_outcome(urls: dict, sent: int) -> ReferralOutcome:

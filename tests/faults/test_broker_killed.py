@@ -115,13 +115,7 @@ def test_broker_killed_while_demands_are_referred(tmp_path, fault_report):
         broker.start()
         services.start(timeout=30)
         ids = refer_during(services.base_url, DEMANDS, kill_and_start_again, "k9")
-        support.wait_for(
-            lambda: tally.referrals_opened(urls["referral"])[1] >= DEMANDS,
-            timeout=90,
-            interval=0.2,
-        )
-        time.sleep(1.0)  # room for a late duplicate
-        report = tally.referral_outcome(urls, DEMANDS)
+        report = tally.settled_referral_outcome(urls, DEMANDS, timeout=90)
         fault_report(
             "RabbitMQ kill -9 under load",
             **report.figures,

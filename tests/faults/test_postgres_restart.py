@@ -99,13 +99,7 @@ def test_postgres_restart_while_demands_are_referred(own_vhost, tmp_path, fault_
         ids = refer_during(services.base_url, DEMANDS, restart, "pg")
         restart_seconds = took[0]
 
-        support.wait_for(
-            lambda: tally.referrals_opened(urls["referral"])[1] >= DEMANDS,
-            timeout=60,
-            interval=0.2,
-        )
-        time.sleep(1.0)  # room for a late duplicate
-        report = tally.referral_outcome(urls, DEMANDS)
+        report = tally.settled_referral_outcome(urls, DEMANDS, timeout=60)
         fault_report(
             "PostgreSQL restart under load",
             **report.figures,
