@@ -37,6 +37,9 @@ REFERRALS_OPENED = (
 )
 
 
+PARKED = "SELECT COUNT(*) FROM qi_parked_messages"
+
+
 def referrals_shown(base_url: str, demand_id: str) -> list:
     return ApiClient(base_url).login(*STAFF).demand(demand_id)["referrals"]
 
@@ -61,7 +64,7 @@ def sqlite_env(amqp_uri, tmp_path):
 
 
 def test_killed_after_storing_before_publishing_publishes_after_restart(
-    sqlite_env, tmp_path
+    sqlite_env, tmp_path, fault_report
 ):
     # Someone else holds intake's relay lock, so the service stores but cannot
     # publish: exactly the window between save and publish.
@@ -81,21 +84,27 @@ def test_killed_after_storing_before_publishing_publishes_after_restart(
     try:
         support.wait_for(lambda: referrals_shown(second.base_url, demand_id), 10)
         time.sleep(0.5)  # room for a duplicate to show up, if there were one
-        assert count(tmp_path / "referral.sqlite", REFERRALS_OPENED) == 1
+        opened = count(tmp_path / "referral.sqlite", REFERRALS_OPENED)
         registered = "SELECT COUNT(*) FROM stored_events WHERE originator_version=1"
-        assert count(tmp_path / "intake.sqlite", registered) == 1
-        assert (
-            count(
-                tmp_path / "referral.sqlite", "SELECT COUNT(*) FROM qi_parked_messages"
-            )
-            == 0
+        parked = count(tmp_path / "referral.sqlite", PARKED)
+        fault_report(
+            "SIGKILL between store and publish",
+            sent=1,
+            effects=opened,
+            lost=max(0, 1 - opened),
+            duplicated=max(0, opened - 1),
+            parked=parked,
+            note="stored, killed before its relay could publish, published after",
         )
+        assert opened == 1
+        assert count(tmp_path / "intake.sqlite", registered) == 1
+        assert parked == 0
     finally:
         second.kill()
 
 
 def test_a_relay_that_lost_its_position_republishes_without_double_effects(
-    sqlite_env, tmp_path
+    sqlite_env, tmp_path, fault_report
 ):
     services = support.ServicesProcess(sqlite_env).start()
     try:
@@ -119,7 +128,19 @@ def test_a_relay_that_lost_its_position_republishes_without_double_effects(
                 in requests.get(restarted.metrics_url, timeout=5).text
             )
         )
-        assert count(tmp_path / "referral.sqlite", REFERRALS_OPENED) == 3
+        opened = count(tmp_path / "referral.sqlite", REFERRALS_OPENED)
+        parked = count(tmp_path / "referral.sqlite", PARKED)
+        fault_report(
+            "relay lost its position",
+            sent=3,
+            effects=opened,
+            lost=max(0, 3 - opened),
+            duplicated=max(0, opened - 3),
+            parked=parked,
+            note="3 events published again after the restart, 3 duplicates ignored",
+        )
+        assert opened == 3
+        assert parked == 0
     finally:
         restarted.kill()
 
@@ -152,7 +173,7 @@ def post_until_registered(base_url: str, key: str, deadline: float) -> str:
     raise AssertionError(f"{key} was never registered")
 
 
-def test_broker_restart_while_1000_demands_stream_in(amqp_uri, tmp_path):
+def test_broker_restart_while_1000_demands_stream_in(amqp_uri, tmp_path, fault_report):
     support.delete_topology(amqp_uri)
     urls, cleanup = support.database_urls("postgres", tmp_path)
     env = {
@@ -211,9 +232,21 @@ def test_broker_restart_while_1000_demands_stream_in(amqp_uri, tmp_path):
             parked = conn.execute(
                 f"SELECT status, attempts, error FROM {schema}.qi_parked_messages"
             ).fetchall()
+        fault_report(
+            "RabbitMQ restart under 1,000 demands",
+            sent=total,
+            effects=referrals[1],
+            lost=total - referrals[1],
+            duplicated=referrals[0] - referrals[1],
+            parked=len(parked),
+            note=f"{demands} demands stored, each referred once",
+        )
         assert demands == total
         assert referrals == (total, total)
         assert parked == []
+    except BaseException:
+        print(services.output()[-6000:])  # what the services said, on failure
+        raise
     finally:
         services.kill()
         cleanup()
