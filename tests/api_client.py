@@ -68,16 +68,29 @@ class ApiClient:
         """
         deadline = deadline or time.monotonic() + 30
         path = f"/api/v1/demands/{demand_id}"
+        seen: list[str] = []  # the last answers, to say where it got stuck
         while time.monotonic() < deadline:
             try:
                 demand = self.demand(demand_id)
+                seen[:] = [f"status {demand['status']}, owner {demand['owner']}"]
                 if demand["status"] == "referred":
                     return demand
                 if demand["owner"] is None:
-                    self.post(f"{path}/take")
+                    seen.append(_said("take", self.post(f"{path}/take")))
                     continue
-                self.post(f"{path}/contract-review", {"checks": PASSED_REVIEW})
-                self.post(f"{path}/decision", {"outcome": "referred"})
-            except requests.RequestException:
+                review = {"checks": PASSED_REVIEW}
+                seen.append(
+                    _said("review", self.post(f"{path}/contract-review", review))
+                )
+                decision = {"outcome": "referred"}
+                seen.append(_said("decision", self.post(f"{path}/decision", decision)))
+            except requests.RequestException as exc:
+                seen.append(f"{type(exc).__name__}: {exc}"[:300])
                 time.sleep(0.2)
-        raise AssertionError(f"demand {demand_id} was not referred in time")
+        raise AssertionError(
+            f"demand {demand_id} was not referred in time; last: {'; '.join(seen)}"
+        )
+
+
+def _said(step: str, reply: requests.Response) -> str:
+    return f"{step} {reply.status_code} {reply.text[:200]}"
