@@ -93,4 +93,9 @@ class ApiClient:
 
 
 def _said(step: str, reply: requests.Response) -> str:
-    return f"{step} {reply.status_code} {reply.text[:200]}"
+    try:
+        body = reply.json()
+        what = f"status={body.get('status')} version={body.get('version')}"
+    except (ValueError, AttributeError):
+        what = reply.text[:200]
+    return f"{step} {reply.status_code} {what}"
