@@ -105,7 +105,6 @@ class ServiceApplication(Application):
             recordings = self._stamp_and_record(processing_event)
         except (IntegrityError, OperationalError) as exc:
             if request is not None and is_conflict(exc):
-                processing_event.tracking = None  # a retry on fresh state
                 if self.has_processed(
                     request.application_name, request.notification_id
                 ):

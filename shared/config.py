@@ -7,6 +7,7 @@ table and the code cannot drift apart (``python -m shared.config`` prints it).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,6 +174,20 @@ def var_dir() -> Path:
     if not path.is_absolute():
         path = REPO_ROOT / path
     return path
+
+
+def kept_secret(filename: str, make: Callable[[], str]) -> str:
+    """A secret kept in QI_VAR_DIR/``filename`` (mode 600), made by ``make`` the
+    first time: every process of one installation reads the same one."""
+    path = var_dir() / filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "x", encoding="ascii") as fresh:
+            fresh.write(make())
+        path.chmod(0o600)
+    except FileExistsError:
+        pass  # made before, or by another process starting at the same moment
+    return path.read_text(encoding="ascii").strip()
 
 
 def database_url(service: str) -> str:

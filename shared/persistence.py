@@ -294,9 +294,8 @@ def installation_cipher_key(services: list[str]) -> str:
     if configured:
         return configured
     folder = config.var_dir()
-    path = folder / "cipher.key"
-    if path.exists():
-        return path.read_text(encoding="ascii").strip()
+    if (folder / "cipher.key").exists():
+        return (folder / "cipher.key").read_text(encoding="ascii").strip()
     default = {f"sqlite:///{folder / f'{name}.sqlite'}" for name in services}
     if {config.database_url(name) for name in services} != default:
         return ""  # a database of its own: its key comes with its other secrets
@@ -310,11 +309,7 @@ def installation_cipher_key(services: list[str]) -> str:
         return ""
     from eventsourcing.cryptography import AESCipher
 
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="ascii") as fresh:
-        fresh.write(AESCipher.create_key(num_bytes=32))
-    path.chmod(0o600)
-    return path.read_text(encoding="ascii").strip()
+    return config.kept_secret("cipher.key", lambda: AESCipher.create_key(num_bytes=32))
 
 
 if __name__ == "__main__":

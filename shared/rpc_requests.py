@@ -5,7 +5,7 @@ in between leaves the request to be redelivered to another instance, which
 would run the command again (a second contract review, a second follow-up).
 
 Each request message carries the ``correlation_id`` its caller gave it, the
-same on every delivery. The worker remembers it (``current``), and every save
+same on every delivery. The worker remembers it (``begin``), and every save
 the command makes stores, in the same transaction as its events, a tracking
 record named after the request and the save's ordinal within it. A second
 delivery reaches the same ordinal, its insert collides with the record, and
@@ -43,10 +43,6 @@ _current: contextvars.ContextVar[tuple[str, int]] = contextvars.ContextVar(
 def begin(request_id: str) -> None:
     """Start the request a worker serves ("" for anything but an RPC)."""
     _current.set((request_id, 0))
-
-
-def current() -> str:
-    return _current.get()[0]
 
 
 def next_save() -> Tracking | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -29,15 +28,7 @@ def gateway_secret() -> str:
     configured = config.get("QI_GATEWAY_SECRET")
     if configured:
         return configured
-    path = Path(config.get("QI_VAR_DIR")) / "gateway.secret"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with open(path, "x", encoding="ascii") as fresh:
-            fresh.write(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    except FileExistsError:
-        pass
-    return path.read_text(encoding="ascii").strip()
+    return config.kept_secret("gateway.secret", lambda: secrets.token_urlsafe(48))
 
 
 class TokenError(Exception):
