@@ -7,9 +7,11 @@ processes integration events idempotently: the new events and a tracking record
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
@@ -28,12 +30,16 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 from eventsourcing.utils import get_topic
+from sqlalchemy import select
 
 from shared import audit, rpc_requests
+from shared.case_index import CaseIndex
 from shared.envelope import Envelope
 from shared.errors import ConflictError, NotFound
 from shared.hashchain import ChainBreak, event_hash, verify_stream
 from shared.persistence import KernelStore, eventsourcing_env
+from shared.projection import ProjectionRunner
+from shared.tables import tracking
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,6 +51,25 @@ def is_conflict(exc: Exception) -> bool:
     if isinstance(exc, RecordConflictError):
         return True
     return isinstance(exc, OperationalError) and "pipeline aborted" in str(exc)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A stored event this application cannot read with its key: said as such,
+    never as an altered event, since the hash chain says nothing about what
+    cannot be read (the key, QI_CIPHER_KEY, is the first suspect; a tamper
+    alarm raised by a missing key would teach people to ignore tamper alarms)."""
+
+    originator_id: str
+    version: int
+    why: str
+
+
+def _is_plain_json(data: bytes) -> bool:
+    try:
+        return isinstance(json.loads(data), dict)
+    except ValueError:  # also UnicodeDecodeError
+        return False
 
 
 class DateAsISO(Transcoding):
@@ -86,6 +111,8 @@ class ServiceApplication(Application):
         self.database_url = url
         super().__init__(env={**eventsourcing_env(self.name, url), **(env or {})})
         self.kernel = KernelStore(self.name, url)
+        # every service's own events, by case (shared.case_history reads it)
+        self.case_index = ProjectionRunner(self, CaseIndex())
 
     def register_transcodings(self, transcoder) -> None:
         super().register_transcodings(transcoder)
@@ -197,24 +224,18 @@ class ServiceApplication(Application):
     # -- consuming integration events --------------------------------------
 
     def has_processed(self, source: str, position: int) -> bool:
-        table = (
-            self.recorder.tracking_table_name
-            if hasattr(self.recorder, "tracking_table_name")
-            else "tracking"
+        """Whether the tracking record (source, position) is stored: read
+        from eventsourcing's tracking table over the kernel's connections."""
+        tracked = tracking(self.recorder).c
+        return (
+            self.kernel.scalar(
+                select(tracked.notification_id).where(
+                    tracked.application_name == source,
+                    tracked.notification_id == position,
+                )
+            )
+            is not None
         )
-        datastore = self.recorder.datastore
-        if self.kernel.is_sqlite:
-            sql = (
-                f"SELECT 1 FROM {table} WHERE application_name=? AND notification_id=?"
-            )
-        else:
-            sql = (
-                f"SELECT 1 FROM {datastore.schema}.{table} "
-                "WHERE application_name=%s AND notification_id=%s"
-            )
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute(sql, (source, position))
-            return cursor.fetchone() is not None
 
     def process(
         self,
@@ -264,19 +285,42 @@ class ServiceApplication(Application):
                 seen.setdefault(notification.originator_id, None)
             start = batch[-1].id + 1
 
-    def verify_stream(self, originator_id: UUID) -> ChainBreak | None:
+    def verify_stream(self, originator_id: UUID) -> ChainBreak | Unreadable | None:
+        """The first event of the stream that was altered (its hash or its link
+        no longer holds), or the first this key cannot read, or None."""
         decoded = []
         for stored in self.recorder.select_events(originator_id):
             try:
                 state = self._state_as_stored(stored)
-            except Exception:  # noqa: BLE001 - a tampered payload may not decode
-                return ChainBreak(
-                    str(originator_id),
-                    stored.originator_version,
-                    "stored event cannot be decoded",
-                )
+            except Exception:  # noqa: BLE001 - told apart by why_unreadable
+                why = self.why_unreadable(stored) or "it does not decode"
+                return Unreadable(str(originator_id), stored.originator_version, why)
             decoded.append((stored.topic, state))
         return verify_stream(decoded)
+
+    def why_unreadable(self, stored) -> str | None:
+        """None when a stored event decrypts and decodes with this key;
+        otherwise why not, in words that point at the key: a wrong key, a
+        missing one, plaintext among encrypted events and ciphertext without a
+        key are each named as what they are."""
+        data = bytes(stored.state)
+        cipher = self.mapper.cipher
+        if cipher is not None:
+            try:
+                data = cipher.decrypt(data)
+            except Exception:  # noqa: BLE001 - ValueError for a bad tag or length
+                if _is_plain_json(data):
+                    return "stored without encryption, but a key is set"
+                return "this key does not decrypt it"
+        elif not _is_plain_json(data):
+            return "not plain JSON: encrypted, but no key is set"
+        try:
+            if self.mapper.compressor:
+                data = self.mapper.compressor.decompress(data)
+            self.mapper.transcoder.decode(data)
+        except Exception:  # noqa: BLE001 - whatever the decoder meets
+            return "it does not decode"
+        return None
 
     def _state_as_stored(self, stored) -> dict:
         """An event's state as it was hashed: decoded but not upcast, since an
@@ -292,8 +336,9 @@ class ServiceApplication(Application):
         state["originator_version"] = stored.originator_version
         return state
 
-    def verify_all(self) -> tuple[int, list[ChainBreak]]:
-        """Verify every stream; returns (streams checked, breaks found)."""
+    def verify_all(self) -> tuple[int, list[ChainBreak | Unreadable]]:
+        """Verify every stream; returns (streams checked, what was found: an
+        altered event or one this key cannot read, per stream)."""
         ids = self.originator_ids()
         breaks = [b for b in (self.verify_stream(i) for i in ids) if b is not None]
         return len(ids), breaks

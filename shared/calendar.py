@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -108,6 +108,27 @@ def load_overrides(path: str | Path) -> dict[date, bool]:
 
 def _overrides_path() -> str:
     return config.get(OVERRIDES_VAR)
+
+
+def system_clock() -> datetime:
+    """The machine's clock, aware (UTC)."""
+    return datetime.now(UTC)
+
+
+# The one clock of every date rule in every service; a test replaces it
+# (``monkeypatch.setattr(shared.calendar, "CLOCK", ...)``) instead of sleeping.
+CLOCK = system_clock
+
+
+def now() -> datetime:
+    """This moment in Asia/Shanghai: business days are Beijing's everywhere."""
+    return CLOCK().astimezone(SHANGHAI)
+
+
+def today() -> date:
+    """Today's date in Asia/Shanghai, whatever the server's own time zone:
+    between 00:00 and 08:00 Beijing time the UTC date is still yesterday."""
+    return now().date()
 
 
 def calendar_from_env() -> WorkingCalendar:

@@ -11,9 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared import system
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-SERVICES = ("intake", "referral", "complaints", "evaluation", "catalog", "gateway")
+# every service, one database each (the system's wiring: services/__init__.py)
+SERVICES = system.SERVICES
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,9 @@ class Setting:
     name: str
     default: str
     help: str
+    # a file in QI_VAR_DIR whose content stands in for the variable when it is
+    # empty: a secret `make run` keeps for its installation (see ``lookup``)
+    kept_in: str = ""
 
 
 SETTINGS = (
@@ -28,6 +34,46 @@ SETTINGS = (
         "QI_AMQP_URI",
         "amqp://guest:guest@127.0.0.1:5672/",
         "RabbitMQ connection URI",
+    ),
+    Setting(
+        "QI_<SERVICE>_AMQP_URI",
+        "",
+        "per-service override of QI_AMQP_URI (e.g. QI_INTAKE_AMQP_URI): the "
+        "service's own RabbitMQ user, allowed its own exchange and queues only; "
+        "`make run` sets them when it creates the users (QI_BROKER_USERS)",
+    ),
+    Setting(
+        "QI_BROKER_USERS",
+        "",
+        "`rabbitmqctl`: `make run` creates or updates a RabbitMQ user per service "
+        "in QI_AMQP_URI's vhost (passwords kept in QI_VAR_DIR/amqp-<service>"
+        ".password) and runs each service as its user; needs root's rabbitmqctl, "
+        "else every service uses QI_AMQP_URI and one line says how to create "
+        "them; empty: off",
+    ),
+    Setting(
+        "QI_<SERVICE>_SIGNING_KEY",
+        "",
+        "Ed25519 private key a service signs the events it publishes with "
+        "(`python -m shared.signing new-keys` makes a set); empty: one kept in "
+        "QI_VAR_DIR/signing-<service>.key, unless QI_SIGNING_PUBLIC_KEYS is set",
+    ),
+    Setting(
+        "QI_SIGNING_PUBLIC_KEYS",
+        "",
+        "every publisher's public key, `service:key,…`; a consumer applies only "
+        "events signed by the key of the service whose exchange they came "
+        "through, and parks the rest; empty: the keys kept in QI_VAR_DIR (one "
+        "installation, `make run`)",
+    ),
+    Setting(
+        "QI_REQUIRE_SECRETS",
+        "",
+        "`1` (set in the deploy images): a service refuses to start unless its "
+        "secrets are given (QI_CIPHER_KEY, QI_GATEWAY_SECRET, broker and database "
+        "passwords, signing keys); empty: `make run` makes missing ones and "
+        "keeps them in QI_VAR_DIR. A given secret or password is refused, "
+        "always, when shorter than 32 characters or a placeholder",
     ),
     Setting(
         "QI_DATABASE_URL",
@@ -73,7 +119,7 @@ SETTINGS = (
     Setting("QI_LOG_LEVEL", "INFO", "log level"),
     Setting(
         "QI_SERVICES",
-        "intake,referral,catalog,complaints,evaluation,gateway",
+        ",".join(SERVICES),
         "services `make run` starts",
     ),
     Setting(
@@ -105,6 +151,13 @@ SETTINGS = (
         "how often deadline reminders and escalations are swept",
     ),
     Setting(
+        "QI_REFERRAL_UNSENT_WORKING_HOURS",
+        "8",
+        "a referral still waiting for a partner (requested) or to be sent "
+        "(matched) this many office hours after it was opened is escalated to "
+        "the manager and shown on the board (8.3.4); default one working day",
+    ),
+    Setting(
         "QI_CJK_FONT",
         "",
         "Chinese TrueType font file for evaluation's PDF summaries (empty: the "
@@ -123,17 +176,55 @@ SETTINGS = (
         "",
         "key that signs login tokens; empty: a random key kept in "
         "QI_VAR_DIR/gateway.secret",
+        kept_in="gateway.secret",
     ),
     Setting("QI_TOKEN_TTL_SECONDS", "28800", "how long a login token is valid"),
     Setting(
+        "QI_GATEWAY_ACCEPTED_SECRETS",
+        "",
+        "other keys whose login tokens are still accepted, comma-separated, "
+        "never used to sign: for rotating QI_GATEWAY_SECRET without logging "
+        "everyone out (README, Security); empty: none",
+    ),
+    Setting(
         "QI_LOGIN_ATTEMPTS",
         "5",
-        "failed logins allowed per user name and per client address in 5 minutes",
+        "failed logins allowed per user name from one client address in 5 "
+        "minutes; then that name is refused from that address only (429)",
+    ),
+    Setting(
+        "QI_LOGIN_ADDRESS_ATTEMPTS",
+        "20",
+        "failed logins allowed per client address, whatever the names, in 5 "
+        "minutes; then the address is refused (429)",
+    ),
+    Setting(
+        "QI_TRUSTED_PROXIES",
+        "",
+        "addresses or networks (comma-separated, e.g. 10.0.0.5,10.1.0.0/16) of "
+        "the reverse proxies in front of the gateway: a request from one of "
+        "them is counted against the client its X-Forwarded-For names (the "
+        "nearest address that is not a trusted proxy); empty: the connection's "
+        "address, X-Forwarded-For ignored",
     ),
     Setting(
         "QI_PROGRESS_QUERIES_PER_MINUTE",
         "30",
         "progress-code queries allowed per client address per minute",
+    ),
+    Setting(
+        "QI_ANONYMOUS_WRITES_PER_HOUR",
+        "120",
+        "writes without a login (demand registration, complaint filing, "
+        "rating, on the API and the public pages) allowed per client address "
+        "per hour; then 429 with Retry-After. Staff at a window log in and are "
+        "not counted",
+    ),
+    Setting(
+        "QI_IDEMPOTENCY_RETENTION_HOURS",
+        "24",
+        "how long an answer kept under an Idempotency-Key is replayed; then it "
+        "is deleted (the body is kept encrypted with QI_CIPHER_KEY meanwhile)",
     ),
     Setting(
         "QI_CIPHER_KEY",
@@ -142,23 +233,127 @@ SETTINGS = (
         "`make run` keeps one in QI_VAR_DIR/cipher.key for new SQLite stores, "
         "otherwise not encrypted. Make one with "
         "`python -m shared.persistence new-key`",
+        kept_in="cipher.key",
     ),
     Setting(
         "QI_SEED_ACCOUNTS",
         "",
-        "JSON file of accounts to open at gateway start if missing "
-        "(`make run` uses services/gateway/demo_accounts.json)",
+        "JSON file of accounts to open at gateway start if missing, and of "
+        "institutions with qualifications the catalog registers if missing "
+        "(`make run` uses services/gateway/demo_accounts.json, the demo province)",
+    ),
+    # -- notify: the platform's messages to the people outside it ------------
+    Setting(
+        "QI_PUBLIC_BASE_URL",
+        "http://127.0.0.1:8000",
+        "address the public pages are reached at, for the links in messages "
+        "(progress page, rating page by code, console)",
+    ),
+    Setting(
+        "QI_SMTP_URL",
+        "",
+        "e-mail server notify sends through: smtp://[user:password@]host[:port] "
+        "(`?starttls=1` to upgrade) or smtps://…; empty: no e-mail, messages "
+        "land in the console's inbox and the customer's progress page only",
+    ),
+    Setting(
+        "QI_MAIL_FROM",
+        "notice@qi-onestop.example.cn",
+        "sender address of notify's e-mail (its domain ends each Message-ID)",
+    ),
+    Setting(
+        "QI_SMS_PROVIDER",
+        "",
+        "SMS provider adapter: `aliyun` (Alibaba Cloud SMS, signed requests); "
+        "empty: no SMS",
+    ),
+    Setting(
+        "QI_SMS_URL",
+        "https://dysmsapi.aliyuncs.com/",
+        "the SMS provider's endpoint, with the AccessKey id and secret as user "
+        "and password: https://ID:SECRET@dysmsapi.aliyuncs.com/",
+    ),
+    Setting(
+        "QI_SMS_SIGN_NAME", "", "the SMS signature (签名) approved by the provider"
+    ),
+    Setting(
+        "QI_SMS_TEMPLATE",
+        "",
+        "code of the approved SMS template, with the variables ${subject} and ${link}",
+    ),
+    Setting(
+        "QI_NOTIFY_ADDRESSES",
+        "",
+        "JSON file of institutions' notification addresses (accounts carry no "
+        'e-mail): {"<institution id or code>": {"<staff, manager or partner>": '
+        '"<e-mail>" or {"email": …, "phone": …}}}; empty: staff and managers are '
+        "told in the console's inbox only",
+    ),
+    Setting(
+        "QI_NOTIFY_POLL_SECONDS",
+        "1.0",
+        "how often notify's sender looks for messages due to be sent",
+    ),
+    Setting(
+        "QI_NOTIFY_RETRY_SECONDS",
+        "30",
+        "pause before a failed delivery is tried again, doubled after each "
+        "failure (at most an hour)",
+    ),
+    Setting(
+        "QI_NOTIFY_ATTEMPTS",
+        "8",
+        "attempts of a delivery before it is parked (qi_notify_parked_deliveries, "
+        "alert QiNotifyUndelivered)",
+    ),
+    Setting(
+        "QI_BLOB_DIR",
+        "",
+        "folder of uploaded files (e-reports, customers' materials), each named "
+        "by its SHA-256, mode 0600; empty: QI_VAR_DIR/blobs (shared/blobs.py)",
+    ),
+    Setting(
+        "QI_UPLOAD_MAX_BYTES",
+        "10485760",
+        "largest file accepted: an e-report (PDF) or a customer's material "
+        "(PDF, JPEG, PNG)",
     ),
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
+_KEPT_IN = {s.name: s.kept_in for s in SETTINGS if s.kept_in}
+
+
+def lookup(name: str) -> tuple[str, str]:
+    """The effective value of a declared setting and where it came from
+    ("environment", the kept file's path, or "default").
+
+    The one place every entrypoint reads its configuration and keys: the
+    services, ``shared.run``, ``shared.verify``, ``shared.parked`` and the CSV
+    import. A secret ``make run`` keeps in QI_VAR_DIR (the cipher key in
+    cipher.key) is the value whenever the variable is empty, so a tool run
+    against a ``make run`` installation sees the key its services use; one
+    that read the environment alone would take the encrypted events for
+    tampered ones, or store plaintext among them. Making a new kept secret is
+    not done here: a lookup never changes the installation.
+    """
+    if name not in _DEFAULTS:
+        raise KeyError(f"undeclared setting {name}")
+    value = os.environ.get(name)
+    if value:
+        return value, "environment"
+    if name in _KEPT_IN:
+        kept = var_dir() / _KEPT_IN[name]
+        if kept.exists():
+            return kept.read_text(encoding="ascii").strip(), str(kept)
+    if value is not None:
+        return value, "environment"  # set empty on purpose, e.g. QI_SEED_ACCOUNTS=
+    return _DEFAULTS[name], "default"
 
 
 def get(name: str) -> str:
-    """The value of a declared setting: the environment, else its default."""
-    if name not in _DEFAULTS:
-        raise KeyError(f"undeclared setting {name}")
-    return os.environ.get(name, _DEFAULTS[name])
+    """The effective value of a declared setting (see ``lookup``)."""
+    return lookup(name)[0]
 
 
 def get_int(name: str) -> int:
@@ -176,15 +371,28 @@ def var_dir() -> Path:
     return path
 
 
+def private_dir(path: Path) -> Path:
+    """A folder of data files (QI_VAR_DIR, a SQLite file's): made 0700 if
+    missing; QI_VAR_DIR itself is narrowed to 0700 when it is ours."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path == var_dir():
+        try:
+            path.chmod(0o700)
+        except PermissionError:  # a folder someone else owns: left as it is
+            pass
+    return path
+
+
 def kept_secret(filename: str, make: Callable[[], str]) -> str:
     """A secret kept in QI_VAR_DIR/``filename`` (mode 600), made by ``make`` the
     first time: every process of one installation reads the same one."""
     path = var_dir() / filename
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     try:
-        with open(path, "x", encoding="ascii") as fresh:
+        # created 0600, never readable by others even for a moment
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(descriptor, "w", encoding="ascii") as fresh:
             fresh.write(make())
-        path.chmod(0o600)
     except FileExistsError:
         pass  # made before, or by another process starting at the same moment
     return path.read_text(encoding="ascii").strip()
@@ -200,10 +408,18 @@ def database_url(service: str) -> str:
     return url
 
 
-def nameko_config() -> dict:
-    """The nameko container config, built from the same variables."""
+def amqp_uri(service: str | None = None) -> str:
+    """The broker URI ``service`` connects with: its own user's
+    (QI_<SERVICE>_AMQP_URI) when given, else QI_AMQP_URI."""
+    own = os.environ.get(f"QI_{service.upper()}_AMQP_URI", "") if service else ""
+    return own or get("QI_AMQP_URI")
+
+
+def nameko_config(service: str | None = None) -> dict:
+    """The nameko container config, built from the same variables; with a
+    ``service``, the broker URI is that service's own (``amqp_uri``)."""
     return {
-        "AMQP_URI": get("QI_AMQP_URI"),
+        "AMQP_URI": amqp_uri(service),
         "WEB_SERVER_ADDRESS": get("QI_HTTP_ADDRESS"),
         "max_workers": get_int("QI_MAX_WORKERS"),
         "parent_calls_tracked": 10,
@@ -214,6 +430,101 @@ def nameko_config() -> dict:
         "DECLARE_EVENT_EXCHANGES": True,
         "RPC_TIMEOUT": get_float("QI_RPC_TIMEOUT_SECONDS"),
     }
+
+
+# a secret shorter than this is refused: 32 characters of base64url or hex
+# carry 128 bits or more; every key this platform makes is longer
+MIN_SECRET_LENGTH = 32
+# values that are documentation, not secrets (lower case, matched anywhere)
+PLACEHOLDERS = (
+    "change-me",
+    "changeme",
+    "change_me",
+    "replace-me",
+    "replaceme",
+    "placeholder",
+    "dev-only",
+    "example",
+    "your-",
+    "todo",
+    "xxxxxxxx",
+)
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", ""}
+
+
+def secret_problem(name: str, value: str) -> str | None:
+    """Why ``value`` will not do as the secret ``name``, or None: a known
+    placeholder or fewer than MIN_SECRET_LENGTH characters. A placeholder
+    left in a manifest is public: anyone who reads it could sign tokens or
+    connect with it, so it is refused as plainly as a short one."""
+    lowered = value.lower()
+    placeholder = next((p for p in PLACEHOLDERS if p in lowered), None)
+    if placeholder is not None:
+        return (
+            f"{name} is a placeholder ({placeholder!r}): set it to a random "
+            f"value of at least {MIN_SECRET_LENGTH} characters, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    if len(value) < MIN_SECRET_LENGTH:
+        return (
+            f"{name} has {len(value)} characters, fewer than {MIN_SECRET_LENGTH}: "
+            "set it to a random value, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    return None
+
+
+def _url_password_problem(name: str, url: str, required: bool) -> str | None:
+    """The password in a broker or database URL: checked unless the URL
+    reaches a server on this machine (make run's guest@127.0.0.1, trust
+    auth), or always when secrets are required."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if not required and (parts.hostname or "") in _LOOPBACK:
+        return None
+    if parts.scheme.startswith("sqlite"):
+        return None
+    return secret_problem(f"the password in {name}", unquote(parts.password or ""))
+
+
+def secrets_problem(services) -> str | None:
+    """One line naming the first secret that will not do for ``services``
+    about to start, or None (``make run``, each container; see the settings
+    QI_REQUIRE_SECRETS and MIN_SECRET_LENGTH). Given secrets are always
+    checked; with QI_REQUIRE_SECRETS the ones left empty are refused too,
+    since in a container nothing can be kept for the next start and a random
+    gateway key per replica, or events stored unencrypted, would follow."""
+    required = get("QI_REQUIRE_SECRETS").strip() not in ("", "0")
+    services = list(services)
+    checked = ["QI_CIPHER_KEY"]
+    if "gateway" in services:
+        checked.append("QI_GATEWAY_SECRET")
+    for name in checked:
+        value = os.environ.get(name, "")
+        if value or required:
+            problem = secret_problem(name, value)
+            if problem:
+                return problem
+    for service in services:
+        own = f"QI_{service.upper()}_AMQP_URI"
+        name = own if os.environ.get(own) else "QI_AMQP_URI"
+        problem = _url_password_problem(name, amqp_uri(service), required)
+        if problem:
+            return problem
+        own = f"QI_{service.upper()}_DATABASE_URL"
+        name = own if os.environ.get(own) else "QI_DATABASE_URL"
+        url = os.environ.get(own, "") or get("QI_DATABASE_URL")
+        if required and not url:
+            return (
+                f"{name} is empty: the service would keep its events in a SQLite "
+                "file inside its container (QI_REQUIRE_SECRETS is set)"
+            )
+        if url:
+            problem = _url_password_problem(name, url, required)
+            if problem:
+                return problem
+    return None
 
 
 def markdown_table() -> str:

@@ -9,6 +9,17 @@ message is replayed.
 A service the handler needed not answering, or its database not reachable (a
 PostgreSQL restart), is no fault of the message: it goes back to the queue
 after a pause.
+
+Before anything is applied, the envelope's signature is checked
+(``shared/signing.py``): a message that is unsigned, not signed by its
+source's key, not from the service whose exchange it came through, or of
+another type than its routing key is parked with that reason, counted in
+``qi_<service>_messages_rejected_total{source, reason}`` (alert
+QiMessagesRejected) and changes nothing. Anybody with the broker's
+credentials can publish; only the source's key makes a message its source's.
+A rejected message is parked under an id of its own (``rejected-`` and a hash
+of its body), never under the event id it claims, so a forgery cannot stand
+in for the genuine event's parked record.
 """
 
 from __future__ import annotations
@@ -25,7 +36,8 @@ import eventsourcing.persistence
 import psycopg
 from nameko.events import SERVICE_POOL, EventHandler
 
-from shared import topology
+from shared import metrics as kernel_metrics
+from shared import signing, topology
 from shared.envelope import Envelope, EnvelopeError
 from shared.errors import DependencyUnavailable
 from shared.metrics import for_service
@@ -46,6 +58,26 @@ TRANSIENT = (
     eventsourcing.persistence.OperationalError,
     eventsourcing.persistence.InterfaceError,
 )
+
+
+def rejected_counter(service: str):
+    """``qi_<service>_messages_rejected_total{source, reason}``: messages a
+    consumer refused at its trust boundary. ``source`` is the exchange's
+    service, never the one a message claims, and ``reason`` one of
+    ``signing.REASONS``, so a forger cannot mint label values."""
+    return kernel_metrics.counter(
+        service,
+        "messages_rejected",
+        "Messages refused before anything was applied: unsigned, not signed "
+        "by their source's key, from another source than their exchange's, "
+        "or of another type than their routing key (parked).",
+        ("source", "reason"),
+    )
+
+
+def _body_id(prefix: str, body) -> str:
+    raw = json.dumps(body, sort_keys=True, default=str)
+    return f"{prefix}-" + hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 class IntegrationEventHandler(EventHandler):
@@ -79,11 +111,31 @@ class IntegrationEventHandler(EventHandler):
     def _parking(self) -> ParkingLot:
         return ParkingLot(application_of(self.container).kernel)
 
+    def setup(self):
+        super().setup()
+        # public keys read from configuration as the first message of a
+        # source arrives; the counter's series exist from the start, at 0,
+        # so an alert on their increase sees the first rejection
+        self.verifier = signing.Verifier()
+        counter = rejected_counter(self.container.service_name)
+        for reason in signing.REASONS:
+            counter.labels(source=self.source_service, reason=reason)
+
     def handle_message(self, body, message):
         try:
             envelope = Envelope.from_dict(body)
         except EnvelopeError as exc:
             self._park_and_ack(message, body, None, f"EnvelopeError: {exc}")
+            return
+        try:
+            self.verifier.verify(envelope, self.source_service, self.event_type)
+        except signing.SigningKeyProblem as exc:
+            # this consumer's configuration, not the message: parked, so
+            # nothing is lost, and replayed once the keys are right
+            self._reject(message, body, envelope, signing.BAD_SIGNATURE, str(exc))
+            return
+        except signing.Rejected as exc:
+            self._reject(message, body, envelope, exc.reason, exc.detail)
             return
         if not 1 <= envelope.schema_version <= self.schema_version:
             error = (
@@ -94,6 +146,13 @@ class IntegrationEventHandler(EventHandler):
             self._park_and_ack(message, body, envelope, error)
             return
         context_data = self.unpack_message_headers(message)
+        # a replay of a message rejected before (its keys since put right)
+        # resolves that record too, parked under its body's id
+        rejected_id = (
+            _body_id("rejected", body)
+            if REPLAY_HEADER in (message.headers or {})
+            else ""
+        )
         delivered = time.perf_counter()
         try:
             self.container.spawn_worker(
@@ -102,7 +161,9 @@ class IntegrationEventHandler(EventHandler):
                 {},
                 context_data=context_data,
                 handle_result=lambda worker_ctx, result=None, exc_info=None: (
-                    self._finish(message, envelope, result, exc_info, delivered)
+                    self._finish(
+                        message, envelope, result, exc_info, delivered, rejected_id
+                    )
                 ),
             )
         except Exception:  # noqa: BLE001 - container being killed: requeue it
@@ -115,7 +176,32 @@ class IntegrationEventHandler(EventHandler):
             raw = raw.decode("utf-8", errors="replace")
         self._park_and_ack(message, str(raw), None, f"DecodeError: {exc}")
 
-    def _finish(self, message, envelope: Envelope, result, exc_info, delivered):
+    def _reject(self, message, body, envelope: Envelope, reason: str, detail: str):
+        """Park a message that did not pass the signature check, with its
+        reason; labels and id come from this handler, not from the message."""
+        service = self.container.service_name
+        rejected_counter(service).labels(
+            source=self.source_service, reason=reason
+        ).inc()
+        log.error(
+            "refused a message on %s.events (%s): %s",
+            self.source_service,
+            reason,
+            detail,
+        )
+        self._park_and_ack(
+            message,
+            body,
+            envelope,
+            f"SignatureRejected: {reason}: {detail} "
+            f"(claims {envelope.source}.{envelope.type} id {envelope.event_id})",
+            event_id=_body_id("rejected", body),
+            labels=(self.source_service, self.event_type),
+        )
+
+    def _finish(
+        self, message, envelope: Envelope, result, exc_info, delivered, rejected_id=""
+    ):
         metrics = for_service(self.container.service_name)
         labels = {"source": envelope.source, "event_type": envelope.type}
         metrics.handler_seconds.labels(**labels).observe(
@@ -143,17 +229,27 @@ class IntegrationEventHandler(EventHandler):
             metrics.consumed.labels(**labels).inc()
         if REPLAY_HEADER in (message.headers or {}):
             self._parking().resolve(self.consumer_name, envelope.event_id)
+            if rejected_id:
+                self._parking().resolve(self.consumer_name, rejected_id)
             metrics.parked_open.set(self._parking().count_open())
         self.queue_consumer.ack_message(message)
         return result, exc_info
 
-    def _park_and_ack(self, message, body, envelope: Envelope | None, error: str):
+    def _park_and_ack(
+        self,
+        message,
+        body,
+        envelope: Envelope | None,
+        error: str,
+        event_id: str = "",
+        labels: tuple[str, str] | None = None,
+    ):
         if envelope is not None:
-            event_id, source = envelope.event_id, envelope.source
-            event_type, position = envelope.type, envelope.position
+            event_id = event_id or envelope.event_id
+            source, event_type = envelope.source, envelope.type
+            position = envelope.position
         else:
-            raw = json.dumps(body, sort_keys=True, default=str)
-            event_id = "malformed-" + hashlib.sha256(raw.encode()).hexdigest()[:16]
+            event_id = event_id or _body_id("malformed", body)
             source, event_type, position = self.source_service, self.event_type, -1
         attempt = 0
         while True:
@@ -179,7 +275,8 @@ class IntegrationEventHandler(EventHandler):
                     return
                 eventlet.sleep(0.2 * attempt)
         metrics = for_service(self.container.service_name)
-        metrics.parked.labels(source=source, event_type=event_type).inc()
+        label_source, label_type = labels or (source, event_type)
+        metrics.parked.labels(source=label_source, event_type=label_type).inc()
         metrics.parked_open.set(self._parking().count_open())
         log.error("parked %s from %s: %s", event_type, source, error)
         self.queue_consumer.ack_message(message)

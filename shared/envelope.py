@@ -3,6 +3,11 @@
 Stored domain events stay inside their service; what other services see is an
 ``Envelope`` built by the publisher's ``schemas.py``, with an explicit type and
 schema version, and the audit fields of the stored event it came from.
+
+``signature`` is the publishing service's signature over all the other fields
+(``shared/signing.py``): empty until the outbox relay signs the envelope, and
+carried in the message body rather than a header so that a parked message
+keeps it and is checked again when it is replayed.
 """
 
 from __future__ import annotations
@@ -35,6 +40,11 @@ class Envelope:
     actor: dict
     channel: str
     data: dict = field(default_factory=dict)
+    signature: str = ""
+
+    # fields a message may lack: an unsigned one is parsed, then refused by
+    # the consumer's signature check with that reason (not as malformed)
+    OPTIONAL = ("signature",)
 
     @staticmethod
     def event_id_for(source: str, aggregate_id: str, version: int) -> str:
@@ -48,7 +58,11 @@ class Envelope:
     def from_dict(cls, body: Any) -> Envelope:
         if not isinstance(body, dict):
             raise EnvelopeError("message body is not an object")
-        missing = [f for f in cls.__dataclass_fields__ if f not in body]
+        missing = [
+            f
+            for f in cls.__dataclass_fields__
+            if f not in body and f not in cls.OPTIONAL
+        ]
         if missing:
             raise EnvelopeError(f"envelope lacks {', '.join(missing)}")
         try:
@@ -66,6 +80,7 @@ class Envelope:
                 actor=dict(body["actor"]),
                 channel=str(body["channel"]),
                 data=dict(body["data"]),
+                signature=str(body.get("signature") or ""),
             )
         except (TypeError, ValueError) as exc:
             raise EnvelopeError(f"malformed envelope: {exc}") from exc

@@ -5,103 +5,99 @@ and publishing only delays, because the relay resumes from the position it
 recorded after the broker confirmed. Exactly one relay per service is active:
 the holder of a lock (PostgreSQL advisory lock, or a file lock beside the
 SQLite file); the others stand by and take over when the holder dies.
+
+A relay that cannot proceed says so (``OutboxRelay.stuck``, read by the
+service's ``ping`` and so by the gateway's /healthz): it is stuck when it has
+failed at least ``STUCK_AFTER_ATTEMPTS`` times in a row at the same position
+over at least ``STUCK_AFTER_SECONDS``. Both bounds, so a broker restart or a
+short database outage (retried with backoff, at most 5 s apart) does not turn
+a service unhealthy, while a notification that will never publish (an event
+the key cannot decrypt) does within half a minute; the first attempt that
+gets past it makes the service healthy again.
+
+Every envelope is signed with the service's key before it is published
+(``shared/signing.py``), so consumers can tell it from one anybody with the
+broker's credentials could publish. A key that is missing or does not match
+the listed public key stops the relay before it publishes anything (its
+service's health names the problem), rather than sending events every
+consumer would refuse.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import Optional
 
 from eventsourcing.persistence import Notification
+from sqlalchemy import select
 
-from shared import config, logs, topology
+from shared import config, logs, signing, topology
 from shared.amqp import ConfirmingPublisher, Unroutable
 from shared.application import ServiceApplication
 from shared.envelope import Envelope
 from shared.metrics import for_service
-from shared.persistence import postgres_connect
+from shared.relay_lock import relay_lock
+from shared.tables import relay_position
 
 log = logging.getLogger(__name__)
 
 ToEnvelope = Callable[[object, Notification], Optional[Envelope]]
 
-
-class FileLock:
-    def __init__(self, path: str):
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self) -> bool:
-        if self._fd is not None:
-            return True
-        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def still_held(self) -> bool:
-        return self._fd is not None
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing drops the flock
-            self._fd = None
+STUCK_AFTER_ATTEMPTS = 5
+STUCK_AFTER_SECONDS = 30.0
 
 
-class AdvisoryLock:
-    """A session-level PostgreSQL advisory lock on a connection of its own."""
-
-    def __init__(self, db, name: str):
-        self.db = db
-        digest = hashlib.sha256(name.encode()).digest()
-        self.key = int.from_bytes(digest[:8], "big", signed=True)
-        self._conn = None
-
-    def acquire(self) -> bool:
-        if self._conn is not None and self.still_held():
-            return True
-        self.release()
-        conn = postgres_connect(self.db, autocommit=True)
-        (got,) = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
-        if not got:
-            conn.close()
-            return False
-        self._conn = conn
-        return True
-
-    def still_held(self) -> bool:
-        if self._conn is None:
-            return False
-        try:
-            self._conn.execute("SELECT 1")
-            return True
-        except Exception:  # noqa: BLE001 - a dead session has lost the lock
-            self.release()
-            return False
-
-    def release(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except Exception:  # noqa: BLE001
-                pass
-            self._conn = None
+class RelayStuck(Exception):
+    """The service's outbox relay cannot proceed: what it stores is not
+    published (raised by ``ping``, so a health check fails, naming why)."""
 
 
-def relay_lock(app: ServiceApplication):
-    db = app.kernel.db
-    if db.kind == "sqlite":
-        return FileLock(db.path + ".relay.lock")
-    return AdvisoryLock(db, f"qi-relay:{db.dbname}:{db.schema}:{app.name}")
+class Stall:
+    """Consecutive failures of a relay at one position, and whether they make
+    it stuck (see the module's docstring for the bounds and why both)."""
+
+    def __init__(
+        self,
+        attempts: int = STUCK_AFTER_ATTEMPTS,
+        seconds: float = STUCK_AFTER_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.attempts_bound = attempts
+        self.seconds_bound = seconds
+        self.clock = clock
+        self.position: int | None = None
+        self.since = 0.0
+        self.attempts = 0
+        self.error = ""
+
+    def failed(self, position: int | None, error: BaseException) -> bool:
+        """Count a failed attempt from ``position`` (None: not known, as when
+        the database cannot be read: the same as before); True when this one
+        made the relay stuck."""
+        was_stuck = self.problem() is not None
+        if self.attempts == 0 or (position is not None and position != self.position):
+            self.position, self.since, self.attempts = position, self.clock(), 0
+        self.attempts += 1
+        self.error = f"{type(error).__name__}: {error}"[:500]
+        return not was_stuck and self.problem() is not None
+
+    def proceeded(self) -> None:
+        self.attempts = 0
+
+    def problem(self) -> str | None:
+        """Why the relay is stuck, or None while it is not (yet)."""
+        if self.attempts < self.attempts_bound:
+            return None
+        seconds = self.clock() - self.since
+        if seconds < self.seconds_bound:
+            return None
+        where = "" if self.position is None else f" past notification {self.position}"
+        return (
+            f"outbox relay cannot publish{where}: {self.attempts} attempts failed "
+            f"over {seconds:.0f}s, last {self.error}"
+        )
 
 
 class OutboxRelay:
@@ -115,11 +111,11 @@ class OutboxRelay:
         self.app = app
         self.service = app.name
         self.to_envelope = to_envelope
-        self.publisher = ConfirmingPublisher(amqp_uri or config.get("QI_AMQP_URI"))
+        self.publisher = ConfirmingPublisher(amqp_uri or config.amqp_uri(self.service))
         self.batch_size = batch_size or config.get_int("QI_RELAY_BATCH_SIZE")
         self.idle_seconds = config.get_float("QI_RELAY_IDLE_SECONDS")
         self.standby_seconds = config.get_float("QI_RELAY_STANDBY_SECONDS")
-        self.lock = relay_lock(app)
+        self.lock = relay_lock(app.kernel, app.name)
         self.metrics = for_service(self.service)
         self.exchange = topology.event_exchange(self.service).name
         self.subscribed_types = {
@@ -127,22 +123,37 @@ class OutboxRelay:
         }
         self._declared = False
         self._stopping = False
+        # read when first needed, so a key problem makes the relay stuck
+        # (and the service unhealthy, naming it) instead of failing its start
+        self._signer: signing.Signer | None = None
         # the recorded position, cached while this relay holds the lock
         self._position: int | None = None
+        # read here, not at import, so a test can shorten the bounds
+        self.stall = Stall(STUCK_AFTER_ATTEMPTS, STUCK_AFTER_SECONDS)
+
+    def stuck(self) -> str | None:
+        """Why this relay cannot proceed, or None (health checks read it)."""
+        return self.stall.problem()
 
     # -- position ----------------------------------------------------------
 
     def position(self) -> int:
-        rows = self.app.kernel.query(
-            "SELECT position FROM qi_relay_position WHERE service=%s", (self.service,)
+        recorded = self.app.kernel.scalar(
+            select(relay_position.c.position).where(
+                relay_position.c.service == self.service
+            )
         )
-        return int(rows[0]["position"]) if rows else 0
+        return int(recorded or 0)
 
     def _save_position(self, position: int) -> None:
+        saving = self.app.kernel.insert(relay_position).values(
+            service=self.service, position=position
+        )
         self.app.kernel.execute(
-            "INSERT INTO qi_relay_position (service, position) VALUES (%s, %s) "
-            "ON CONFLICT (service) DO UPDATE SET position = excluded.position",
-            (self.service, position),
+            saving.on_conflict_do_update(
+                index_elements=[relay_position.c.service],
+                set_={"position": saving.excluded.position},
+            )
         )
 
     def lag(self) -> int:
@@ -166,10 +177,23 @@ class OutboxRelay:
         if not notifications:
             self.metrics.relay_lag.set(0)
             return 0
+        if self._signer is None:
+            self._signer = signing.signer_for(self.service)
         messages = []
-        for notification in notifications:
-            event = self.app.mapper.to_domain_event(notification)
-            envelope = self.to_envelope(event, notification)
+        whole_batch = len(notifications)
+        for index, notification in enumerate(notifications):
+            try:
+                event = self.app.mapper.to_domain_event(notification)
+                envelope = self.to_envelope(event, notification)
+                if envelope is not None:
+                    envelope = self._signer.sign(envelope)
+            except Exception:
+                if index == 0:
+                    raise  # stuck here: the relay's health names it
+                # publish what comes before a notification that cannot be
+                # read, so the relay stops exactly at it
+                notifications = notifications[:index]
+                break
             if envelope is not None:
                 messages.append((envelope.type, envelope.to_dict()))
         with self.metrics.relay_batch_seconds.time():
@@ -184,7 +208,7 @@ class OutboxRelay:
         self.metrics.relay_position.set(self._position)
         for routing_key, _ in messages:
             self.metrics.published.labels(event_type=routing_key).inc()
-        caught_up = len(notifications) < self.batch_size
+        caught_up = whole_batch < self.batch_size and whole_batch == len(notifications)
         self.metrics.relay_lag.set(0 if caught_up else self.lag())
         return len(notifications)
 
@@ -210,11 +234,19 @@ class OutboxRelay:
         PostgreSQL restart) means standing by, not ending the relay, whose
         end would stop the whole service."""
         try:
-            return self.lock.acquire()
+            held = self.lock.acquire()
         except Exception as exc:  # noqa: BLE001 - retried after standby
             self.metrics.relay_errors.inc()
             log.warning("relay %s: cannot take its lock: %s", self.service, exc)
+            self._failed(exc)
             return False
+        if not held:
+            self.stall.proceeded()  # standing by: another relay publishes
+        return held
+
+    def _failed(self, exc: BaseException) -> None:
+        if self.stall.failed(self._position, exc):
+            log.error("relay %s: %s", self.service, self.stuck())
 
     def run(self, sleep: Callable[[float], None] = time.sleep) -> None:
         """Run until ``stop()``: stand by for the lock, then publish."""
@@ -230,6 +262,7 @@ class OutboxRelay:
             try:
                 published = self.pump_once()
                 backoff = 0.1
+                self.stall.proceeded()
                 if not published:
                     sleep(self.idle_seconds)
                     if not self.lock.still_held():
@@ -240,6 +273,7 @@ class OutboxRelay:
                 log.warning(
                     "relay %s: %s; retrying in %.1fs", self.service, exc, backoff
                 )
+                self._failed(exc)
                 self.publisher.close()
                 self._position = None  # re-read: the failed save may have landed
                 sleep(backoff)

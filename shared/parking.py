@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from sqlalchemy import func, select, update
+
 from shared.persistence import KernelStore
+from shared.tables import parked_messages
 
 # header carried by a replayed message: its parked record's id
 REPLAY_HEADER = "x-qi-replay"
@@ -17,6 +20,8 @@ REPLAY_HEADER = "x-qi-replay"
 PARKED = "parked"
 REPLAYING = "replaying"
 RESOLVED = "resolved"
+
+PARKED_ROW = parked_messages.c
 
 
 def _now() -> str:
@@ -41,64 +46,73 @@ class ParkingLot:
     ) -> int:
         body = payload if isinstance(payload, str) else json.dumps(payload)
         now = _now()
-        with self.kernel.cursor() as cur:
-            cur.execute(
-                "INSERT INTO qi_parked_messages (consumer, event_id, source, "
-                "event_type, position, queue, payload, error, attempts, status, "
-                "parked_at, updated_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s) "
-                "ON CONFLICT (consumer, event_id) DO UPDATE SET "
-                "attempts = qi_parked_messages.attempts + 1, error = excluded.error, "
-                "status = excluded.status, updated_at = excluded.updated_at",
-                (
-                    consumer,
-                    event_id,
-                    source,
-                    event_type,
-                    position,
-                    queue,
-                    body,
-                    error[:4000],
-                    PARKED,
-                    now,
-                    now,
-                ),
-            )
-            cur.execute(
-                "SELECT id FROM qi_parked_messages WHERE consumer=%s AND event_id=%s",
-                (consumer, event_id),
-            )
-            return int(cur.fetchone()["id"])
+        parking = self.kernel.insert(parked_messages).values(
+            consumer=consumer,
+            event_id=event_id,
+            source=source,
+            event_type=event_type,
+            position=position,
+            queue=queue,
+            payload=body,
+            error=error[:4000],
+            attempts=1,
+            status=PARKED,
+            parked_at=now,
+            updated_at=now,
+        )
+        # parked again: one more attempt on the same record
+        parking = parking.on_conflict_do_update(
+            index_elements=[PARKED_ROW.consumer, PARKED_ROW.event_id],
+            set_={
+                "attempts": PARKED_ROW.attempts + 1,
+                "error": parking.excluded.error,
+                "status": parking.excluded.status,
+                "updated_at": parking.excluded.updated_at,
+            },
+        )
+        with self.kernel.transaction() as conn:
+            conn.execute(parking)
+            return conn.execute(
+                select(PARKED_ROW.id).where(
+                    PARKED_ROW.consumer == consumer, PARKED_ROW.event_id == event_id
+                )
+            ).scalar_one()
 
     def list(self, status: str | None = PARKED) -> list[dict]:
-        if status is None:
-            return self.kernel.query("SELECT * FROM qi_parked_messages ORDER BY id")
-        return self.kernel.query(
-            "SELECT * FROM qi_parked_messages WHERE status=%s ORDER BY id", (status,)
-        )
+        query = select(parked_messages).order_by(PARKED_ROW.id)
+        if status is not None:
+            query = query.where(PARKED_ROW.status == status)
+        return self.kernel.query(query)
 
     def get(self, parked_id: int) -> dict | None:
         rows = self.kernel.query(
-            "SELECT * FROM qi_parked_messages WHERE id=%s", (parked_id,)
+            select(parked_messages).where(PARKED_ROW.id == parked_id)
         )
         return rows[0] if rows else None
 
     def mark(self, parked_id: int, status: str) -> None:
         self.kernel.execute(
-            "UPDATE qi_parked_messages SET status=%s, updated_at=%s WHERE id=%s",
-            (status, _now(), parked_id),
+            update(parked_messages)
+            .where(PARKED_ROW.id == parked_id)
+            .values(status=status, updated_at=_now())
         )
 
     def resolve(self, consumer: str, event_id: str) -> None:
         self.kernel.execute(
-            "UPDATE qi_parked_messages SET status=%s, updated_at=%s "
-            "WHERE consumer=%s AND event_id=%s AND status<>%s",
-            (RESOLVED, _now(), consumer, event_id, RESOLVED),
+            update(parked_messages)
+            .where(
+                PARKED_ROW.consumer == consumer,
+                PARKED_ROW.event_id == event_id,
+                PARKED_ROW.status != RESOLVED,
+            )
+            .values(status=RESOLVED, updated_at=_now())
         )
 
     def count_open(self) -> int:
-        rows = self.kernel.query(
-            "SELECT COUNT(*) AS n FROM qi_parked_messages WHERE status<>%s",
-            (RESOLVED,),
+        return int(
+            self.kernel.scalar(
+                select(func.count())
+                .select_from(parked_messages)
+                .where(PARKED_ROW.status != RESOLVED)
+            )
         )
-        return int(rows[0]["n"])

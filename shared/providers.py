@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from nameko.exceptions import deserialize_to_instance, registry
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 import shared.nameko_fixes  # noqa: F401 - must patch before consumers run
 import shared.rpc  # noqa: F401 - our errors cross RPC as themselves
@@ -14,10 +14,13 @@ from shared import audit, logs, rpc_requests
 from shared.application import ServiceApplication
 from shared.audit import AuditContext
 from shared.envelope import Envelope
-from shared.outbox import OutboxRelay, ToEnvelope
-from shared.rpc_metrics import ServiceMetrics
+from shared.outbox import OutboxRelay, RelayStuck, ToEnvelope
 
 log = logging.getLogger(__name__)
+
+# crosses RPC as itself, so the gateway's /healthz can tell it from a crash
+if f"{RelayStuck.__module__}.{RelayStuck.__name__}" not in registry:
+    deserialize_to_instance(RelayStuck)
 
 
 class Application(DependencyProvider):
@@ -105,52 +108,3 @@ class OutboxRelayRunner(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.relay
-
-
-class Pingable:
-    """Mixin: ``ping`` answers once the service's RPC consumer is running.
-
-    Every service has it, so it also carries the metrics of every entrypoint.
-    """
-
-    name: str
-    service_metrics = ServiceMetrics()
-
-    @rpc
-    def ping(self) -> str:
-        return self.name
-
-    @rpc
-    def parked_messages(self) -> list[dict]:
-        """For ops: messages parked and not yet replayed to success, without
-        their payloads (delivery contract 3)."""
-        from shared.parking import RESOLVED, ParkingLot
-
-        fields = ("id", "consumer", "source", "event_type", "event_id", "error")
-        return [
-            {
-                **{k: row[k] for k in fields},
-                "attempts": row["attempts"],
-                "status": row["status"],
-                "parked_at": row["parked_at"],
-            }
-            for row in ParkingLot(self.app.kernel).list(None)
-            if row["status"] != RESOLVED
-        ]
-
-
-class CaseHistory:
-    """Mixin: ``case_events`` lists this service's events of a case (audit)."""
-
-    @rpc
-    def case_events(self, correlation_id: str) -> list[dict]:
-        from shared.case_history import case_events
-
-        return case_events(self.app, correlation_id)
-
-    @rpc
-    def verify_case(self, correlation_id: str) -> dict:
-        """The hash-chain check of this service's streams of a case."""
-        from shared.case_history import verify_case
-
-        return verify_case(self.app, correlation_id)

@@ -1,6 +1,14 @@
-"""RPC conventions shared by services and the gateway."""
+"""RPC conventions shared by services and the gateway.
+
+A call to another service gives up after QI_RPC_TIMEOUT_SECONDS with
+``DependencyUnavailable``, whether it is made alone (``BoundedRpcProxy``) or
+together with others (``gather``): the one place that timeout is applied.
+"""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 import eventlet
 from nameko.exceptions import deserialize_to_instance, registry
@@ -34,6 +42,39 @@ def audit_dict(actor: Actor, channel: str, correlation_id: str = "") -> dict:
     ).as_dict()
 
 
+def rpc_timeout() -> float:
+    """How long a call to another service may take (QI_RPC_TIMEOUT_SECONDS)."""
+    return config.get_float("QI_RPC_TIMEOUT_SECONDS")
+
+
+def _not_answered(what: str, seconds: float) -> DependencyUnavailable:
+    return DependencyUnavailable(f"{what} did not answer within {seconds:g}s".strip())
+
+
+def gather(calls: dict[object, Callable[[], object]]) -> dict[object, object]:
+    """Start every call at once (each a ``call_async``), then wait for them all
+    within one QI_RPC_TIMEOUT_SECONDS: each answer, or what it failed with
+    (``DependencyUnavailable`` for one that did not answer in time). A
+    service that is down costs one timeout, not one each."""
+    seconds = rpc_timeout()
+    deadline = time.monotonic() + seconds
+    replies, found = {}, {}
+    for name, start in calls.items():
+        try:
+            replies[name] = start()
+        except Exception as exc:  # noqa: BLE001 - said per call, not raised
+            found[name] = exc
+    for name, reply in replies.items():
+        try:
+            with eventlet.Timeout(max(deadline - time.monotonic(), 0.001)):
+                found[name] = reply.result()
+        except eventlet.Timeout:
+            found[name] = _not_answered("", seconds)  # the caller knows which
+        except Exception as exc:  # noqa: BLE001 - said per call, not raised
+            found[name] = exc
+    return found
+
+
 class _BoundedService:
     """A service proxy whose calls give up after QI_RPC_TIMEOUT_SECONDS."""
 
@@ -43,7 +84,7 @@ class _BoundedService:
 
     def __getattr__(self, name: str):
         method = getattr(self._proxy, name)
-        seconds = config.get_float("QI_RPC_TIMEOUT_SECONDS")
+        seconds = rpc_timeout()
         service = self._service
 
         def call(*args, **kwargs):
@@ -51,9 +92,7 @@ class _BoundedService:
                 with eventlet.Timeout(seconds):
                     return method(*args, **kwargs)
             except eventlet.Timeout:
-                raise DependencyUnavailable(
-                    f"{service}.{name} did not answer within {seconds:g}s"
-                ) from None
+                raise _not_answered(f"{service}.{name}", seconds) from None
 
         call.call_async = method.call_async
         return call

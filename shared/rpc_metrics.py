@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response
 from shared import config, topology
 from shared.metrics import for_service, observe_http
 from shared.parking import ParkingLot
+from shared.providers import Application, OutboxRelayRunner
 
 log = logging.getLogger(__name__)
 
@@ -141,16 +142,12 @@ class ServiceMetrics(DependencyProvider):
                     )
 
     def _application(self):
-        from shared.providers import Application
-
         for dependency in self.container.dependencies:
             if isinstance(dependency, Application) and dependency.app is not None:
                 return dependency.app
         return None
 
     def _relay(self):
-        from shared.providers import OutboxRelayRunner
-
         for dependency in self.container.dependencies:
             if isinstance(dependency, OutboxRelayRunner) and dependency.relay:
                 return dependency.relay

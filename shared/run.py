@@ -15,7 +15,6 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402 - must precede every other import
 
-import importlib  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
@@ -24,27 +23,20 @@ import sys  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
 from kombu import Connection  # noqa: E402
-from nameko.runners import ServiceRunner  # noqa: E402
 
-from shared import config, logs, metrics, persistence  # noqa: E402
+from shared import config, logs, metrics, persistence, system, trust  # noqa: E402
 
 log = logging.getLogger("qi.run")
 
 STOP_GRACE_SECONDS = 15.0
 
-SERVICE_CLASSES = {
-    "intake": "services.intake.service:IntakeService",
-    "referral": "services.referral.service:ReferralService",
-    "catalog": "services.catalog.service:CatalogService",
-    "complaints": "services.complaints.service:ComplaintsService",
-    "evaluation": "services.evaluation.service:EvaluationService",
-    "gateway": "services.gateway.service:GatewayService",
-}
+# name -> module:Class of each service, from the system's wiring
+# (services/__init__.py, read through shared.system)
+SERVICE_CLASSES = {name: system.service_path(name) for name in system.SERVICES}
 
 
 def load(name: str):
-    module_name, class_name = SERVICE_CLASSES[name].split(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    return system.service_class(name)
 
 
 def rabbitmq_problem(uri: str) -> str | None:
@@ -64,7 +56,8 @@ def rabbitmq_problem(uri: str) -> str | None:
 
 def run_in_this_process(names: list[str]) -> int:
     metrics.serve(config.get_int("QI_METRICS_PORT"), config.get("QI_METRICS_ADDRESS"))
-    runner = ServiceRunner(config.nameko_config())
+    # each service as its own broker user when it has one (shared/trust.py)
+    runner = trust.ServiceRunner(config.nameko_config())
     for name in names:
         runner.add_service(load(name))
 
@@ -143,7 +136,8 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    problem = rabbitmq_problem(config.get("QI_AMQP_URI"))
+    # then refuse weak secrets; make run's broker users (shared/trust.py)
+    problem = rabbitmq_problem(config.get("QI_AMQP_URI")) or trust.prepare(names)
     if problem:
         print(problem, file=sys.stderr)
         return 1

@@ -4,7 +4,9 @@ RabbitMQ drops a message published to an exchange with no bound queue (delivery
 contract 4). So the queues of every subscription are declared, durable and
 bound, by the publisher's relay before it publishes, and by the consumer when
 it starts; both declare them identically to nameko's ``SERVICE_POOL`` handlers.
-A unit test keeps this list equal to the services' ``@integration_handler``s.
+The subscriptions are the system's wiring (``services/__init__.py``, read
+through ``shared.system``); a unit test keeps them equal to the services'
+``@integration_handler``s.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kombu import Exchange, Queue
+
+from shared import system
 
 
 @dataclass(frozen=True)
@@ -26,44 +30,9 @@ class Subscription:
         return f"evt-{self.source}-{self.event_type}--{self.consumer}.{self.handler}"
 
 
-SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription(
-        "intake", "DemandReferred", "referral", "handle_intake_demand_referred"
-    ),
-    Subscription(
-        "catalog",
-        "QualificationChanged",
-        "referral",
-        "handle_catalog_qualification_changed",
-    ),
-    # the result of a referral, for the demand's first responder (8.3.5)
-    Subscription(
-        "referral", "ReferralFeedback", "intake", "handle_referral_referral_feedback"
-    ),
-    # evaluation keeps the facts of every case (9.1.2, 9.2.2)
-    *(
-        Subscription(source, event_type, "evaluation", handler)
-        for source, event_type, handler in (
-            ("intake", "DemandRegistered", "handle_intake_demand_registered"),
-            ("intake", "DemandTaken", "handle_intake_demand_taken"),
-            ("intake", "DemandHandedOver", "handle_intake_demand_handed_over"),
-            ("intake", "ContractReviewed", "handle_intake_contract_reviewed"),
-            ("intake", "NoticeViolation", "handle_intake_notice_violation"),
-            ("intake", "DemandReferred", "handle_intake_demand_referred"),
-            ("intake", "DemandResolved", "handle_intake_demand_resolved"),
-            ("referral", "ReferralCompleted", "handle_referral_referral_completed"),
-            (
-                "complaints",
-                "ComplaintReceived",
-                "handle_complaints_complaint_received",
-            ),
-            (
-                "complaints",
-                "CorrectiveActionAgreed",
-                "handle_complaints_corrective_action_agreed",
-            ),
-        )
-    ),
+# which service listens to which event: declared once, in services/__init__.py
+SUBSCRIPTIONS: tuple[Subscription, ...] = tuple(
+    Subscription(*declared) for declared in system.SUBSCRIPTIONS
 )
 
 
