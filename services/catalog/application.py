@@ -6,6 +6,7 @@ import json
 from datetime import date
 
 from eventsourcing.application import AggregateNotFoundError
+from sqlalchemy import select
 
 from services.catalog.domain import (
     INSTITUTION_KINDS,
@@ -15,23 +16,30 @@ from services.catalog.domain import (
     item_id,
 )
 from services.catalog.guide import DEFAULTS, GUIDE_ID, ServiceGuide
-from services.catalog.projections import CatalogView
+from services.catalog.projections import (
+    INSTITUTION,
+    ITEM,
+    QUALIFICATION,
+    CatalogView,
+    institutions,
+    items,
+    qualifications,
+)
 from services.catalog.rules import code_key, known_fields
-from services.catalog.seed_institutions import SEED_INSTITUTIONS
+from services.catalog.seed_institutions import (
+    SEED_INSTITUTIONS,
+    InstitutionSeed,
+    demo_institutions,
+)
 from services.catalog.seed_items import SEED_ITEMS, parent_code
+from shared import audit, calendar, config
 from shared.application import ServiceApplication
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import ConflictError, NotFound, ValidationFailed
 from shared.projection import ProjectionRunner
 from shared.qualification import STATUS_LABELS, QualificationView
+from shared.validation import require_day
 
 STATUS_ACTIONS = {"suspend": "suspend", "reinstate": "reinstate", "revoke": "revoke"}
-
-
-def parse_day(value: object, field: str = "on_date") -> date:
-    try:
-        return value if isinstance(value, date) else date.fromisoformat(str(value))
-    except ValueError:
-        raise ValidationFailed.single(field, "应为日期，如 2026-05-31") from None
 
 
 class CatalogApplication(ServiceApplication):
@@ -44,11 +52,12 @@ class CatalogApplication(ServiceApplication):
     # -- service items (clause 6) -----------------------------------------
 
     def start(self) -> None:
-        """On service start: seed clause-6 items, the public guide and the
-        front door's institution."""
+        """On service start: seed clause-6 items, the public guide, the
+        front door's institution and, for the demo, the demo province."""
         self.seed_items()
         self.seed_guide()
         self.seed_institutions()
+        self.seed_demo_province(config.get("QI_SEED_ACCOUNTS"))
 
     def seed_institutions(self) -> None:
         """Register the seeded institutions not yet registered (by code)."""
@@ -61,6 +70,55 @@ class CatalogApplication(ServiceApplication):
                 )
                 # False: another instance registered it meanwhile
                 self.save_if_new(institution)
+
+    def seed_demo_province(self, path: str | None) -> int:
+        """Register the institutions listed in the seed file at ``path`` (the
+        demo accounts' institutions) and grant their qualifications, each
+        only if not there yet (by code, by certificate number); returns how
+        many institutions changed. Stored as done by the seed, checked as an
+        admin's registration is."""
+        seeder = audit.Actor(id="seed", role="system")
+        changed = 0
+        with audit.audit_scope(audit.AuditContext(actor=seeder, channel="internal")):
+            for seed in demo_institutions(path):
+                try:
+                    changed += self._seed_institution(seed)
+                except ValidationFailed as exc:
+                    raise ValueError(
+                        f"{path}: institution {seed.code}: {exc}"
+                    ) from None
+        return changed
+
+    def _seed_institution(self, seed: InstitutionSeed, attempts: int = 5) -> int:
+        for _ in range(attempts):
+            try:
+                institution = self.repository.get(Institution.create_id(seed.code))
+                new = False
+            except AggregateNotFoundError:
+                institution = Institution.register(
+                    seed.code, seed.name, seed.kind, seed.contact_phone, seed.address
+                )
+                new = True
+            missing = [
+                q
+                for q in seed.qualifications
+                if q.cert_no not in institution.qualifications
+            ]
+            for q in missing:
+                institution.grant(
+                    q.kind,
+                    q.cert_no,
+                    q.scope_codes,
+                    q.scope_text,
+                    q.valid_from,
+                    q.valid_to,
+                )
+            if not new and not missing:
+                return 0
+            # False: another instance seeded it meanwhile; look again
+            if self.save_if_new(institution):
+                return 1
+        raise ConflictError(f"seeding institution {seed.code} kept conflicting")
 
     def seed_guide(self) -> None:
         try:
@@ -125,14 +183,14 @@ class CatalogApplication(ServiceApplication):
 
     def items(self) -> list[dict]:
         self.view.catch_up()
-        rows = self.kernel.query("SELECT * FROM catalog_items")
+        rows = self.kernel.query(select(items))
         return sorted(
             (self._item_row(r) for r in rows), key=lambda r: code_key(r["code"])
         )
 
     def item(self, code: str) -> dict:
         self.view.catch_up()
-        rows = self.kernel.query("SELECT * FROM catalog_items WHERE code=%s", (code,))
+        rows = self.kernel.query(select(items).where(ITEM.code == code))
         if not rows:
             raise NotFound(f"service item {code}")
         return self._item_row(rows[0])
@@ -201,7 +259,7 @@ class CatalogApplication(ServiceApplication):
 
     def institution(self, institution: str, on_date=None) -> dict:
         found = self._institution(institution)
-        day = parse_day(on_date) if on_date else date.today()
+        day = require_day(on_date, "on_date") if on_date else calendar.today()
         return {
             "id": str(found.id),
             "code": found.code,
@@ -225,10 +283,10 @@ class CatalogApplication(ServiceApplication):
                 "kind", "应为：" + "、".join(INSTITUTION_KINDS)
             )
         self.view.catch_up()
-        sql, params = "SELECT id FROM catalog_institutions", ()
+        query = select(INSTITUTION.id).order_by(INSTITUTION.name)
         if kind is not None:
-            sql, params = sql + " WHERE kind=%s", (kind,)
-        rows = self.kernel.query(sql + " ORDER BY name", params)
+            query = query.where(INSTITUTION.kind == kind)
+        rows = self.kernel.query(query)
         return [self.institution(row["id"], on_date) for row in rows]
 
     def qualified_institutions(self, item_code: str, on_date) -> list[dict]:
@@ -237,15 +295,21 @@ class CatalogApplication(ServiceApplication):
         Clause 4.1: expired, suspended, revoked and not-yet-valid
         qualifications never count; both ends of a validity range do.
         """
-        day = parse_day(on_date)
+        day = require_day(on_date, "on_date")
         self.view.catch_up()
         rows = self.kernel.query(
-            "SELECT q.*, i.code AS institution_code, i.name AS institution_name, "
-            "i.kind AS institution_kind FROM catalog_qualifications q "
-            "JOIN catalog_institutions i ON i.id = q.institution_id "
-            "WHERE q.valid_from <= %s AND q.valid_to >= %s "
-            "ORDER BY i.name, q.cert_no",
-            (day.isoformat(), day.isoformat()),
+            select(
+                qualifications,
+                INSTITUTION.code.label("institution_code"),
+                INSTITUTION.name.label("institution_name"),
+                INSTITUTION.kind.label("institution_kind"),
+            )
+            .join(institutions, INSTITUTION.id == QUALIFICATION.institution_id)
+            .where(
+                QUALIFICATION.valid_from <= day.isoformat(),
+                QUALIFICATION.valid_to >= day.isoformat(),
+            )
+            .order_by(INSTITUTION.name, QUALIFICATION.cert_no)
         )
         found = []
         for row in rows:

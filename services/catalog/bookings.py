@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.errors import ValidationFailed
+from shared.validation import aware
 
 STATES = {
     "requested": "待审批",
@@ -70,14 +71,6 @@ class Booking:
             if isinstance(value, datetime):
                 data[key] = value.isoformat()
         return {**data, "state_label": STATES[self.state]}
-
-
-def aware(value: Any, field: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise ValidationFailed.single(field, "应为日期时间")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationFailed.single(field, "日期时间须带时区")
-    return value
 
 
 def interval(start: Any, end: Any, prefix: str = "") -> tuple[datetime, datetime]:

@@ -6,7 +6,14 @@ One row is one qualification of one institution. Every row is checked by the
 domain and saved on its own, so a bad row is reported (line, Chinese reason)
 and never costs the good ones. Importing the same file again changes nothing.
 Exit status: 0 all rows imported or unchanged, 1 some rows rejected, 2 the file
-itself could not be read (unreadable, not UTF-8, bad header).
+itself could not be read (unreadable, not UTF-8, bad header) or the catalog's
+stored events cannot be read with the key found.
+
+The catalog's database and cipher key are found as the services find them
+(``config.get``: QI_CIPHER_KEY, else the key ``make run`` keeps in
+QI_VAR_DIR/cipher.key), and nothing is imported into a store whose events that
+key cannot read: plaintext among encrypted events (or ciphertext no service
+can decrypt) would make the catalog fail on every read that meets them.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from services.catalog.domain import (
 )
 from shared import audit
 from shared.errors import ValidationFailed
+from shared.verify import key_problem
 
 # column -> domain field; "kind" means something else in each of the two
 INSTITUTION_COLUMNS = {
@@ -336,6 +344,10 @@ def main(argv: list[str] | None = None) -> int:
     app = CatalogApplication()
     actor = audit.Actor(id=f"cli:{getpass.getuser()}", role="system")
     try:
+        problem = key_problem(app)
+        if problem is not None:
+            print(f"无法导入 {path}：{problem}", file=sys.stderr)
+            return 2
         with audit.audit_scope(audit.AuditContext(actor=actor, channel="csv_import")):
             report = import_rows(app, rows, ProgressBar(sys.stderr) if large else None)
     finally:

@@ -8,14 +8,22 @@ question "who was qualified on 3 March?" has one answer, forever.
 
 from __future__ import annotations
 
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import event
 
-from services.catalog.rules import ITEM_CODE, as_date, check_text
+from services.catalog.contract import institution_id, item_id
+from services.catalog.rules import ITEM_CODE
 from shared.application import AuditedAggregate
 from shared.errors import ValidationFailed
 from shared.qualification import STATUS_LABELS, QualificationView
+from shared.validation import (
+    Errors,
+    optional_text,
+    require_choice,
+    require_day,
+    require_text,
+)
 
 INSTITUTION_KINDS = {
     "lab": "检验检测机构",
@@ -33,14 +41,6 @@ QUALIFICATION_KINDS = {
     "METROLOGY": "计量授权",
     "FOOD": "食品检验机构资质",
 }
-
-
-def institution_id(code: str) -> UUID:
-    return uuid5(NAMESPACE_URL, f"qi-onestop:institution:{code}")
-
-
-def item_id(code: str) -> UUID:
-    return uuid5(NAMESPACE_URL, f"qi-onestop:service-item:{code}")
 
 
 class Institution(AuditedAggregate):
@@ -61,21 +61,16 @@ class Institution(AuditedAggregate):
 
     @classmethod
     def register(cls, code, name, kind, contact_phone="", address="") -> Institution:
-        errors: list[dict] = []
-        check_text(errors, "code", code, "机构代码", 40)
-        check_text(errors, "name", name, "机构名称", 100)
-        if kind not in INSTITUTION_KINDS:
-            errors.append(
-                {
-                    "field": "kind",
-                    "message": "机构类别应为：" + "、".join(INSTITUTION_KINDS),
-                }
-            )
-        check_text(errors, "contact_phone", contact_phone, "联系电话", 30, False)
-        check_text(errors, "address", address, "地址", 200, False)
-        if errors:
-            raise ValidationFailed(errors)
-        return cls(code.strip(), name.strip(), kind, contact_phone, address)
+        errors = Errors()
+        code = errors.check(require_text, code, "code", "机构代码", 40)
+        name = errors.check(require_text, name, "name", "机构名称", 100)
+        errors.check(require_choice, kind, "kind", "机构类别", INSTITUTION_KINDS)
+        contact_phone = errors.check(
+            optional_text, contact_phone, "contact_phone", "联系电话", 30
+        )
+        address = errors.check(optional_text, address, "address", "地址", 200)
+        errors.raise_if_any()
+        return cls(code, name, kind, contact_phone, address)
 
     # -- qualifications ----------------------------------------------------
 
@@ -86,38 +81,28 @@ class Institution(AuditedAggregate):
             raise ValidationFailed.single("cert_no", "该机构没有这个证书编号") from None
 
     def grant(self, kind, cert_no, scope_codes, scope_text, valid_from, valid_to):
-        errors: list[dict] = []
-        if kind not in QUALIFICATION_KINDS:
-            errors.append(
-                {
-                    "field": "kind",
-                    "message": "资质类别应为：" + "、".join(QUALIFICATION_KINDS),
-                }
-            )
-        check_text(errors, "cert_no", cert_no, "证书编号", 60)
-        if isinstance(cert_no, str) and cert_no.strip() in self.qualifications:
-            errors.append({"field": "cert_no", "message": "该证书编号已登记"})
+        errors = Errors()
+        errors.check(require_choice, kind, "kind", "资质类别", QUALIFICATION_KINDS)
+        cert_no = errors.check(require_text, cert_no, "cert_no", "证书编号", 60)
+        if cert_no in self.qualifications:
+            errors.add("cert_no", "该证书编号已登记")
         codes = list(scope_codes or [])
         bad = [c for c in codes if not isinstance(c, str) or not ITEM_CODE.match(c)]
         if not codes or bad:
-            errors.append(
-                {
-                    "field": "scope_codes",
-                    "message": "资质范围应列出第6章服务事项编码，如 6.3、6.4.3",
-                }
-            )
-        check_text(errors, "scope_text", scope_text, "范围说明", 2000, False)
-        start = as_date(errors, "valid_from", valid_from, "有效期起")
-        end = as_date(errors, "valid_to", valid_to, "有效期止")
+            errors.add("scope_codes", "资质范围应列出第6章服务事项编码，如 6.3、6.4.3")
+        scope_text = errors.check(
+            optional_text, scope_text, "scope_text", "范围说明", 2000
+        )
+        start = errors.check(require_day, valid_from, "valid_from", "有效期起")
+        end = errors.check(require_day, valid_to, "valid_to", "有效期止")
         if start and end and end < start:
-            errors.append({"field": "valid_to", "message": "有效期止不能早于有效期起"})
-        if errors:
-            raise ValidationFailed(errors)
+            errors.add("valid_to", "有效期止不能早于有效期起")
+        errors.raise_if_any()
         self._granted(
             kind,
-            cert_no.strip(),
+            cert_no,
             sorted(set(codes)),
-            scope_text or "",
+            scope_text,
             start.isoformat(),
             end.isoformat(),
         )
@@ -145,11 +130,10 @@ class Institution(AuditedAggregate):
 
     def _change_status(self, cert_no, effective_on, reason, status) -> None:
         current = self.qualification(cert_no)
-        errors: list[dict] = []
-        day = as_date(errors, "effective_on", effective_on, "生效日期")
-        check_text(errors, "reason", reason, "原因", 500)
-        if errors:
-            raise ValidationFailed(errors)
+        errors = Errors()
+        day = errors.check(require_day, effective_on, "effective_on", "生效日期")
+        errors.check(require_text, reason, "reason", "原因", 500)
+        errors.raise_if_any()
         latest = current.history[-1][1] if current.history else "valid"
         if latest == "revoked":
             raise ValidationFailed.single("cert_no", "资质已撤销，不能再变更")
@@ -166,10 +150,7 @@ class Institution(AuditedAggregate):
 
     def renew(self, cert_no: str, valid_to) -> None:
         current = self.qualification(cert_no)
-        errors: list[dict] = []
-        end = as_date(errors, "valid_to", valid_to, "有效期止")
-        if errors:
-            raise ValidationFailed(errors)
+        end = require_day(valid_to, "valid_to", "有效期止")
         if end <= current.valid_to:
             raise ValidationFailed.single(
                 "valid_to", "续期后的有效期止应晚于原有效期止"
@@ -198,20 +179,17 @@ class ServiceItem(AuditedAggregate):
         self.parent = parent
 
     def revise(self, name, description, materials, cycle_days) -> None:
-        errors: list[dict] = []
-        check_text(errors, "name", name, "事项名称", 60)
-        check_text(errors, "description", description, "事项说明", 500)
+        errors = Errors()
+        errors.check(require_text, name, "name", "事项名称", 60)
+        errors.check(require_text, description, "description", "事项说明", 500)
         items = list(materials or [])
         if not items or not all(isinstance(m, str) and m.strip() for m in items):
-            errors.append({"field": "materials", "message": "请列出所需材料"})
+            errors.add("materials", "请列出所需材料")
         elif len(set(items)) != len(items):
-            errors.append({"field": "materials", "message": "材料清单有重复"})
+            errors.add("materials", "材料清单有重复")
         if not isinstance(cycle_days, int) or not 0 < cycle_days <= 365:
-            errors.append(
-                {"field": "cycle_days", "message": "办理周期应为1到365个工作日"}
-            )
-        if errors:
-            raise ValidationFailed(errors)
+            errors.add("cycle_days", "办理周期应为1到365个工作日")
+        errors.raise_if_any()
         self._revised(self.code, name, description, items, cycle_days)
 
     @event("Revised")

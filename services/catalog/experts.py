@@ -10,46 +10,36 @@ name.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date
 
 from eventsourcing.domain import event
 
-from services.catalog.rules import (
-    ITEM_CODE,
-    as_day,
-    bad,
-    check_phone,
-    check_text,
-    dated_reason,
-    item_codes,
-    one_of,
-    refuse,
-)
+from services.catalog.rules import ITEM_CODE, dated_reason, item_codes
 from shared.application import AuditedAggregate
 from shared.errors import ValidationFailed
 from shared.qualification import covers
+from shared.validation import (
+    Errors,
+    optional_email,
+    optional_phone,
+    optional_text,
+    require_choice,
+    require_day,
+    require_text,
+)
 
-EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 UNAVAILABLE_REASONS = {"leave": "休假", "booked": "已有安排"}
 
 
-def check_email(errors: list, field: str, value) -> None:
-    if value in (None, ""):
-        return
-    if not isinstance(value, str) or len(value) > 100 or not EMAIL.match(value):
-        bad(errors, field, "电子邮箱格式不正确，如 expert@example.cn")
-
-
-def check_specialities(errors: list, specialities) -> list[str]:
+def check_specialities(errors: Errors, specialities) -> list[str]:
     """Free-text specialities: short, non-empty, de-duplicated, in given order."""
     items = specialities if isinstance(specialities, list | tuple) else None
     if items is None or not all(isinstance(s, str) and s.strip() for s in items):
-        bad(errors, "specialities", '专长应为文字列表，如 ["食品微生物检验"]')
+        errors.add("specialities", '专长应为文字列表，如 ["食品微生物检验"]')
         return []
     if any(len(s.strip()) > 50 for s in items):
-        bad(errors, "specialities", "每项专长不能超过50个字")
+        errors.add("specialities", "每项专长不能超过50个字")
     return list(dict.fromkeys(s.strip() for s in items))
 
 
@@ -67,26 +57,28 @@ class Expert(AuditedAggregate):
         specialities: Iterable[str] = (),
         institution_id: str | None = None,
     ) -> Expert:
-        errors: list[dict] = []
-        check_text(errors, "name", name, "专家姓名", 30)
+        errors = Errors()
+        name = errors.check(require_text, name, "name", "专家姓名", 30)
         codes = item_codes(errors, "fields", fields, required=True)
         specialities = check_specialities(errors, list(specialities or []))
-        check_text(errors, "title", title, "职称", 30)
-        check_phone(errors, "phone", phone, required=False)
-        check_email(errors, "email", email)
-        if not phone and not email:
-            bad(errors, "phone", "请至少填写联系电话或电子邮箱之一")
+        title = errors.check(require_text, title, "title", "职称", 30)
+        phone = errors.check(optional_phone, phone, "phone")
+        email = errors.check(optional_email, email, "email")
+        if phone == "" and email == "":  # none given: no way to reach the expert
+            errors.add("phone", "请至少填写联系电话或电子邮箱之一")
         if institution_id is not None:
-            check_text(errors, "institution_id", institution_id, "所属机构", 64)
-        refuse(errors)
+            institution_id = errors.check(
+                require_text, institution_id, "institution_id", "所属机构", 64
+            )
+        errors.raise_if_any()
         return cls(
-            name.strip(),
-            institution_id.strip() if institution_id else None,
+            name,
+            institution_id,
             codes,
             specialities,
-            title.strip(),
-            (phone or "").strip(),
-            (email or "").strip(),
+            title,
+            phone,
+            email,
         )
 
     @event("Registered")
@@ -108,10 +100,10 @@ class Expert(AuditedAggregate):
 
     def change_fields(self, fields: list[str], specialities: Iterable[str]) -> None:
         self._expect_active()
-        errors: list[dict] = []
+        errors = Errors()
         codes = item_codes(errors, "fields", fields, required=True)
         specialities = check_specialities(errors, list(specialities or []))
-        refuse(errors)
+        errors.raise_if_any()
         if codes == self.fields and specialities == self.specialities:
             raise ValidationFailed.single("fields", "专业领域没有变化")
         self._fields_changed(codes, specialities)
@@ -126,14 +118,16 @@ class Expert(AuditedAggregate):
     def add_unavailability(self, start, end, reason: str, note: str = "") -> None:
         """Mark ``start``..``end`` (both included) unavailable: on leave or booked."""
         self._expect_active()
-        errors: list[dict] = []
-        first = as_day(errors, "start", start, "开始日期")
-        last = as_day(errors, "end", end, "结束日期")
+        errors = Errors()
+        first = errors.check(require_day, start, "start", "开始日期")
+        last = errors.check(require_day, end, "end", "结束日期")
         if first and last and last < first:
-            bad(errors, "end", "结束日期不能早于开始日期")
-        one_of(errors, "reason", reason, UNAVAILABLE_REASONS, "不可用原因")
-        check_text(errors, "note", note, "备注", 200, required=False)
-        refuse(errors)
+            errors.add("end", "结束日期不能早于开始日期")
+        errors.check(
+            require_choice, reason, "reason", "不可用原因", UNAVAILABLE_REASONS
+        )
+        note = errors.check(optional_text, note, "note", "备注", 200)
+        errors.raise_if_any()
         clash = next(
             (p for p in self.unavailable if p["start"] <= last and first <= p["end"]),
             None,
@@ -143,7 +137,6 @@ class Expert(AuditedAggregate):
             raise ValidationFailed.single(
                 "start", f"与已登记的不可用时段（{span}）重叠"
             )
-        note = (note or "").strip()
         self._unavailability_added(first.isoformat(), last.isoformat(), reason, note)
 
     @event("UnavailabilityAdded")
@@ -159,10 +152,10 @@ class Expert(AuditedAggregate):
     def remove_unavailability(self, start, end) -> None:
         """Withdraw a registered period, named by its exact start and end."""
         self._expect_active()
-        errors: list[dict] = []
-        first = as_day(errors, "start", start, "开始日期")
-        last = as_day(errors, "end", end, "结束日期")
-        refuse(errors)
+        errors = Errors()
+        first = errors.check(require_day, start, "start", "开始日期")
+        last = errors.check(require_day, end, "end", "结束日期")
+        errors.raise_if_any()
         if not any(p["start"] == first and p["end"] == last for p in self.unavailable):
             raise ValidationFailed.single("start", "没有登记这个不可用时段")
         self._unavailability_removed(first.isoformat(), last.isoformat())

@@ -22,7 +22,6 @@ from services.catalog.bookings import (
     STATES,
     Booking,
     BookingRules,
-    aware,
     block_end,
     chinese_time,
     hours_within,
@@ -33,6 +32,7 @@ from services.catalog.bookings import (
 from shared.application import AuditedAggregate, ServiceApplication
 from shared.audit import Actor
 from shared.errors import ConflictError, NotFound, ValidationFailed
+from shared.validation import aware, require_text
 
 T = TypeVar("T")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -58,12 +58,6 @@ def money(value: Any, field: str) -> str | None:
     return str(amount)
 
 
-def text(value: Any, field: str, label: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed.single(field, f"请填写{label}")
-    return value.strip()
-
-
 # -- the aggregate ----------------------------------------------------------
 
 
@@ -80,13 +74,15 @@ class Instrument(AuditedAggregate):
         price_per_sample: Any = None,
         rules: dict | None = None,
     ) -> Instrument:
-        owner_id = text(owner_id, "owner_id", "所属机构")
-        name = text(name, "name", "仪器名称")
+        owner_id = require_text(owner_id, "owner_id", "所属机构")
+        name = require_text(name, "name", "仪器名称")
         if not CJK.search(name):
             raise ValidationFailed.single("name", "仪器名称应为中文")
         if not isinstance(capabilities, list) or not capabilities:
             raise ValidationFailed.single("capabilities", "请至少填写一项检测能力")
-        capabilities = [text(c, "capabilities", "检测能力") for c in capabilities]
+        capabilities = [
+            require_text(c, "capabilities", "检测能力") for c in capabilities
+        ]
         hourly = money(price_per_hour, "price_per_hour")
         per_sample = money(price_per_sample, "price_per_sample")
         if hourly is None and per_sample is None:
@@ -140,10 +136,10 @@ class Instrument(AuditedAggregate):
         return block_end(times, now, self.rules)
 
     def request_booking(self, booking_id, requester, start, end, now) -> dict:
-        booking_id = text(booking_id, "booking_id", "预约编号")
+        booking_id = require_text(booking_id, "booking_id", "预约编号")
         if booking_id in self.bookings:
             raise ValidationFailed.single("booking_id", "预约编号已存在")
-        requester = text(requester, "requester", "预约人")
+        requester = require_text(requester, "requester", "预约人")
         start, end = interval(start, end)
         now = aware(now, "now")
         if start < now:
@@ -192,7 +188,7 @@ class Instrument(AuditedAggregate):
 
     def approve(self, booking_id: str, staff_id: str, now: datetime) -> dict:
         booking = self._expect(booking_id, "requested")
-        staff_id = text(staff_id, "staff_id", "审批人员")
+        staff_id = require_text(staff_id, "staff_id", "审批人员")
         if aware(now, "now") > booking.start + self.rules.grace:
             raise ValidationFailed.single("booking_id", "预约时段已过，无法批准")
         self._booking_approved(booking_id, staff_id)
@@ -204,8 +200,10 @@ class Instrument(AuditedAggregate):
 
     def reject(self, booking_id: str, staff_id: str, reason: str) -> dict:
         booking = self._expect(booking_id, "requested")
-        staff_id = text(staff_id, "staff_id", "审批人员")
-        self._booking_rejected(booking_id, staff_id, text(reason, "reason", "驳回理由"))
+        staff_id = require_text(staff_id, "staff_id", "审批人员")
+        self._booking_rejected(
+            booking_id, staff_id, require_text(reason, "reason", "驳回理由")
+        )
         return booking.as_dict()
 
     @event("BookingRejected")
@@ -214,7 +212,7 @@ class Instrument(AuditedAggregate):
 
     def cancel(self, booking_id: str, by: str, now: datetime, reason: str = "") -> dict:
         booking = self._expect(booking_id, "requested", "approved")
-        by = text(by, "by", "取消人")
+        by = require_text(by, "by", "取消人")
         if aware(now, "now") >= booking.start:
             raise ValidationFailed.single("booking_id", "预约已开始，不能取消")
         self._booking_cancelled(booking_id, by, str(reason or ""))

@@ -4,125 +4,155 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import Column, Integer, MetaData, Table, Text, select, update
+
 from services.catalog.domain import Institution, ServiceItem
 from services.catalog.experts import Expert
 from services.catalog.instruments import Instrument
 from services.catalog.venues import Equipment, Venue
-from shared.projection import Projection
+from shared.projection import Projection, Writes
+
+metadata = MetaData()
+items = Table(
+    "catalog_items",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("materials", Text, nullable=False),
+    Column("cycle_days", Integer, nullable=False),
+    Column("parent", Text),
+    Column("version", Integer, nullable=False),
+)
+institutions = Table(
+    "catalog_institutions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("code", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+)
+qualifications = Table(
+    "catalog_qualifications",
+    metadata,
+    Column("institution_id", Text, primary_key=True),
+    Column("cert_no", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("scope_codes", Text, nullable=False),
+    Column("scope_text", Text, nullable=False),
+    Column("valid_from", Text, nullable=False),
+    Column("valid_to", Text, nullable=False),
+    Column("history", Text, nullable=False),
+)
+# which venues, equipment and experts exist, and whose they are
+directory = Table(
+    "catalog_directory",
+    metadata,
+    Column("kind", Text, primary_key=True),
+    Column("id", Text, primary_key=True),
+    Column("owner", Text),
+)
+ITEM = items.c
+INSTITUTION = institutions.c
+QUALIFICATION = qualifications.c
+LISTED = directory.c
+
+
+def _qualification(e):
+    return (QUALIFICATION.institution_id == str(e.originator_id)) & (
+        QUALIFICATION.cert_no == e.cert_no
+    )
 
 
 class CatalogView(Projection):
     name = "catalog_view"
-    table_names = (
-        "catalog_items",
-        "catalog_institutions",
-        "catalog_qualifications",
-        "catalog_directory",
-    )
-    tables = (
-        """CREATE TABLE IF NOT EXISTS catalog_items (
-            code TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL,
-            materials TEXT NOT NULL, cycle_days INTEGER NOT NULL, parent TEXT,
-            version INTEGER NOT NULL)""",
-        """CREATE TABLE IF NOT EXISTS catalog_institutions (
-            id TEXT PRIMARY KEY, code TEXT NOT NULL, name TEXT NOT NULL,
-            kind TEXT NOT NULL)""",
-        """CREATE TABLE IF NOT EXISTS catalog_qualifications (
-            institution_id TEXT NOT NULL, cert_no TEXT NOT NULL,
-            kind TEXT NOT NULL, scope_codes TEXT NOT NULL, scope_text TEXT NOT NULL,
-            valid_from TEXT NOT NULL, valid_to TEXT NOT NULL, history TEXT NOT NULL,
-            PRIMARY KEY (institution_id, cert_no))""",
-        # which venues, equipment and experts exist, and whose they are
-        """CREATE TABLE IF NOT EXISTS catalog_directory (
-            kind TEXT NOT NULL, id TEXT NOT NULL, owner TEXT,
-            PRIMARY KEY (kind, id))""",
-    )
+    version = 1
+    tables = (items, institutions, qualifications, directory)
 
-    def apply(self, event, cursor) -> None:
+    def apply(self, event, writes: Writes) -> None:
         handler = self.handlers.get(type(event))
         if handler is not None:
-            handler(self, event, cursor)
+            handler(self, event, writes)
 
-    def _item_defined(self, e, cursor):
-        cursor.execute(
-            "INSERT INTO catalog_items (code, name, description, materials, "
-            "cycle_days, parent, version) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (
-                e.code,
-                e.name,
-                e.description,
-                json.dumps(e.materials, ensure_ascii=False),
-                e.cycle_days,
-                e.parent,
-                e.originator_version,
-            ),
+    def _item_defined(self, e, writes: Writes):
+        writes.insert(
+            items,
+            {
+                "code": e.code,
+                "name": e.name,
+                "description": e.description,
+                "materials": json.dumps(e.materials, ensure_ascii=False),
+                "cycle_days": e.cycle_days,
+                "parent": e.parent,
+                "version": e.originator_version,
+            },
         )
 
-    def _item_revised(self, e, cursor):
-        cursor.execute(
-            "UPDATE catalog_items SET name=%s, description=%s, materials=%s, "
-            "cycle_days=%s, version=%s WHERE code=%s",
-            (
-                e.name,
-                e.description,
-                json.dumps(e.materials, ensure_ascii=False),
-                e.cycle_days,
-                e.originator_version,
-                e.code,
-            ),
+    def _item_revised(self, e, writes: Writes):
+        writes.execute(
+            update(items)
+            .where(ITEM.code == e.code)
+            .values(
+                name=e.name,
+                description=e.description,
+                materials=json.dumps(e.materials, ensure_ascii=False),
+                cycle_days=e.cycle_days,
+                version=e.originator_version,
+            )
         )
 
-    def _institution_registered(self, e, cursor):
-        cursor.execute(
-            "INSERT INTO catalog_institutions (id, code, name, kind) "
-            "VALUES (%s, %s, %s, %s)",
-            (str(e.originator_id), e.code, e.name, e.kind),
+    def _institution_registered(self, e, writes: Writes):
+        writes.insert(
+            institutions,
+            {
+                "id": str(e.originator_id),
+                "code": e.code,
+                "name": e.name,
+                "kind": e.kind,
+            },
         )
 
-    def _granted(self, e, cursor):
-        cursor.execute(
-            "INSERT INTO catalog_qualifications (institution_id, cert_no, kind, "
-            "scope_codes, scope_text, valid_from, valid_to, history) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                str(e.originator_id),
-                e.cert_no,
-                e.kind,
-                json.dumps(e.scope_codes),
-                e.scope_text,
-                e.valid_from,
-                e.valid_to,
-                "[]",
-            ),
+    def _granted(self, e, writes: Writes):
+        writes.insert(
+            qualifications,
+            {
+                "institution_id": str(e.originator_id),
+                "cert_no": e.cert_no,
+                "kind": e.kind,
+                "scope_codes": json.dumps(e.scope_codes),
+                "scope_text": e.scope_text,
+                "valid_from": e.valid_from,
+                "valid_to": e.valid_to,
+                "history": "[]",
+            },
         )
 
-    def _status_changed(self, e, cursor):
-        key = (str(e.originator_id), e.cert_no)
-        cursor.execute(
-            "SELECT history FROM catalog_qualifications "
-            "WHERE institution_id=%s AND cert_no=%s",
-            key,
-        )
-        history = json.loads(cursor.fetchone()["history"])
+    def _status_changed(self, e, writes: Writes):
+        found = writes.execute(
+            select(QUALIFICATION.history).where(_qualification(e))
+        ).scalar_one()
+        history = json.loads(found)
         history.append([e.effective_on, e.status])
-        cursor.execute(
-            "UPDATE catalog_qualifications SET history=%s "
-            "WHERE institution_id=%s AND cert_no=%s",
-            (json.dumps(history), *key),
+        writes.execute(
+            update(qualifications)
+            .where(_qualification(e))
+            .values(history=json.dumps(history))
         )
 
-    def _renewed(self, e, cursor):
-        cursor.execute(
-            "UPDATE catalog_qualifications SET valid_to=%s "
-            "WHERE institution_id=%s AND cert_no=%s",
-            (e.valid_to, str(e.originator_id), e.cert_no),
+    def _renewed(self, e, writes: Writes):
+        writes.execute(
+            update(qualifications).where(_qualification(e)).values(valid_to=e.valid_to)
         )
 
     def _listed(kind: str, owner: str):
-        def handler(self, e, cursor):
-            cursor.execute(
-                "INSERT INTO catalog_directory (kind, id, owner) VALUES (%s, %s, %s)",
-                (kind, str(e.originator_id), getattr(e, owner) or ""),
+        def handler(self, e, writes: Writes):
+            writes.insert(
+                directory,
+                {
+                    "kind": kind,
+                    "id": str(e.originator_id),
+                    "owner": getattr(e, owner) or "",
+                },
             )
 
         return handler

@@ -33,8 +33,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from eventsourcing.domain import event
 
+from services.catalog.contract import POLICY_DEFAULTS
+from services.catalog.contract import QUOTE_CUSTOMER_KINDS as CUSTOMER_KINDS
+from services.catalog.contract import QUOTE_STATES as STATES
 from shared.application import AuditedAggregate
-from shared.errors import ValidationFailed
+from shared.validation import Errors, optional_text, require_choice, require_text
 
 FEN = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -43,17 +46,10 @@ MAX_LINES = 200
 MAX_SAMPLES = 100_000
 MAX_UNIT_PRICE = Decimal(10_000_000)
 PRICE_PLACES = Decimal("0.0001")
-DEFAULT_SURCHARGE_PERCENT = Decimal(30)
+DEFAULT_SURCHARGE_PERCENT = Decimal(POLICY_DEFAULTS["green_channel_surcharge_percent"])
 VOLUME_TIERS = ((50, Decimal(10)), (10, Decimal(5)))  # (min samples, percent off)
-CUSTOMER_KINDS = {"individual": "个人", "company": "企业", "government": "政府部门"}
 TEXT_FIELDS = {"item_code": ("检测项目编码", 32), "parameter": ("检测参数/项目", 200)}
 LINE_FIELDS = (*TEXT_FIELDS, "unit_price", "samples")
-STATES = {
-    "drafted": "草稿",
-    "issued": "已出具",
-    "accepted": "已接受",
-    "withdrawn": "已撤回",
-}
 
 
 class QuoteStateError(Exception):
@@ -83,11 +79,7 @@ def _strings(values: dict) -> dict:
     return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
 
 
-def _err(errors: list, field: str, message: str) -> None:
-    errors.append({"field": field, "message": message})
-
-
-def _number(value: object, field: str, label: str, errors: list) -> Decimal | None:
+def _number(value: object, field: str, label: str, errors: Errors) -> Decimal | None:
     try:
         return to_decimal(value)
     except TypeError:
@@ -97,65 +89,61 @@ def _number(value: object, field: str, label: str, errors: list) -> Decimal | No
             message = f"{label}应为数字"
     except ValueError:
         message = f"{label}不是有效的数字"
-    _err(errors, field, message)
+    errors.add(field, message)
     return None
 
 
-def _percent(value: object, field: str, label: str, errors: list) -> Decimal:
+def _percent(value: object, field: str, label: str, errors: Errors) -> Decimal:
     number = _number(value, field, label, errors)
     if number is None:
         return Decimal(0)
     if not Decimal(0) <= number <= HUNDRED:
-        _err(errors, field, f"{label}应在0到100之间")
+        errors.add(field, f"{label}应在0到100之间")
     elif number != number.quantize(FEN):
-        _err(errors, field, f"{label}最多保留2位小数")
+        errors.add(field, f"{label}最多保留2位小数")
     return number
 
 
-def _line(raw: object, at: str, errors: list) -> dict | None:
+def _line(raw: object, at: str, errors: Errors) -> dict | None:
     """One valid line as {item_code, parameter, unit_price: Decimal, samples}."""
     if not isinstance(raw, Mapping):
-        _err(errors, at, "每项收费明细应为对象")
+        errors.add(at, "每项收费明细应为对象")
         return None
     before = len(errors)
     for key in sorted(set(raw) - set(LINE_FIELDS), key=str):
-        _err(errors, f"{at}.{key}", "不认识的字段")
-    texts = {}
-    for key, (label, max_len) in TEXT_FIELDS.items():
-        value = raw.get(key)
-        texts[key] = value.strip() if isinstance(value, str) else ""
-        if not texts[key]:
-            _err(errors, f"{at}.{key}", f"请填写{label}")
-        elif len(texts[key]) > max_len:
-            _err(errors, f"{at}.{key}", f"{label}不能超过{max_len}个字")
+        errors.add(f"{at}.{key}", "不认识的字段")
+    texts = {
+        key: errors.check(require_text, raw.get(key), f"{at}.{key}", label, max_len)
+        for key, (label, max_len) in TEXT_FIELDS.items()
+    }
     field = f"{at}.unit_price"
     unit_price = _number(raw.get("unit_price"), field, "单价", errors)
     if unit_price is None:
         pass
     elif unit_price <= 0:
-        _err(errors, field, "单价应大于0")
+        errors.add(field, "单价应大于0")
     elif unit_price > MAX_UNIT_PRICE:
-        _err(errors, field, f"单价不能超过{MAX_UNIT_PRICE}元")
+        errors.add(field, f"单价不能超过{MAX_UNIT_PRICE}元")
     elif unit_price != unit_price.quantize(PRICE_PLACES):
-        _err(errors, field, "单价最多保留4位小数")
+        errors.add(field, "单价最多保留4位小数")
     samples = raw.get("samples")
     if isinstance(samples, bool) or not isinstance(samples, int):
-        _err(errors, f"{at}.samples", "样品数量应为整数")
+        errors.add(f"{at}.samples", "样品数量应为整数")
     elif not 1 <= samples <= MAX_SAMPLES:
-        _err(errors, f"{at}.samples", f"样品数量应在1到{MAX_SAMPLES}之间")
+        errors.add(f"{at}.samples", f"样品数量应在1到{MAX_SAMPLES}之间")
     if len(errors) > before:
         return None
     return {**texts, "unit_price": unit_price, "samples": samples}
 
 
-def _lines(raw: object, errors: list) -> list[dict]:
+def _lines(raw: object, errors: Errors) -> list[dict]:
     if isinstance(raw, str | bytes | Mapping) or not isinstance(raw, Sequence):
-        _err(errors, "lines", "收费明细应为列表")
+        errors.add("lines", "收费明细应为列表")
         return []
     if not raw:
-        _err(errors, "lines", "请至少填写一项收费明细")
+        errors.add("lines", "请至少填写一项收费明细")
     elif len(raw) > MAX_LINES:
-        _err(errors, "lines", f"收费明细不能超过{MAX_LINES}项")
+        errors.add("lines", f"收费明细不能超过{MAX_LINES}项")
         return []
     return [
         line for i, r in enumerate(raw) if (line := _line(r, f"lines[{i}]", errors))
@@ -225,18 +213,18 @@ def price(
     surcharge_percent: object = DEFAULT_SURCHARGE_PERCENT,
 ) -> Breakdown:
     """Price a quote by the module's rules; every bad input is named at once."""
-    errors: list[dict] = []
+    errors = Errors()
     parsed = _lines(lines, errors)
     discount = _percent(discount_percent, "discount_percent", "折扣比例", errors)
     surcharge_rate = _percent(
         surcharge_percent, "surcharge_percent", "加急费比例", errors
     )
-    if customer_kind not in CUSTOMER_KINDS:
-        _err(errors, "customer_kind", "客户类型应为：" + "、".join(CUSTOMER_KINDS))
+    errors.check(
+        require_choice, customer_kind, "customer_kind", "客户类型", CUSTOMER_KINDS
+    )
     if not isinstance(green_channel, bool):
-        _err(errors, "green_channel", "绿色通道应为是或否")
-    if errors:
-        raise ValidationFailed(errors)
+        errors.add("green_channel", "绿色通道应为是或否")
+    errors.raise_if_any()
     priced = tuple(price_line(**line) for line in parsed)
     subtotal = sum((p.amount - p.volume_discount for p in priced), ZERO)
     discount_amount = fen(subtotal * discount / HUNDRED)
@@ -281,13 +269,12 @@ class Quote(AuditedAggregate):
         green_channel: bool = False,
         surcharge_percent: object = DEFAULT_SURCHARGE_PERCENT,
     ) -> Quote:
-        if not isinstance(demand_id, str) or not demand_id.strip():
-            raise ValidationFailed.single("demand_id", "请填写需求编号")
+        demand_id = require_text(demand_id, "demand_id", "需求编号")
         priced = price(
             lines, discount_percent, customer_kind, green_channel, surcharge_percent
         )
         surcharge = str(priced.surcharge_percent)
-        return cls(demand_id.strip(), customer_kind, surcharge, _terms(priced))
+        return cls(demand_id, customer_kind, surcharge, _terms(priced))
 
     @event("Drafted")
     def __init__(
@@ -364,9 +351,7 @@ class Quote(AuditedAggregate):
 
     def withdraw(self, reason: str = "") -> None:
         self._require({"drafted", "issued"}, "撤回")
-        if not isinstance(reason, str) or len(reason) > 500:
-            raise ValidationFailed.single("reason", "撤回原因应为不超过500字的文字")
-        self._withdrawn(reason=reason.strip())
+        self._withdrawn(reason=optional_text(reason, "reason", "撤回原因", 500))
 
     @event("Withdrawn")
     def _withdrawn(self, reason):

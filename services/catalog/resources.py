@@ -10,9 +10,13 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
+from sqlalchemy import select
+
 from services.catalog.experts import Expert, match_experts
+from services.catalog.projections import LISTED
 from services.catalog.rules import known_fields
 from services.catalog.venues import Equipment, Venue, overdue
+from shared import calendar
 from shared.application import ServiceApplication
 from shared.errors import ValidationFailed
 
@@ -23,11 +27,10 @@ def _load(app: ServiceApplication, kind: type, object_id: object):
 
 def _listed(app, kind: str, owner: str | None = None) -> list[UUID]:
     app.view.catch_up()
-    sql = "SELECT id FROM catalog_directory WHERE kind=%s"
-    params: tuple = (kind,)
+    query = select(LISTED.id).where(LISTED.kind == kind).order_by(LISTED.id)
     if owner is not None:
-        sql, params = sql + " AND owner=%s", (kind, owner)
-    return [UUID(row["id"]) for row in app.kernel.query(sql + " ORDER BY id", params)]
+        query = query.where(LISTED.owner == owner)
+    return [UUID(row["id"]) for row in app.kernel.query(query)]
 
 
 def _save_new(app: ServiceApplication, aggregate, field: str, message: str):
@@ -105,7 +108,7 @@ def register_equipment(app: ServiceApplication, form: dict) -> dict:
     _load(app, Venue, form.get("venue_id"))
     item = Equipment.register(**{f: form.get(f) for f in fields})
     _save_new(app, item, "asset_no", "该场所已登记这个资产编号")
-    return equipment_summary(item, date.today())
+    return equipment_summary(item, calendar.today())
 
 
 def record_check(app, equipment_id, checked_on, result, by, note="") -> dict:
@@ -115,7 +118,7 @@ def record_check(app, equipment_id, checked_on, result, by, note="") -> dict:
         app.save(item)
         return item
 
-    return equipment_summary(app.retry_on_conflict(command), date.today())
+    return equipment_summary(app.retry_on_conflict(command), calendar.today())
 
 
 def overdue_equipment(app: ServiceApplication, today: date) -> list[dict]:

@@ -1,22 +1,14 @@
-"""Integration events catalog publishes. Versioned.
-
-QualificationChanged v1 — data: {institution_id, cert_no, change, ...} where
-``change`` is one of
-  granted:   kind, scope_codes, valid_from, valid_to
-  suspended / valid (reinstated) / revoked: effective_on, reason
-  renewed:   valid_to
-A consumer keeps the latest per (institution_id, cert_no) by ``position``.
-"""
+"""Integration events catalog publishes: its events as the envelopes of the
+schemas named in ``services.catalog.contract``."""
 
 from __future__ import annotations
 
 from eventsourcing.persistence import Notification
 
+from services.catalog.contract import POLICY_CHANGED, QUALIFICATION_CHANGED, SOURCE
 from services.catalog.domain import Institution
+from services.catalog.policy import ServicePolicy
 from shared.envelope import Envelope, envelope_for
-
-SOURCE = "catalog"
-QUALIFICATION_CHANGED = ("QualificationChanged", 1)
 
 
 def _qualification_data(event) -> dict | None:
@@ -43,7 +35,23 @@ def _qualification_data(event) -> dict | None:
     return None
 
 
+def _policy_data(event) -> dict:
+    """The whole policy in force from this change (``contract.POLICY_CHANGED``)."""
+    return {
+        "institution": event.institution,
+        "version": event.originator_version - 1,
+        "limits": dict(event.limits),
+        "changed": sorted(event.changes),
+        "reason": event.reason,
+        "effective_at": event.timestamp.isoformat(),
+    }
+
+
 def to_envelope(event: object, notification: Notification) -> Envelope | None:
+    if isinstance(event, ServicePolicy.Changed):
+        event_type, version = POLICY_CHANGED
+        data = _policy_data(event)
+        return envelope_for(SOURCE, event, notification.id, event_type, version, data)
     if not isinstance(event, Institution.Event):
         return None
     data = _qualification_data(event)

@@ -6,11 +6,14 @@ from datetime import date
 
 from nameko.rpc import rpc
 
-from services.catalog import resources, sharing
-from services.catalog.application import CatalogApplication, parse_day
+from services.catalog import policy, resources, sharing
+from services.catalog.application import CatalogApplication
 from services.catalog.schemas import to_envelope
+from shared import calendar
 from shared.errors import ConflictError, NotFound, ValidationFailed
-from shared.providers import Application, CaseHistory, OutboxRelayRunner, Pingable
+from shared.mixins import CaseHistory, Pingable
+from shared.providers import Application, OutboxRelayRunner
+from shared.validation import aware, require_day
 
 EXPECTED = (ValidationFailed, NotFound, ConflictError)
 
@@ -30,6 +33,23 @@ class CatalogService(Pingable, CaseHistory):
     @rpc(expected_exceptions=EXPECTED)
     def revise_guide(self, changes, audit_data=None):
         return self.app.revise_guide(changes)
+
+    # -- service policy: the limits, per institution (one place) -------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def policy(self, institution, as_of=None):
+        """The limits in force now, or at ``as_of`` (ISO, with offset)."""
+        moment = aware(as_of, "as_of") if as_of else None
+        return policy.policy_of(self.app, institution, moment)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def described_policy(self, institution):
+        """The policy with each limit's label, range, default and basis."""
+        return policy.described(policy.policy_of(self.app, institution))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def change_policy(self, institution, changes, reason, audit_data=None):
+        return policy.change_policy(self.app, institution, changes, reason)
 
     @rpc(expected_exceptions=EXPECTED)
     def items(self):
@@ -157,7 +177,7 @@ class CatalogService(Pingable, CaseHistory):
 
     @rpc(expected_exceptions=EXPECTED)
     def overdue_equipment(self, today=None):
-        day = parse_day(today, "today") if today else date.today()
+        day = require_day(today, "today") if today else calendar.today()
         return resources.overdue_equipment(self.app, day)
 
     @rpc(expected_exceptions=EXPECTED)

@@ -11,23 +11,13 @@ from datetime import datetime
 
 from services.catalog import instruments
 from services.catalog.instruments import Instrument
+from services.catalog.policy import policy_of
 from services.catalog.quotes import Quote, QuoteStateError
 from services.catalog.resources import _listed
-from shared import audit
+from shared import audit, calendar
 from shared.application import ServiceApplication
 from shared.errors import ConflictError, ValidationFailed
-
-
-def moment(value: object, field: str) -> datetime:
-    """ISO 8601 with an offset, e.g. 2026-12-01T09:00:00+08:00."""
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise ValidationFailed.single(
-            field, "应为带时区的时间，如 2026-12-01T09:00:00+08:00"
-        ) from None
-    return instruments.aware(parsed, field)
-
+from shared.validation import aware
 
 # -- instruments -----------------------------------------------------------
 
@@ -83,7 +73,7 @@ def list_instruments(app: ServiceApplication, owner_id: str | None = None) -> li
 
 def open_slots(app: ServiceApplication, instrument_id: str, slots: list) -> dict:
     parsed = [
-        (moment(s, f"slots[{i}].start"), moment(e, f"slots[{i}].end"))
+        (aware(s, f"slots[{i}].start"), aware(e, f"slots[{i}].end"))
         for i, (s, e) in enumerate(slots)
     ]
     actor = audit.current().actor
@@ -99,8 +89,8 @@ def open_slots(app: ServiceApplication, instrument_id: str, slots: list) -> dict
 def book(app, instrument_id, booking_id, requester, start, end, now=None) -> dict:
     """Request a booking; an overlap answers as a conflict (409)."""
     instruments.require_own_request(audit.current().actor, requester)
-    start, end = moment(start, "start"), moment(end, "end")
-    now = moment(now, "now") if now else datetime.now(start.tzinfo)
+    start, end = aware(start, "start"), aware(end, "end")
+    now = aware(now, "now") if now else calendar.now()
     try:
         return instruments.request_booking(
             app, instrument_id, booking_id, requester, start, end, now
@@ -110,7 +100,7 @@ def book(app, instrument_id, booking_id, requester, start, end, now=None) -> dic
 
 
 def _now(value: object) -> datetime:
-    return moment(value, "now") if value else datetime.now().astimezone()
+    return aware(value, "now") if value else calendar.now()
 
 
 def booking_action(app, instrument_id, action: str, booking_id: str, **args) -> dict:
@@ -126,7 +116,7 @@ def booking_action(app, instrument_id, action: str, booking_id: str, **args) -> 
         ),
         "check_in": lambda i: i.check_in(booking_id, _now(args.get("now"))),
         "check_out": lambda i: i.check_out(
-            booking_id, moment(args["actual_end"], "actual_end")
+            booking_id, aware(args["actual_end"], "actual_end")
         ),
     }
     if action not in commands:
@@ -156,7 +146,7 @@ def record_no_shows(app, instrument_id, now=None) -> list[str]:
 
 def utilisation(app, instrument_id, start, end) -> float:
     instrument = instruments.load(app, instrument_id)
-    return instrument.utilisation(moment(start, "start"), moment(end, "end"))
+    return instrument.utilisation(aware(start, "start"), aware(end, "end"))
 
 
 # -- quotes ----------------------------------------------------------------
@@ -184,6 +174,13 @@ def draft_quote(app: ServiceApplication, demand_id: str, form: dict) -> dict:
         raise ValidationFailed(
             [{"field": f, "message": "不认识的字段"} for f in unknown]
         )
+    # the green channel's surcharge (7.4.5): the drafting institution's
+    # service policy in force now; the quote keeps the rate it was drafted at
+    institution = audit.current().actor.institution
+    limits = policy_of(app, institution)["limits"] if institution else {}
+    surcharge = limits.get("green_channel_surcharge_percent")
+    if surcharge is not None:
+        form = {**form, "surcharge_percent": surcharge}
     quote = Quote.draft(demand_id, **form)
     app.save(quote)
     return quote_summary(quote)

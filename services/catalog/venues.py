@@ -16,19 +16,18 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
-from services.catalog.rules import (
-    as_day,
-    bad,
-    check_phone,
-    check_text,
-    dated_reason,
-    item_codes,
-    one_of,
-    refuse,
-)
+from services.catalog.rules import dated_reason, item_codes
 from shared.application import AuditedAggregate
 from shared.errors import ValidationFailed
 from shared.qualification import covers
+from shared.validation import (
+    Errors,
+    optional_text,
+    require_choice,
+    require_day,
+    require_phone,
+    require_text,
+)
 
 CST = timezone(timedelta(hours=8))  # opening hours are China Standard Time
 VENUE_KINDS = {"window": "服务窗口", "site": "服务场所"}
@@ -72,31 +71,31 @@ def parse_hours(hours) -> dict[str, list[str]]:
     if not isinstance(hours, dict):
         msg = '营业时间应按星期填写，如 {"mon": ["08:30-12:00"]}'
         raise ValidationFailed.single("hours", msg)
-    errors: list[dict] = []
+    errors = Errors()
     for key in sorted(set(hours) - set(WEEKDAYS), key=str):
-        bad(errors, f"hours.{key}", "星期应为：" + "、".join(WEEKDAYS))
+        errors.add(f"hours.{key}", "星期应为：" + "、".join(WEEKDAYS))
     result: dict[str, list[str]] = {}
     for day, label in WEEKDAYS.items():
         ranges = result[day] = hours.get(day) or []
         if not isinstance(ranges, list):
-            bad(errors, f"hours.{day}", f"{label}应为时段列表")
+            errors.add(f"hours.{day}", f"{label}应为时段列表")
             continue
         previous_end = None
         for i, text in enumerate(ranges):
             field = f"hours.{day}[{i}]"
             if not isinstance(text, str) or not TIME_RANGE.match(text):
-                bad(errors, field, "时段应为 HH:MM-HH:MM，如 08:30-12:00")
+                errors.add(field, "时段应为 HH:MM-HH:MM，如 08:30-12:00")
                 continue
             ((start, end),) = spans([text])
             if end <= start:
-                bad(errors, field, "结束时间应晚于开始时间")
+                errors.add(field, "结束时间应晚于开始时间")
             elif previous_end is not None and start < previous_end:
-                bad(errors, field, f"{label}的时段应按先后排列且不重叠")
+                errors.add(field, f"{label}的时段应按先后排列且不重叠")
             else:
                 previous_end = end
     if not errors and not any(result.values()):
-        bad(errors, "hours", "请至少填写一个营业时段")
-    refuse(errors)
+        errors.add("hours", "请至少填写一个营业时段")
+    errors.raise_if_any()
     return {day: list(ranges) for day, ranges in result.items()}
 
 
@@ -114,21 +113,18 @@ class Venue(AuditedAggregate):
     def open(
         cls, institution_id, kind, name, address, hours, accepts, contact_phone
     ) -> Venue:
-        errors: list[dict] = []
-        check_text(errors, "institution_id", institution_id, "所属机构", 64)
-        one_of(errors, "kind", kind, VENUE_KINDS, "场所类别")
-        check_text(errors, "name", name, "场所名称", 100)
-        check_text(errors, "address", address, "地址", 200)
+        errors = Errors()
+        institution_id = errors.check(
+            require_text, institution_id, "institution_id", "所属机构", 64
+        )
+        errors.check(require_choice, kind, "kind", "场所类别", VENUE_KINDS)
+        name = errors.check(require_text, name, "name", "场所名称", 100)
+        address = errors.check(require_text, address, "address", "地址", 200)
         # A window exists to accept items (5.1.1); a site may only host them.
         codes = item_codes(errors, "accepts", accepts, required=kind == "window")
-        check_phone(errors, "contact_phone", contact_phone)
-        try:
-            hours = parse_hours(hours)
-        except ValidationFailed as failed:
-            errors.extend(failed.errors)
-        refuse(errors)
-        text = (institution_id, name, address, contact_phone)
-        institution_id, name, address, contact_phone = (t.strip() for t in text)
+        contact_phone = errors.check(require_phone, contact_phone, "contact_phone")
+        hours = errors.check(parse_hours, hours)
+        errors.raise_if_any()
         return cls(institution_id, kind, name, address, hours, codes, contact_phone)
 
     @event("Opened")
@@ -162,9 +158,9 @@ class Venue(AuditedAggregate):
 
     def change_accepted_items(self, accepts) -> None:
         self._expect_open()
-        errors: list[dict] = []
+        errors = Errors()
         codes = item_codes(errors, "accepts", accepts, self.kind == "window")
-        refuse(errors)
+        errors.raise_if_any()
         if codes == self.accepts:
             raise ValidationFailed.single("accepts", "受理事项没有变化")
         self._accepted_items_changed(codes)
@@ -206,9 +202,10 @@ class Venue(AuditedAggregate):
 # -- equipment --------------------------------------------------------------
 
 
-def check_interval(errors: list, interval_days) -> None:
+def check_interval(interval_days) -> int:
     if type(interval_days) is not int or not 1 <= interval_days <= 730:
-        bad(errors, "interval_days", "检查周期应为1到730天的整数")
+        raise ValidationFailed.single("interval_days", "检查周期应为1到730天的整数")
+    return interval_days
 
 
 class Equipment(AuditedAggregate):
@@ -222,16 +219,17 @@ class Equipment(AuditedAggregate):
     def register(
         cls, venue_id, name, category, asset_no, interval_days, last_checked
     ) -> Equipment:
-        errors: list[dict] = []
+        errors = Errors()
         venue_id = str(venue_id) if isinstance(venue_id, UUID) else venue_id
-        check_text(errors, "venue_id", venue_id, "所在场所", 64)
-        check_text(errors, "name", name, "设备名称", 100)
-        one_of(errors, "category", category, EQUIPMENT_CATEGORIES, "设备类别")
-        check_text(errors, "asset_no", asset_no, "资产编号", 60)
-        check_interval(errors, interval_days)
-        day = as_day(errors, "last_checked", last_checked, "上次检查日期")
-        refuse(errors)
-        venue_id, name, asset_no = venue_id.strip(), name.strip(), asset_no.strip()
+        venue_id = errors.check(require_text, venue_id, "venue_id", "所在场所", 64)
+        name = errors.check(require_text, name, "name", "设备名称", 100)
+        errors.check(
+            require_choice, category, "category", "设备类别", EQUIPMENT_CATEGORIES
+        )
+        asset_no = errors.check(require_text, asset_no, "asset_no", "资产编号", 60)
+        errors.check(check_interval, interval_days)
+        day = errors.check(require_day, last_checked, "last_checked", "上次检查日期")
+        errors.raise_if_any()
         return cls(venue_id, name, category, asset_no, interval_days, day.isoformat())
 
     @event("Registered")
@@ -254,17 +252,17 @@ class Equipment(AuditedAggregate):
     def check(self, checked_on, result: str, by: str, note: str = "") -> None:
         """Record an inspection; the next one falls due ``interval_days`` later."""
         self._expect_in_service()
-        errors: list[dict] = []
-        day = as_day(errors, "checked_on", checked_on, "检查日期")
+        errors = Errors()
+        day = errors.check(require_day, checked_on, "checked_on", "检查日期")
         if day is not None and day < self.last_checked:
-            bad(errors, "checked_on", "检查日期不能早于上次检查")
-        if result not in CHECK_RESULTS:
+            errors.add("checked_on", "检查日期不能早于上次检查")
+        if not isinstance(result, str) or result not in CHECK_RESULTS:
             labels = "、".join(CHECK_RESULTS.values())
-            bad(errors, "result", f"检查结果应为：{labels}")
-        check_text(errors, "by", by, "检查人", 60)
-        check_text(errors, "note", note, "备注", 500, required=False)
-        refuse(errors)
-        self._checked(day.isoformat(), result, by.strip(), (note or "").strip())
+            errors.add("result", f"检查结果应为：{labels}")
+        by = errors.check(require_text, by, "by", "检查人", 60)
+        note = errors.check(optional_text, note, "note", "备注", 500)
+        errors.raise_if_any()
+        self._checked(day.isoformat(), result, by, note)
 
     @event("Checked")
     def _checked(self, checked_on: str, result: str, by: str, note: str) -> None:
@@ -275,9 +273,7 @@ class Equipment(AuditedAggregate):
 
     def change_schedule(self, interval_days: int) -> None:
         self._expect_in_service()
-        errors: list[dict] = []
-        check_interval(errors, interval_days)
-        refuse(errors)
+        check_interval(interval_days)
         if interval_days == self.interval_days:
             raise ValidationFailed.single("interval_days", "检查周期没有变化")
         self._schedule_changed(interval_days)
