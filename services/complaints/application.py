@@ -6,10 +6,20 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, or_, select
+
 from services.complaints.cards import CommentCard
+from services.complaints.contract import COMMANDS
 from services.complaints.domain import Complaint, complaint_id_for
 from services.complaints.figures import figures
-from services.complaints.projections import ComplaintsView
+from services.complaints.policies import PolicyCopyMixin
+from services.complaints.projections import (
+    CODED,
+    LISTED,
+    ComplaintsView,
+    code_digest,
+    complaints_list,
+)
 from services.complaints.rules import STATUS_LABELS
 from services.complaints.views import (
     card_view,
@@ -18,10 +28,10 @@ from services.complaints.views import (
     status_for_complainant,
     summary,
 )
-from services.intake.registration import new_progress_code
-from shared import audit, config
+from shared import audit, calendar, config
 from shared.application import ServiceApplication
 from shared.calendar import calendar_from_env
+from shared.codes import new_progress_code
 from shared.errors import ConflictError, NotFound, ValidationFailed
 from shared.metrics import counter, gauge
 from shared.projection import ProjectionRunner
@@ -40,25 +50,10 @@ ESCALATIONS = counter(
     ("stage",),
 )
 
-# command name -> Complaint method; each takes the complaint id first
-COMMANDS = {
-    "acknowledge": "acknowledge",
-    "assess": "assess",
-    "assign_investigator": "assign_investigator",
-    "decide": "decide",
-    "communicate": "communicate",
-    "accept": "accept",
-    "reject": "reject",
-    "record_review": "record_review",
-    "record_consent": "record_consent",
-    "refer_to_dispute": "refer_to_dispute",
-    "record_dispute_outcome": "record_dispute_outcome",
-    "agree_corrective_action": "agree_corrective_action",
-}
-
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The platform's one clock (``shared.calendar.CLOCK``), in UTC."""
+    return calendar.CLOCK().astimezone(UTC)
 
 
 @contextmanager
@@ -75,7 +70,7 @@ def case_scope(demand_id: str):
 REMINDER_LEAD = timedelta(hours=4)
 
 
-class ComplaintsApplication(ServiceApplication):
+class ComplaintsApplication(PolicyCopyMixin, ServiceApplication):
     name = "complaints"
 
     def __init__(self, url=None, env=None, new_code: Callable[[], str] = None):
@@ -97,17 +92,20 @@ class ComplaintsApplication(ServiceApplication):
 
     # -- commands ------------------------------------------------------------
 
-    def receive(self, form: dict) -> dict:
+    def receive(self, form: dict, verified: bool = False) -> dict:
         """Register a complaint; returns its id, number and the status code
-        the complainant keeps (shown once)."""
+        the complainant keeps (shown once). ``verified``: its links were
+        derived from the case whose progress code the complainant gave."""
         form = {**form, "received_at": form.get("received_at") or utcnow()}
-        for _ in range(5):  # a code already taken: draw another
-            complaint = Complaint.receive(form, self.new_code())
-            with case_scope(complaint.demand_id):
-                if self.save_if_new(complaint):
-                    break
+        for _ in range(5):  # a code already taken (1 in 10^15): draw another
+            code = self.new_code()
+            if self._complaint_of_code(code) is None:
+                break
         else:
             raise ConflictError("could not allocate a complaint code; try again")
+        complaint = Complaint.receive(form, code, verified, self.policy_at_receipt)
+        with case_scope(complaint.demand_id):
+            self.save(complaint)
         return {
             "id": str(complaint.id),
             "number": complaint.number,
@@ -123,7 +121,7 @@ class ComplaintsApplication(ServiceApplication):
             getattr(complaint, method)(*args, **kwargs)
             with case_scope(complaint.demand_id):
                 self.save(complaint)
-            return summary(complaint, True)
+            return summary(complaint, True, self.calendar)
 
         return self.retry_on_conflict(run)
 
@@ -198,7 +196,9 @@ class ComplaintsApplication(ServiceApplication):
                 card.classify(kind)
                 self.save(card)
                 return card.as_dict()
-            complaint = Complaint.receive(card.complaint_form(), self.new_code())
+            complaint = Complaint.receive(
+                card.complaint_form(), self.new_code(), policy_at=self.policy_at_receipt
+            )
             card.classify(kind, str(complaint.id))
             self.save(card, complaint)
             return {
@@ -214,6 +214,38 @@ class ComplaintsApplication(ServiceApplication):
         card = self.get_existing(card_id, CommentCard, "comment card")
         return card_view(card, may_see_identity(role), self.front_door)
 
+    # -- the words evaluation reads, never published (issue 18) --------------
+
+    def corrective_action(self, complaint_id, version: int) -> dict:
+        """The corrective action agreed by the complaint's event at
+        ``version`` (ISO 10002 8.8; 9.3): its text and owner, which the
+        published CorrectiveActionAgreed (v2) no longer carries."""
+        complaint = self._complaint(complaint_id)
+        try:
+            version = int(version)
+        except (TypeError, ValueError):
+            raise NotFound(f"corrective action {complaint_id}@{version}") from None
+        for stored in self.recorder.select_events(
+            complaint.id, gt=version - 1, lte=version
+        ):
+            agreed = self.mapper.to_domain_event(stored)
+            if isinstance(agreed, Complaint.CorrectiveActionAgreed):
+                return {
+                    "complaint_id": str(complaint.id),
+                    "number": complaint.number,
+                    "action": agreed.action,
+                    "owner": agreed.owner,
+                }
+        raise NotFound(f"corrective action {complaint_id}@{version}")
+
+    def suggestion_text(self, card_id) -> str:
+        """What a comment card classified as a suggestion says (9.3.1), which
+        the published SuggestionReceived (v2) no longer carries."""
+        card = self.get_existing(card_id, CommentCard, "comment card")
+        if card.kind != "suggestion":
+            raise NotFound(f"suggestion {card_id}")
+        return card.text
+
     # -- queries -------------------------------------------------------------
 
     def complaints(
@@ -226,21 +258,23 @@ class ComplaintsApplication(ServiceApplication):
                 "status", "处理状态应为：" + "、".join(STATUS_LABELS)
             )
         self.view.catch_up()
-        where, args = [], []
+        where = []
         if institution is not None:
-            where.append("(institution_id=%s OR (institution_id='' AND %s=%s))")
-            args += [institution, institution, self.front_door]
+            handles = LISTED.institution_id == institution
+            if institution == self.front_door:  # and those naming no institution
+                handles = or_(handles, LISTED.institution_id == "")
+            where.append(handles)
         if status:
-            where.append("status=%s")
-            args.append(status)
-        clause = f"WHERE {' AND '.join(where)} " if where else ""
-        total = self.kernel.query(
-            f"SELECT COUNT(*) AS n FROM complaints_list {clause}", tuple(args)
-        )[0]["n"]
+            where.append(LISTED.status == status)
+        total = self.kernel.scalar(
+            select(func.count()).select_from(complaints_list).where(*where)
+        )
         rows = self.kernel.query(
-            f"SELECT * FROM complaints_list {clause}"
-            "ORDER BY received_utc DESC, complaint_id LIMIT %s OFFSET %s",
-            (*args, int(limit), int(offset)),
+            select(complaints_list)
+            .where(*where)
+            .order_by(LISTED.received_utc.desc(), LISTED.complaint_id)
+            .limit(int(limit))
+            .offset(int(offset))
         )
         front_door = self.front_door
         items = [list_row(row, front_door) for row in rows]
@@ -252,13 +286,50 @@ class ComplaintsApplication(ServiceApplication):
 
     def complaint(self, complaint_id, role: str) -> dict:
         """A complaint as the caller's role may see it."""
-        return summary(self._complaint(complaint_id), may_see_identity(role))
+        return summary(
+            self._complaint(complaint_id), may_see_identity(role), self.calendar
+        )
+
+    def _complaint_of_code(self, code: str) -> str | None:
+        """The id of the complaint whose status code this is (None: none);
+        complaints from before random ids had it derived from the code."""
+        self.view.catch_up()
+        found = self.kernel.scalar(
+            select(CODED.complaint_id).where(CODED.code == code_digest(code))
+        )
+        if found is None and self._exists(complaint_id_for(code)):
+            return str(complaint_id_for(code))
+        return found
+
+    def _exists(self, complaint_id) -> bool:
+        try:
+            self._complaint(complaint_id)
+            return True
+        except NotFound:
+            return False
+
+    def _by_code(self, code) -> Complaint:
+        if not isinstance(code, str) or not code.strip():
+            raise NotFound("complaint")
+        complaint_id = self._complaint_of_code(code.strip())
+        if complaint_id is None:
+            raise NotFound("complaint")
+        return self._complaint(complaint_id)
 
     def status_by_code(self, code: str) -> dict:
         """For the complainant: stage labels only, by the code they hold."""
-        if not isinstance(code, str) or not code.strip():
-            raise NotFound("complaint")
-        return status_for_complainant(self._complaint(complaint_id_for(code.strip())))
+        return status_for_complainant(self._by_code(code))
+
+    def respond_by_code(self, code: str, accept: bool, reason: str = "") -> dict:
+        """The complainant, by the code they hold, accepts the communicated
+        decision (closed) or does not, with a reason (internal review): ISO
+        10002 8.6, 9.4."""
+        complaint_id = self._by_code(code).id
+        if accept:
+            self.change("accept", complaint_id)
+        else:
+            self.change("reject", complaint_id, reason)
+        return self.status_by_code(code)
 
     def overdue(self, complaint_id, now: datetime | None = None) -> list[str]:
         complaint = self._complaint(complaint_id)

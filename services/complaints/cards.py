@@ -12,9 +12,9 @@ from datetime import datetime
 
 from eventsourcing.domain import event
 
-from services.complaints.rules import aware, optional_text, require_choice, require_text
 from shared.application import AuditedAggregate
 from shared.errors import ValidationFailed
+from shared.validation import aware, optional_text, require_choice, require_text
 
 CARD_SOURCES = {"suggestion_box": "意见箱", "hotline": "监督热线"}
 CARD_KINDS = {"suggestion": "建议", "complaint": "投诉", "praise": "表扬"}
@@ -51,7 +51,7 @@ class CommentCard(AuditedAggregate):
 
     @classmethod
     def record(cls, form: dict) -> CommentCard:
-        moment: datetime = aware(form.get("received_at"))
+        moment: datetime = aware(form.get("received_at"), "received_at")
         return cls(
             source=require_choice(form.get("source"), "source", "来源", CARD_SOURCES),
             text=require_text(form.get("text"), "text", "内容", 2000),
@@ -76,11 +76,18 @@ class CommentCard(AuditedAggregate):
                 "complaint_id", "只有归为投诉的意见卡才关联投诉编号"
             )
         self._classified(kind, str(complaint_id))
+        if kind == "suggestion":  # published: an improvement item (9.3.1)
+            self._suggestion_noted(self.institution_id, self.text, self.received_at)
 
     @event("Classified")
     def _classified(self, kind, complaint_id) -> None:
         self.kind = kind
         self.complaint_id = complaint_id
+
+    @event("SuggestionNoted")
+    def _suggestion_noted(self, institution_id, text, received_at) -> None:
+        """What the suggestion says and whose it is: evaluation opens an
+        improvement item of it (``contract.SUGGESTION_RECEIVED``)."""
 
     def complaint_form(self) -> dict:
         """The complaint a card classified as a complaint opens."""

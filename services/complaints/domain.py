@@ -8,34 +8,37 @@ once, and only once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import event
 
 from services.complaints.rules import (
     CHANNELS,
+    DEADLINE_LIMITS,
     DEADLINES,
     DISPUTE_METHODS,
     LEVELS,
     OUTCOMES,
-    aware,
-    optional_text,
-    require_choice,
     require_status,
-    require_text,
 )
 from shared.application import AuditedAggregate
 from shared.calendar import WorkingCalendar
 from shared.errors import ValidationFailed
+from shared.validation import aware, optional_text, require_choice, require_text
 
 AFTER_DECISION = ("decided", "communicated", "escalated", "reviewed", "closed")
+# (handling institution id, "" if none; moment of receipt) -> {version, limits}
+PolicyAt = Callable[[str, datetime], dict]
 LINKS = ("demand_id", "referral_id", "institution_id", "staff_id")
 
 
 def complaint_id_for(code: str) -> UUID:
-    """The complaint a status code names: the code is the only key a
-    complainant holds, so it determines the id."""
+    """The id complaints received before ids were random had: derived from the
+    status code. New complaints get a random id (whoever knows an id must not
+    be able to work out the code, nor the other way round); the code is found
+    through the read model's digest of it (``projections.code_digest``)."""
     return uuid5(NAMESPACE_URL, f"qi-onestop:complaint:{code}")
 
 
@@ -48,8 +51,39 @@ class Complaint(AuditedAggregate):
     """One complaint, from receipt to closure (or an external dispute)."""
 
     @staticmethod
-    def create_id(code: str) -> UUID:
-        return complaint_id_for(code)
+    def create_id() -> UUID:
+        """Random: not derived from the complainant's code (see above)."""
+        return uuid4()
+
+    class Received(AuditedAggregate.Created):
+        """v2 says whether the complaint was filed with the progress code of
+        the case it is about, its links then derived from that case (9.2.2
+        counts only such verified complaints against staff). v3 carries the
+        service policy it is judged by ({version, limits}: its handling
+        institution's in force at receipt, 9.4); None before v3, the
+        defaults."""
+
+        class_version = 3
+        code: str
+        number: str
+        channel: str
+        anonymous: bool
+        complainant_name: str
+        complainant_phone: str
+        description: str
+        remedy_requested: str
+        received_at: str
+        links: dict
+        verified: bool
+        policy: dict | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state.setdefault("verified", False)
+
+        @staticmethod
+        def upcast_v2_v3(state: dict) -> None:
+            state.setdefault("policy", None)
 
     @event("Received")
     def __init__(
@@ -64,8 +98,12 @@ class Complaint(AuditedAggregate):
         remedy_requested: str,
         received_at: str,
         links: dict,
+        verified: bool = False,
+        policy: dict | None = None,
     ):
         self.code = code
+        self.policy = dict(policy) if policy else None
+        self.verified = bool(verified)
         self.number = number
         self.channel = channel
         self.anonymous = anonymous
@@ -90,8 +128,18 @@ class Complaint(AuditedAggregate):
         self.closed_reason = ""
 
     @classmethod
-    def receive(cls, form: dict, code: str) -> Complaint:
-        """Validate the complaint form; ``code`` is the complainant's status code."""
+    def receive(
+        cls,
+        form: dict,
+        code: str,
+        verified: bool = False,
+        policy_at: PolicyAt | None = None,
+    ) -> Complaint:
+        """Validate the complaint form; ``code`` is the complainant's status code.
+        ``verified``: the links were derived from a case the complainant holds
+        the progress code of, not taken from what was sent. ``policy_at``
+        answers the handling institution's service policy in force at the
+        moment of receipt (None: the defaults, nothing recorded)."""
         channel = require_choice(form.get("channel"), "channel", "投诉渠道", CHANNELS)
         anonymous = bool(form.get("anonymous", False))
         name = optional_text(form.get("complainant_name"), "complainant_name", "姓名")
@@ -108,10 +156,16 @@ class Complaint(AuditedAggregate):
         remedy = require_text(
             form.get("remedy_requested"), "remedy_requested", "期望的处理方式"
         )
-        moment = aware(form.get("received_at"))
+        moment = aware(form.get("received_at"), "received_at")
         links = {k: str(form[k]) for k in LINKS if form.get(k)}
-        number = complaint_number(complaint_id_for(code), moment)
-        return cls(
+        policy = None
+        if policy_at is not None:
+            policy = policy_at(links.get("institution_id", ""), moment)
+        complaint_id = uuid4()
+        number = complaint_number(complaint_id, moment)
+        return cls._create(
+            cls.Received,
+            id=complaint_id,
             code=code,
             number=number,
             channel=channel,
@@ -122,6 +176,8 @@ class Complaint(AuditedAggregate):
             remedy_requested=remedy,
             received_at=moment.isoformat(),
             links=links,
+            verified=bool(verified),
+            policy=policy,
         )
 
     def _move(self, status: str) -> None:
@@ -294,10 +350,26 @@ class Complaint(AuditedAggregate):
 
     # -- deadlines ------------------------------------------------------------
 
+    @property
+    def policy_version(self) -> int | None:
+        """The version judged by (None: received before policies were kept,
+        judged by the defaults)."""
+        return (getattr(self, "policy", None) or {}).get("version")
+
+    def deadline_days(self) -> dict[str, int]:
+        """Working days of each stage: the policy's, else the defaults."""
+        limits = (getattr(self, "policy", None) or {}).get("limits", {})
+        return {
+            stage: int(limits.get(key, DEADLINES[stage]))
+            for stage, key in DEADLINE_LIMITS.items()
+        }
+
     def deadlines(self, calendar: WorkingCalendar | None = None) -> dict:
         cal = calendar or WorkingCalendar()
         start = datetime.fromisoformat(self.received_at)
-        return {stage: cal.deadline(start, n) for stage, n in DEADLINES.items()}
+        return {
+            stage: cal.deadline(start, n) for stage, n in self.deadline_days().items()
+        }
 
     def _stage_done(self, stage: str) -> bool:
         if stage == "acknowledge":

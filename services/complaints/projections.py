@@ -8,11 +8,14 @@ for those who do.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
+
+from sqlalchemy import Column, Index, Integer, MetaData, Table, Text, case, update
 
 from services.complaints.domain import Complaint
 from services.complaints.rules import mask_name, mask_phone
-from shared.projection import Projection
+from shared.projection import Projection, Writes
 
 # the status each handling event leaves the complaint in (see domain._move)
 STATUS_AFTER = {
@@ -34,70 +37,93 @@ def sortable(moment: str) -> str:
     return datetime.fromisoformat(moment).astimezone(UTC).isoformat()
 
 
+metadata = MetaData()
+complaints_list = Table(
+    "complaints_list",
+    metadata,
+    Column("complaint_id", Text, primary_key=True),
+    Column("number", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("anonymous", Integer, nullable=False),
+    Column("complainant_name", Text, nullable=False),
+    Column("complainant_phone", Text, nullable=False),
+    Column("institution_id", Text, nullable=False),
+    Column("demand_id", Text, nullable=False),
+    Column("handler", Text, nullable=False, server_default=""),
+    Column("severity", Text, nullable=False, server_default=""),
+    Column("escalated_stages", Text, nullable=False, server_default=""),
+    Column("received_at", Text, nullable=False),
+    Column("received_utc", Text, nullable=False),
+    Index("complaints_list_by_institution", "institution_id", "received_utc"),
+)
+LISTED = complaints_list.c
+# the complainant's status code, as a digest: how a complaint is found by the
+# code alone (its id is random); the code itself only in the encrypted events
+complaint_codes = Table(
+    "complaints_codes",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("complaint_id", Text, nullable=False),
+)
+CODED = complaint_codes.c
+
+
+def code_digest(code: str) -> str:
+    return hashlib.sha256(f"qi-onestop:complaint-code:{code}".encode()).hexdigest()
+
+
 class ComplaintsView(Projection):
     name = "complaints_view"
-    table_names = ("complaints_list",)
-    tables = (
-        """CREATE TABLE IF NOT EXISTS complaints_list (
-            complaint_id TEXT PRIMARY KEY, number TEXT NOT NULL,
-            status TEXT NOT NULL, channel TEXT NOT NULL, anonymous INTEGER NOT NULL,
-            complainant_name TEXT NOT NULL, complainant_phone TEXT NOT NULL,
-            institution_id TEXT NOT NULL, demand_id TEXT NOT NULL,
-            handler TEXT NOT NULL DEFAULT '', severity TEXT NOT NULL DEFAULT '',
-            escalated_stages TEXT NOT NULL DEFAULT '',
-            received_at TEXT NOT NULL, received_utc TEXT NOT NULL)""",
-        """CREATE INDEX IF NOT EXISTS complaints_list_by_institution
-            ON complaints_list (institution_id, received_utc)""",
-    )
+    version = 2  # v2: complaints_codes
+    tables = (complaints_list, complaint_codes)
 
-    def apply(self, event, cursor) -> None:
+    def apply(self, event, writes: Writes) -> None:
         if not isinstance(event, Complaint.Event):
             return
         complaint_id = str(event.originator_id)
         name = type(event).__name__
         if isinstance(event, Complaint.Received):
-            self._received(event, complaint_id, cursor)
+            self._received(event, complaint_id, writes)
             return
+        listed = update(complaints_list).where(LISTED.complaint_id == complaint_id)
         if name == "Acknowledged":
-            self._set(cursor, complaint_id, "handler", event.handler)
+            writes.execute(listed.values(handler=event.handler))
         elif name == "Assessed":
-            self._set(cursor, complaint_id, "severity", event.severity)
+            writes.execute(listed.values(severity=event.severity))
         elif name == "Escalated":  # a stage past its deadline (SLA breach)
-            cursor.execute(
-                "UPDATE complaints_list SET escalated_stages = CASE "
-                "WHEN escalated_stages = '' THEN %s "
-                "ELSE escalated_stages || ',' || %s END WHERE complaint_id=%s",
-                (event.stage, event.stage, complaint_id),
+            stages = LISTED.escalated_stages
+            writes.execute(
+                listed.values(
+                    escalated_stages=case(
+                        (stages == "", event.stage),
+                        else_=stages + "," + event.stage,
+                    )
+                )
             )
         if name in STATUS_AFTER:
-            self._set(cursor, complaint_id, "status", STATUS_AFTER[name])
+            writes.execute(listed.values(status=STATUS_AFTER[name]))
 
     @staticmethod
-    def _received(event, complaint_id: str, cursor) -> None:
+    def _received(event, complaint_id: str, writes: Writes) -> None:
         links = dict(event.links)
-        cursor.execute(
-            "INSERT INTO complaints_list (complaint_id, number, status, channel, "
-            "anonymous, complainant_name, complainant_phone, institution_id, "
-            "demand_id, received_at, received_utc) "
-            "VALUES (%s, %s, 'received', %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                complaint_id,
-                event.number,
-                event.channel,
-                int(bool(event.anonymous)),
-                mask_name(event.complainant_name),
-                mask_phone(event.complainant_phone),
-                links.get("institution_id", ""),
-                links.get("demand_id", ""),
-                event.received_at,
-                sortable(event.received_at),
-            ),
+        writes.insert_new(
+            complaint_codes,
+            {"code": code_digest(event.code), "complaint_id": complaint_id},
         )
-
-    @staticmethod
-    def _set(cursor, complaint_id: str, column: str, value: str) -> None:
-        # column names come from this module only, never from input
-        cursor.execute(
-            f"UPDATE complaints_list SET {column}=%s WHERE complaint_id=%s",
-            (value, complaint_id),
+        writes.insert(
+            complaints_list,
+            {
+                "complaint_id": complaint_id,
+                "number": event.number,
+                "status": "received",
+                "channel": event.channel,
+                "anonymous": int(bool(event.anonymous)),
+                "complainant_name": mask_name(event.complainant_name),
+                "complainant_phone": mask_phone(event.complainant_phone),
+                "institution_id": links.get("institution_id", ""),
+                "demand_id": links.get("demand_id", ""),
+                "received_at": event.received_at,
+                "received_utc": sortable(event.received_at),
+            },
         )

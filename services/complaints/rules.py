@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from services.intake.registration import CHANNELS as INTAKE_CHANNELS
+from services.catalog.contract import POLICY_DEFAULTS
+from services.intake.contract import CHANNELS as INTAKE_CHANNELS
 from shared import validation
-from shared.validation import optional_text as optional_text  # re-exported
-from shared.validation import require_choice as require_choice  # re-exported
-from shared.validation import require_text as require_text  # re-exported
+from shared.privacy import mask_name as mask_name  # re-exported: projections.py
+from shared.privacy import mask_phone as mask_phone  # re-exported: projections.py
 
 CHANNELS = {
     **INTAKE_CHANNELS,
     "hotline": "监督热线",
     "suggestion_box": "意见箱",
 }
-# working days from receipt (the day of receipt does not count)
-ACKNOWLEDGE_DAYS = 1
-RESPOND_DAYS = 10
-CLOSE_DAYS = 30
-DEADLINES = {
-    "acknowledge": ACKNOWLEDGE_DAYS,
-    "respond": RESPOND_DAYS,
-    "close": CLOSE_DAYS,
+# working days from receipt (the day of receipt does not count), each a limit
+# of the handling institution's service policy in force when the complaint
+# was received (9.4; services.catalog.contract.POLICY_LIMITS): stage -> key
+DEADLINE_LIMITS = {
+    "acknowledge": "complaint_acknowledge_days",
+    "respond": "complaint_respond_days",
+    "close": "complaint_close_days",
 }
+# the policy's defaults: a complaint received before policies were recorded
+DEADLINES = {stage: POLICY_DEFAULTS[key] for stage, key in DEADLINE_LIMITS.items()}
 LEVELS = {"low": "低", "medium": "中", "high": "高"}
 OUTCOMES = {"upheld": "投诉成立", "partly_upheld": "部分成立", "not_upheld": "不成立"}
 DISPUTE_METHODS = {
@@ -50,18 +49,3 @@ IDENTITY_ROLES = frozenset({"complaint_handler", "regulator"})
 def require_status(current: str, allowed: tuple[str, ...], action: str) -> None:
     """Refuse a transition not allowed from ``current``, naming ``status``."""
     validation.require_status(current, allowed, action, STATUS_LABELS, "投诉")
-
-
-def aware(value, field: str = "received_at") -> datetime:
-    """An aware datetime from a datetime or ISO text."""
-    return validation.aware(value, field)
-
-
-def mask_name(name: str) -> str:
-    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
-
-
-def mask_phone(phone: str) -> str:
-    if not phone:
-        return ""
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"

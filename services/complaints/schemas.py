@@ -1,22 +1,21 @@
-"""Integration events complaints publishes. Versioned; no personal data.
-
-ComplaintReceived v1 — data: {complaint_id, number, channel, anonymous,
-  received_at, demand_id, referral_id, institution_id, staff_id} (links "" when
-  absent). The envelope's correlation_id is the demand id when linked.
-CorrectiveActionAgreed v1 — data: {complaint_id, number, action, owner,
-  outcome, demand_id, institution_id}: an improvement item for evaluation.
-"""
+"""Integration events complaints publishes: its events as the envelopes of
+the schemas named in ``services.complaints.contract``. No personal data."""
 
 from __future__ import annotations
 
 from eventsourcing.persistence import Notification
 
+from services.complaints.cards import CommentCard
+from services.complaints.contract import (
+    COMPLAINT_ACKNOWLEDGED,
+    COMPLAINT_DECIDED,
+    COMPLAINT_RECEIVED,
+    CORRECTIVE_ACTION_AGREED,
+    SOURCE,
+    SUGGESTION_RECEIVED,
+)
 from services.complaints.domain import LINKS, Complaint
 from shared.envelope import Envelope, envelope_for
-
-SOURCE = "complaints"
-COMPLAINT_RECEIVED = ("ComplaintReceived", 1)
-CORRECTIVE_ACTION_AGREED = ("CorrectiveActionAgreed", 1)
 
 
 def _received(event) -> dict:
@@ -27,21 +26,44 @@ def _received(event) -> dict:
         "channel": event.channel,
         "anonymous": bool(event.anonymous),
         "received_at": event.received_at,
+        "verified": bool(getattr(event, "verified", False)),
         **{k: links.get(k, "") for k in LINKS},
     }
 
 
 def to_envelope(event: object, notification: Notification) -> Envelope | None:
-    if isinstance(event, Complaint.Received):
+    if isinstance(event, CommentCard.SuggestionNoted):
+        event_type, version = SUGGESTION_RECEIVED
+        data = {
+            "card_id": str(event.originator_id),
+            "institution_id": event.institution_id,
+            # v2: not the card's text, which stays here (issue 18)
+            "received_at": event.received_at,
+            "classified_at": event.timestamp.isoformat(),
+        }
+    elif isinstance(event, Complaint.Received):
         event_type, version = COMPLAINT_RECEIVED
         data = _received(event)
     elif isinstance(event, Complaint.CorrectiveActionAgreed):
         event_type, version = CORRECTIVE_ACTION_AGREED
+        # v2: not the action's text, which stays here (issue 18)
         data = {
             "complaint_id": str(event.originator_id),
-            "action": event.action,
             "owner": event.owner,
             **dict(event.context),
+        }
+    elif isinstance(event, Complaint.Acknowledged):
+        event_type, version = COMPLAINT_ACKNOWLEDGED
+        data = {
+            "complaint_id": str(event.originator_id),
+            "acknowledged_at": event.timestamp.isoformat(),
+        }
+    elif isinstance(event, Complaint.Decided):
+        event_type, version = COMPLAINT_DECIDED
+        data = {
+            "complaint_id": str(event.originator_id),
+            "outcome": event.outcome,
+            "decided_at": event.timestamp.isoformat(),
         }
     else:
         return None

@@ -8,16 +8,20 @@ from services.complaints.rules import (
     CHANNELS,
     IDENTITY_ROLES,
     STATUS_LABELS,
-    mask_name,
-    mask_phone,
 )
+from shared.calendar import WorkingCalendar
+from shared.privacy import mask_name, mask_phone
 
 
 def may_see_identity(role: str) -> bool:
     return role in IDENTITY_ROLES
 
 
-def summary(complaint: Complaint, may_see_identity: bool) -> dict:
+def summary(
+    complaint: Complaint,
+    may_see_identity: bool,
+    calendar: WorkingCalendar | None = None,
+) -> dict:
     """The complaint for staff; the complainant's identity masked unless allowed."""
     name, phone = complaint.complainant_name, complaint.complainant_phone
     if not may_see_identity:
@@ -46,6 +50,13 @@ def summary(complaint: Complaint, may_see_identity: bool) -> dict:
         "corrective_actions": list(complaint.corrective_actions),
         "escalated_stages": list(complaint.escalated_stages),
         "closed_reason": complaint.closed_reason,
+        # the service policy it is judged by (None: received before policies
+        # were kept, the defaults) and the deadline of each stage (9.4)
+        "policy_version": complaint.policy_version,
+        "deadlines": {
+            stage: due.isoformat()
+            for stage, due in complaint.deadlines(calendar).items()
+        },
     }
 
 
