@@ -10,13 +10,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from uuid import UUID
 
-from services.evaluation import figures
+from sqlalchemy import select
+
+from services.evaluation import figures, suggestions
 from services.evaluation.domain import (
     CallBack,
     ImprovementItem,
     Survey,
     end_of_working_day,
 )
+from services.evaluation.invitations import DeliveredAt, deliveries
+from services.evaluation.policies import PolicyCopyMixin, improvement_terms
 from services.evaluation.policy import FactPolicy, existing
 from services.evaluation.projections import EvaluationView
 from services.evaluation.records import (
@@ -24,24 +28,23 @@ from services.evaluation.records import (
     HalfYearSummary,
     require_manager,
 )
-from services.evaluation.rules import (
-    IMPROVEMENT_WORKING_DAYS,
-    SURVEY_REMINDER_LEAD,
-    aware,
-)
-from shared import audit
+from services.evaluation.rules import SURVEY_REMINDER_LEAD
+from services.evaluation.tables import improvements, surveys
+from shared import audit, calendar
 from shared.application import ServiceApplication
 from shared.calendar import calendar_from_env
 from shared.envelope import Envelope
 from shared.errors import NotFound, ValidationFailed
 from shared.projection import ProjectionRunner
+from shared.validation import aware
 
 # intake's lookup of a progress code: {"demand_id": ...} or NotFound
 CodeLookup = Callable[[str], dict]
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The platform's one clock (``shared.calendar.CLOCK``), in UTC."""
+    return calendar.CLOCK().astimezone(UTC)
 
 
 @contextmanager
@@ -54,7 +57,7 @@ def case_scope(demand_id: str):
         yield
 
 
-class EvaluationApplication(ServiceApplication):
+class EvaluationApplication(PolicyCopyMixin, ServiceApplication):
     name = "evaluation"
 
     def __init__(self, url=None, env=None):
@@ -74,11 +77,12 @@ class EvaluationApplication(ServiceApplication):
 
     # -- facts from intake, referral and complaints ------------------------
 
-    def on_fact(self, envelope: Envelope) -> bool:
+    def on_fact(self, envelope: Envelope, read_action=None) -> bool:
         """Note a published fact in its case record; a resolved demand or a
         completed referral issues a survey, an agreed corrective action opens
-        an improvement item. False for a duplicate delivery."""
-        return self.process(envelope, FactPolicy(self, self.calendar))
+        an improvement item (its text from ``read_action``, complaints'
+        ``corrective_action``, for a v2 message). False for a duplicate."""
+        return self.process(envelope, FactPolicy(self, self.calendar, read_action))
 
     # -- satisfaction (9.2.1) ----------------------------------------------
 
@@ -105,6 +109,31 @@ class EvaluationApplication(ServiceApplication):
             changed = [survey]
             if survey.unsatisfied:
                 changed += self._follow_up(survey, at)
+            suggested = suggestions.item_for_rating(
+                survey, at, self.calendar, self.repository
+            )
+            changed += [suggested] if suggested else []
+            with case_scope(survey.demand_id):
+                self.save(*changed)
+            return {**survey.as_dict(), "follow_up": [str(a.id) for a in changed[1:]]}
+
+        return self.retry_on_conflict(run)
+
+    def rate_for_department(self, survey_id, respondent: str, form: dict) -> dict:
+        """The requesting department's rating of a government or recall task
+        (``Survey.rate_by_department``); unsatisfied, the same follow-up."""
+        at = utcnow()
+
+        def run():
+            survey = self._survey(survey_id)
+            survey.rate_by_department(respondent, form, at)
+            changed = [survey]
+            if survey.unsatisfied:
+                changed += self._follow_up(survey, at)
+            suggested = suggestions.item_for_rating(
+                survey, at, self.calendar, self.repository
+            )
+            changed += [suggested] if suggested else []
             with case_scope(survey.demand_id):
                 self.save(*changed)
             return {**survey.as_dict(), "follow_up": [str(a.id) for a in changed[1:]]}
@@ -124,7 +153,9 @@ class EvaluationApplication(ServiceApplication):
                 "demand_id": survey.demand_id,
                 "staff_id": survey.staff_id,
                 "finding": finding,
-                "deadline": self.calendar.deadline(at, IMPROVEMENT_WORKING_DAYS),
+                **improvement_terms(
+                    self.repository, self.calendar, survey.institution_id, at
+                ),
                 "opened_at": at,
             }
         )
@@ -138,10 +169,23 @@ class EvaluationApplication(ServiceApplication):
         demand_id = lookup(str(code or "").strip())["demand_id"]
         self.view.catch_up()
         rows = self.kernel.query(
-            "SELECT survey_id FROM ev_surveys WHERE case_id=%s ORDER BY ended_at",
-            (demand_id,),
+            select(surveys.c.survey_id)
+            .where(surveys.c.case_id == demand_id)
+            .order_by(surveys.c.ended_at)
         )
         return [self.survey(r["survey_id"]) for r in rows]
+
+    def on_suggestion(self, envelope, read_text=None) -> bool:
+        """A suggestion card: an improvement item with a deadline (9.3.1); its
+        text from ``read_text`` (complaints' ``suggestion_text``) for v2."""
+
+        def policy(envelope):
+            item = suggestions.item_for_card(
+                self.repository, envelope, self.calendar, read_text
+            )
+            return [item] if item else []
+
+        return self.process(envelope, policy)
 
     def record_call_back(self, call_back_id, caller: str, note: str) -> dict:
         def run():
@@ -212,27 +256,51 @@ class EvaluationApplication(ServiceApplication):
 
     # -- deadlines: reminders, expiry, escalation ------------------------------
 
-    def sweep(self, now=None) -> dict:
-        """Remind surveys about to fall due, expire overdue ones, escalate
-        overdue improvement items; each once, whoever sweeps."""
+    def sweep(self, now=None, delivered_at: DeliveredAt | None = None) -> dict:
+        """Note the invitations delivered since (``delivered_at``: notify's
+        answer, see ``services.evaluation.invitations``), remind surveys about
+        to fall due, expire overdue ones, escalate overdue improvement items;
+        each once, whoever sweeps."""
         at = aware(now or utcnow(), "now")
         self.view.catch_up()
-        done = {"reminded": [], "expired": [], "escalated": []}
-        for row in self.kernel.query(
-            "SELECT survey_id FROM ev_surveys WHERE status='issued'"
-        ):
+        done = {"invited": [], "reminded": [], "expired": [], "escalated": []}
+        open_surveys = self.kernel.query(
+            select(surveys.c.survey_id).where(surveys.c.status == "issued")
+        )
+        if delivered_at is not None:
+            done["invited"] = self._note_invitations(
+                [r["survey_id"] for r in open_surveys], delivered_at
+            )
+        for row in open_surveys:
             for kind in self.retry_on_conflict(
                 lambda sid=row["survey_id"]: self._sweep_survey(sid, at)
             ):
                 done[kind].append(row["survey_id"])
+        item = improvements.c
         for row in self.kernel.query(
-            "SELECT item_id FROM ev_improvements WHERE status='open' AND escalated=0"
+            select(item.item_id).where(item.status == "open", item.escalated == 0)
         ):
             if self.retry_on_conflict(
                 lambda iid=row["item_id"]: self._escalate_item(iid, at)
             ):
                 done["escalated"].append(row["item_id"])
         return done
+
+    def _note_invitations(self, survey_ids, delivered_at: DeliveredAt) -> list[str]:
+        noted = []
+        for survey_id, moment in deliveries(survey_ids, delivered_at).items():
+
+            def run(sid=survey_id, when=moment) -> bool:
+                survey = self._survey(sid)
+                if not survey.invitation_delivered(aware(when, "at"), self.calendar):
+                    return False
+                with case_scope(survey.demand_id):
+                    self.save(survey)
+                return True
+
+            if self.retry_on_conflict(run):
+                noted.append(survey_id)
+        return noted
 
     def _sweep_survey(self, survey_id, at: datetime) -> list[str]:
         survey = self._survey(survey_id)

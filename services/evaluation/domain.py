@@ -5,30 +5,31 @@ what caused the aggregate, so the same cause can never open a second one.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from uuid import NAMESPACE_URL, UUID, uuid5
+from datetime import datetime
+from uuid import UUID
 
 from eventsourcing.domain import event
 
+from services.evaluation.contract import derived_id, improvement_item_id
 from services.evaluation.rules import (
     CALL_BACK_WORKING_DAYS,
     IMPROVEMENT_SOURCES,
     SURVEY_STATUS,
     SURVEY_WORKING_DAYS,
     UNSATISFIED,
-    aware,
-    optional_text,
     rating_form,
     require_actions,
-    require_text,
 )
 from shared.application import AuditedAggregate
 from shared.calendar import WorkingCalendar
 from shared.errors import ValidationFailed
-
-
-def derived_id(kind: str, key: str) -> UUID:
-    return uuid5(NAMESPACE_URL, f"qi-onestop:evaluation:{kind}:{key}")
+from shared.validation import (
+    aware,
+    optional_text,
+    require_choice,
+    require_day,
+    require_text,
+)
 
 
 class Survey(AuditedAggregate):
@@ -62,14 +63,26 @@ class Survey(AuditedAggregate):
         self.status = "issued"
         self.rating: dict = {}
         self.reminded = False
+        self.invited_at = ""  # when the rating link reached the applicant
+        self.respondent = ""  # a task's requesting department, who rated
 
     @classmethod
     def issue(
-        cls, source: str, key: str, facts: dict, calendar: WorkingCalendar
+        cls,
+        source: str,
+        key: str,
+        facts: dict,
+        calendar: WorkingCalendar,
+        policy: dict | None = None,
     ) -> Survey:
-        """Due at the close of the 5th working day after the service ended."""
+        """Due at the close of the ``survey_days``-th working day (5 by
+        default) after the service ended: the limit of ``policy``, the
+        institution's service policy in force then ({version, limits}),
+        recorded on the survey; None: the defaults, not recorded."""
         ended = aware(facts["ended_at"], "ended_at")
-        return cls(
+        limits = (policy or {}).get("limits", {})
+        days = int(limits.get("survey_days", SURVEY_WORKING_DAYS))
+        survey = cls(
             source=source,
             key=key,
             demand_id=facts["demand_id"],
@@ -77,12 +90,43 @@ class Survey(AuditedAggregate):
             institution_id=facts.get("institution_id", ""),
             staff_id=facts.get("staff_id", ""),
             ended_at=ended.isoformat(),
-            due_at=calendar.deadline(ended, SURVEY_WORKING_DAYS).isoformat(),
+            due_at=calendar.deadline(ended, days).isoformat(),
         )
+        if policy is not None:
+            survey._policy_applied(int(policy["version"]), dict(limits))
+        return survey
+
+    @event("PolicyApplied")
+    def _policy_applied(self, version: int, limits: dict) -> None:
+        """The service policy this survey is judged by (9.2.1)."""
+        self.policy = {"version": version, "limits": limits}
+
+    def limit(self, key: str, default: int) -> int:
+        """A limit of the policy judged by (``default``: none recorded)."""
+        limits = (getattr(self, "policy", None) or {}).get("limits", {})
+        return int(limits.get(key, default))
 
     @property
     def due(self) -> datetime:
         return datetime.fromisoformat(self.due_at)
+
+    def invitation_delivered(self, at: datetime, calendar: WorkingCalendar) -> bool:
+        """9.2.1: the five working days run from when the invitation reached
+        the applicant (e-mail or SMS sent), not from when it was stored; an
+        applicant never reached keeps the window counted from the service's
+        end. Once; never shortens the window, never reopens a rated one."""
+        if self.invited_at or self.status != "issued":
+            return False
+        at = aware(at, "delivered_at")
+        days = self.limit("survey_days", SURVEY_WORKING_DAYS)
+        due = max(self.due, calendar.deadline(at, days))
+        self._invitation_delivered(at.isoformat(), due.isoformat())
+        return True
+
+    @event("InvitationDelivered")
+    def _invitation_delivered(self, delivered_at: str, due_at: str) -> None:
+        self.invited_at = delivered_at
+        self.due_at = due_at
 
     def rate(self, code_demand_id: str, form: dict, now: datetime) -> dict:
         """Only the holder of the demand's progress code, once, before the due
@@ -101,6 +145,30 @@ class Survey(AuditedAggregate):
         checked = rating_form(form)
         self._rated(**checked, rated_at=now.isoformat())
         return checked
+
+    def rate_by_department(self, respondent: str, form: dict, now: datetime) -> dict:
+        """A government task or recall support (5.2.2 b, 6.9) has no customer
+        holding a progress code: the requesting department's rating, as it
+        gave it, is recorded by the referring institution's staff (the
+        gateway checks the task and the institution), once, in the window."""
+        now = aware(now, "now")
+        respondent = require_text(respondent, "respondent", "评价部门及联系人", 100)
+        if self.source != "referral":
+            raise ValidationFailed.single("survey", "只有转办任务可由委托部门评价")
+        if self.status == "rated":
+            raise ValidationFailed.single("status", "该项服务已评价，不能重复评价")
+        if self.status == "expired" or now > self.due:
+            raise ValidationFailed.single(
+                "status", f"评价期限已过（截止 {self.due_at}），不能再评价"
+            )
+        checked = rating_form(form)
+        self._rated(**checked, rated_at=now.isoformat())
+        self._respondent_noted(respondent)
+        return checked
+
+    @event("RespondentNoted")
+    def _respondent_noted(self, respondent: str) -> None:
+        self.respondent = respondent
 
     @event("Rated")
     def _rated(self, overall, dimensions, comments, rated_at) -> None:
@@ -151,9 +219,13 @@ class Survey(AuditedAggregate):
             "staff_id": self.staff_id,
             "ended_at": self.ended_at,
             "due_at": self.due_at,
+            "invited_at": self.invited_at,
+            "respondent": self.respondent,
             "status": self.status,
             "status_label": SURVEY_STATUS[self.status],
             "rating": dict(self.rating),
+            # the service policy it is judged by (None: the defaults)
+            "policy_version": (getattr(self, "policy", None) or {}).get("version"),
         }
 
 
@@ -176,13 +248,16 @@ class CallBack(AuditedAggregate):
 
     @classmethod
     def for_survey(cls, survey: Survey, calendar: WorkingCalendar) -> CallBack:
+        """Due ``call_back_days`` working days after the rating: the limit of
+        the policy the survey is judged by (9.2.1)."""
         rated = aware(survey.rating["rated_at"], "rated_at")
+        days = survey.limit("call_back_days", CALL_BACK_WORKING_DAYS)
         return cls(
             survey_id=str(survey.id),
             demand_id=survey.demand_id,
             institution_id=survey.institution_id,
             staff_id=survey.staff_id,
-            due_at=calendar.deadline(rated, CALL_BACK_WORKING_DAYS).isoformat(),
+            due_at=calendar.deadline(rated, days).isoformat(),
         )
 
     def record(self, caller: str, note: str) -> None:
@@ -213,10 +288,7 @@ class CallBack(AuditedAggregate):
 
 def end_of_working_day(day_text, calendar: WorkingCalendar, field="deadline"):
     """A deadline given as a date is the close of office that day."""
-    try:
-        day = date.fromisoformat(str(day_text)[:10])
-    except ValueError:
-        raise ValidationFailed.single(field, "应为日期，如 2026-12-31") from None
+    day = require_day(day_text, field, "期限")
     return datetime.combine(day, calendar.hours[-1][1], calendar.tz)
 
 
@@ -227,7 +299,7 @@ class ImprovementItem(AuditedAggregate):
 
     @staticmethod
     def create_id(source: str, ref: str) -> UUID:
-        return derived_id(f"improvement:{source}", ref)
+        return improvement_item_id(source, ref)
 
     @event("Opened")
     def __init__(
@@ -260,13 +332,14 @@ class ImprovementItem(AuditedAggregate):
 
     @classmethod
     def open(cls, form: dict) -> ImprovementItem:
-        source = form.get("source")
-        if source not in IMPROVEMENT_SOURCES:
-            raise ValidationFailed.single(
-                "source", "来源应为：" + "、".join(IMPROVEMENT_SOURCES)
-            )
+        """``policy`` (optional): the service policy in force when the item
+        was opened, {version, limits}, whose ``improvement_days`` gave the
+        deadline (9.3); recorded on the item."""
+        source = require_choice(
+            form.get("source"), "source", "来源", IMPROVEMENT_SOURCES
+        )
         deadline = aware(form.get("deadline"), "deadline")
-        return cls(
+        item = cls(
             source=source,
             ref=require_text(form.get("ref"), "ref", "来源编号", 200),
             institution_id=optional_text(
@@ -280,6 +353,14 @@ class ImprovementItem(AuditedAggregate):
             deadline=deadline.isoformat(),
             opened_at=aware(form.get("opened_at"), "opened_at").isoformat(),
         )
+        policy = form.get("policy")
+        if policy is not None:
+            item._policy_applied(int(policy["version"]), dict(policy["limits"]))
+        return item
+
+    @event("PolicyApplied")
+    def _policy_applied(self, version: int, limits: dict) -> None:
+        self.policy = {"version": version, "limits": limits}
 
     def _require_open(self, doing: str) -> None:
         if self.status != "open":
@@ -351,4 +432,6 @@ class ImprovementItem(AuditedAggregate):
             "progress": list(self.progress),
             "escalated": self.escalated,
             "closure": dict(self.closure),
+            # the service policy its deadline came from (None: not recorded)
+            "policy_version": (getattr(self, "policy", None) or {}).get("version"),
         }

@@ -11,16 +11,32 @@ from collections import Counter
 from datetime import datetime
 from statistics import mean
 
+from sqlalchemy import func, select
+
+from services.evaluation.contract import DIMENSIONS, LEVELS
 from services.evaluation.projections import utc
-from services.evaluation.rules import DIMENSIONS, LEVELS, UNSATISFIED
+from services.evaluation.rules import UNSATISFIED
+from services.evaluation.tables import (
+    actions,
+    cases,
+    complaints,
+    improvements,
+    referrals,
+    surveys,
+)
 from shared.calendar import SHANGHAI, WorkingCalendar
 
+ACTION, CASE, COMPLAINT = actions.c, cases.c, complaints.c
+ITEM, REFERRAL, SURVEY = improvements.c, referrals.c, surveys.c
 UPHELD = ("upheld", "partly_upheld")
-# complaints publish no category, so integrity is counted from every upheld
-# complaint naming the staff member (see ``integrity_basis``)
+# complaints publish no category, so integrity is counted from the upheld
+# verified complaints about the staff member's cases (see ``integrity_basis``):
+# filed with the case's progress code, the staff member derived from the case,
+# so no anonymous sender can name anyone
 INTEGRITY_BASIS = (
-    "投诉服务未发布投诉类别（是否涉及廉洁），也未单独发布处理结论；"
-    "此处统计点名该人员、且已确定纠正措施并认定成立或部分成立的投诉"
+    "仅统计凭需求查询码提交、由平台按该需求认定被投诉人员为该人员的投诉"
+    "（投诉人不能自行指定人员）；其中已确定纠正措施并认定成立或部分成立的"
+    "计为成立投诉。投诉服务未发布投诉类别（是否涉及廉洁）"
 )
 
 
@@ -56,17 +72,23 @@ def efficiency(kernel, calendar: WorkingCalendar, staff_id, since, until) -> dic
     """Professionalism, timeliness, integrity and satisfaction of one staff
     member in ``[since, until)``, from the facts the read model holds."""
     start, end = utc(since), utc(until)
-    window = (staff_id, start, end)
+
+    def within(column):  # [since, until)
+        return (column >= start) & (column < end)
+
     actions = kernel.query(
-        "SELECT kind, passed FROM ev_actions WHERE staff_id=%s AND at>=%s AND at<%s",
-        window,
+        select(ACTION.kind, ACTION.passed).where(
+            ACTION.staff_id == staff_id, within(ACTION.at)
+        )
     )
     reviews = [a for a in actions if a["kind"] == "review"]
     passed = sum(a["passed"] for a in reviews)
     taken = kernel.query(
-        "SELECT registered_at, taken_at FROM ev_cases WHERE first_taker=%s "
-        "AND taken_at>=%s AND taken_at<%s AND registered_at<>''",
-        window,
+        select(CASE.registered_at, CASE.taken_at).where(
+            CASE.first_taker == staff_id,
+            within(CASE.taken_at),
+            CASE.registered_at != "",
+        )
     )
     response_hours = [
         calendar.working_hours_between(
@@ -76,19 +98,23 @@ def efficiency(kernel, calendar: WorkingCalendar, staff_id, since, until) -> dic
         for r in taken
     ]
     referrals = kernel.query(
-        "SELECT r.on_time FROM ev_referrals r JOIN ev_cases c ON c.case_id=r.case_id "
-        "WHERE c.owner=%s AND r.completed_at>=%s AND r.completed_at<%s",
-        window,
+        select(REFERRAL.on_time)
+        .join(cases, CASE.case_id == REFERRAL.case_id)
+        .where(CASE.owner == staff_id, within(REFERRAL.completed_at))
     )
-    complaints = kernel.query(
-        "SELECT outcome FROM ev_complaints WHERE staff_id=%s "
-        "AND received_at>=%s AND received_at<%s",
-        window,
+    complaints_naming = kernel.query(
+        select(COMPLAINT.outcome).where(
+            COMPLAINT.staff_id == staff_id,
+            COMPLAINT.verified == 1,
+            within(COMPLAINT.received_at),
+        )
     )
-    surveys = kernel.query(
-        "SELECT overall, dimensions FROM ev_surveys WHERE staff_id=%s "
-        "AND status='rated' AND rated_at>=%s AND rated_at<%s",
-        window,
+    rated = kernel.query(
+        select(SURVEY.overall, SURVEY.dimensions).where(
+            SURVEY.staff_id == staff_id,
+            SURVEY.status == "rated",
+            within(SURVEY.rated_at),
+        )
     )
     on_time = sum(r["on_time"] for r in referrals)
     return {
@@ -109,11 +135,13 @@ def efficiency(kernel, calendar: WorkingCalendar, staff_id, since, until) -> dic
             "first_response_working_hours": _avg(response_hours),
         },
         "integrity": {
-            "complaints_naming_staff": len(complaints),
-            "upheld_complaints": sum(1 for c in complaints if c["outcome"] in UPHELD),
+            "complaints_naming_staff": len(complaints_naming),
+            "upheld_complaints": sum(
+                1 for c in complaints_naming if c["outcome"] in UPHELD
+            ),
             "integrity_basis": INTEGRITY_BASIS,
         },
-        "satisfaction": satisfaction(surveys),
+        "satisfaction": satisfaction(rated),
     }
 
 
@@ -131,11 +159,15 @@ def half_year_bounds(year: int, half: int) -> tuple[datetime, datetime]:
 def half_year(kernel, calendar: WorkingCalendar, institution_id, year, half) -> dict:
     """The figures of an institution's half-year summary (9.1.3)."""
     since, until = half_year_bounds(year, half)
-    window = (institution_id, utc(since), utc(until))
+    start, end = utc(since), utc(until)
+
+    def within(column):  # [since, until)
+        return (column >= start) & (column < end)
+
     demands = kernel.query(
-        "SELECT channel, outcome, registered_at, taken_at FROM ev_cases "
-        "WHERE institution_id=%s AND registered_at>=%s AND registered_at<%s",
-        window,
+        select(CASE.channel, CASE.outcome, CASE.registered_at, CASE.taken_at).where(
+            CASE.institution_id == institution_id, within(CASE.registered_at)
+        )
     )
     response_hours = [
         calendar.working_hours_between(
@@ -145,30 +177,40 @@ def half_year(kernel, calendar: WorkingCalendar, institution_id, year, half) -> 
         for d in demands
         if d["taken_at"]
     ]
+    # a referral counts for the case's institution, else for its own
+    institution = func.coalesce(
+        func.nullif(CASE.institution_id, ""), REFERRAL.institution_id
+    )
     referrals = kernel.query(
-        "SELECT r.on_time FROM ev_referrals r LEFT JOIN ev_cases c "
-        "ON c.case_id=r.case_id WHERE COALESCE(NULLIF(c.institution_id, ''), "
-        "r.institution_id)=%s AND r.completed_at>=%s AND r.completed_at<%s",
-        window,
+        select(REFERRAL.on_time)
+        .outerjoin(cases, CASE.case_id == REFERRAL.case_id)
+        .where(institution == institution_id, within(REFERRAL.completed_at))
     )
-    surveys = kernel.query(
-        "SELECT status, overall, dimensions FROM ev_surveys WHERE institution_id=%s "
-        "AND ended_at>=%s AND ended_at<%s",
-        window,
+    surveyed = kernel.query(
+        select(SURVEY.status, SURVEY.overall, SURVEY.dimensions).where(
+            SURVEY.institution_id == institution_id, within(SURVEY.ended_at)
+        )
     )
-    complaints = kernel.query(
-        "SELECT outcome FROM ev_complaints WHERE institution_id=%s "
-        "AND received_at>=%s AND received_at<%s",
-        window,
+    complained = kernel.query(
+        select(COMPLAINT.outcome).where(
+            COMPLAINT.institution_id == institution_id, within(COMPLAINT.received_at)
+        )
     )
     items = kernel.query(
-        "SELECT source, finding, owner, actions, deadline, status, escalated "
-        "FROM ev_improvements WHERE institution_id=%s AND opened_at>=%s "
-        "AND opened_at<%s ORDER BY opened_at, item_id",
-        window,
+        select(
+            ITEM.source,
+            ITEM.finding,
+            ITEM.owner,
+            ITEM.actions,
+            ITEM.deadline,
+            ITEM.status,
+            ITEM.escalated,
+        )
+        .where(ITEM.institution_id == institution_id, within(ITEM.opened_at))
+        .order_by(ITEM.opened_at, ITEM.item_id)
     )
     on_time = sum(r["on_time"] for r in referrals)
-    statuses = Counter(s["status"] for s in surveys)
+    statuses = Counter(s["status"] for s in surveyed)
     return {
         "institution_id": institution_id,
         "year": year,
@@ -189,14 +231,14 @@ def half_year(kernel, calendar: WorkingCalendar, institution_id, year, half) -> 
             "hit_rate": _rate(on_time, len(referrals)),
         },
         "satisfaction": {
-            "surveys_issued": len(surveys),
+            "surveys_issued": len(surveyed),
             "surveys_expired": statuses.get("expired", 0),
-            "response_rate": _rate(statuses.get("rated", 0), len(surveys)),
-            **satisfaction([s for s in surveys if s["status"] == "rated"]),
+            "response_rate": _rate(statuses.get("rated", 0), len(surveyed)),
+            **satisfaction([s for s in surveyed if s["status"] == "rated"]),
         },
         "complaints": {
-            "received": len(complaints),
-            "upheld": sum(1 for c in complaints if c["outcome"] in UPHELD),
+            "received": len(complained),
+            "upheld": sum(1 for c in complained if c["outcome"] in UPHELD),
         },
         "improvements": {
             "opened": len(items),

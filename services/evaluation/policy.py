@@ -1,19 +1,31 @@
 """What evaluation does with a fact another service published: note it in
 the case's record (9.1.2); a resolved demand or a completed referral issues a
 satisfaction survey (9.2.1); an agreed corrective action opens an improvement
-item (9.3). Ids are derived from the cause, so nothing is opened twice."""
+item (9.3). Ids are derived from the cause, so nothing is opened twice.
+
+The action's text is free text that can name a person (issue 18): since v2
+CorrectiveActionAgreed does not carry it, and the item reads it from
+complaints (``corrective_action``) as it is opened; complaints not answering is
+``DependencyUnavailable``, and the message goes back to the queue. A v1
+message opens its item with the action it carries."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from eventsourcing.application import AggregateNotFoundError
 
 from services.evaluation.domain import ImprovementItem, Survey
+from services.evaluation.policies import improvement_terms, policy_at
 from services.evaluation.records import CaseRecord
-from services.evaluation.rules import IMPROVEMENT_WORKING_DAYS, aware
 from shared.calendar import WorkingCalendar
 from shared.envelope import Envelope
+from shared.validation import aware
 
 COMPLAINT_OUTCOMES = {"upheld": "成立", "partly_upheld": "部分成立"}
+# (complaint id, the envelope's aggregate version) -> {action, owner, ...}:
+# complaints' ``corrective_action``
+ActionReader = Callable[[str, int], dict]
 
 
 def existing(repository, kind: type, aggregate_id):
@@ -37,9 +49,12 @@ class FactPolicy:
     """The policy ``ServiceApplication.process`` applies to one envelope; it
     returns the aggregates it changed, stored with the tracking record."""
 
-    def __init__(self, app, calendar: WorkingCalendar):
+    def __init__(
+        self, app, calendar: WorkingCalendar, read_action: ActionReader | None = None
+    ):
         self.repository = app.repository
         self.calendar = calendar
+        self.read_action = read_action
 
     def __call__(self, envelope: Envelope) -> list:
         case_id = case_of(envelope)
@@ -78,7 +93,7 @@ class FactPolicy:
             "staff_id": data.get("resolved_by", ""),
             "ended_at": data["resolved_at"],
         }
-        return Survey.issue("demand", key, facts, self.calendar)
+        return Survey.issue("demand", key, facts, self.calendar, self._policy(facts))
 
     def survey_for_referral(self, envelope: Envelope, record: CaseRecord):
         data = envelope.data
@@ -94,7 +109,14 @@ class FactPolicy:
             "staff_id": record.owner,
             "ended_at": data["completed_at"],
         }
-        return Survey.issue("referral", data["referral_id"], facts, self.calendar)
+        return Survey.issue(
+            "referral", data["referral_id"], facts, self.calendar, self._policy(facts)
+        )
+
+    def _policy(self, facts: dict) -> dict:
+        """The institution's policy in force when the service ended (9.2.1)."""
+        ended = aware(facts["ended_at"], "ended_at")
+        return policy_at(self.repository, facts["institution_id"], ended)
 
     def item_for_corrective_action(self, envelope: Envelope, record: CaseRecord):
         data = envelope.data
@@ -106,17 +128,24 @@ class FactPolicy:
         ):
             return None
         at = aware(envelope.occurred_at, "occurred_at")
+        institution = data.get("institution_id") or record.institution_id
         outcome = COMPLAINT_OUTCOMES.get(data.get("outcome", ""), "不成立")
+        action = data.get("action")
+        if action is None:  # v2: the action's words stay in complaints
+            if self.read_action is None:
+                raise ValueError("CorrectiveActionAgreed v2 needs corrective_action")
+            agreed = self.read_action(data["complaint_id"], envelope.aggregate_version)
+            action = agreed["action"]
         return ImprovementItem.open(
             {
                 "source": "complaint",
                 "ref": ref,
-                "institution_id": data.get("institution_id") or record.institution_id,
+                "institution_id": institution,
                 "demand_id": data.get("demand_id", ""),
                 "finding": f"投诉 {data.get('number', '')}（{outcome}）的纠正措施",
                 "owner": data.get("owner", ""),
-                "actions": [data["action"]],
-                "deadline": self.calendar.deadline(at, IMPROVEMENT_WORKING_DAYS),
+                "actions": [action],
+                **improvement_terms(self.repository, self.calendar, institution, at),
                 "opened_at": at,
             }
         )

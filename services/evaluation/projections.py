@@ -1,6 +1,7 @@
 """Evaluation's read model, fed by its own stored events: the facts of each
 case, surveys, call-backs and improvement items, in tables the figures are
-counted from (9.1.2, 9.2.2, 9.1.3). Rebuildable at any time.
+counted from (9.1.2, 9.2.2, 9.1.3). Rebuildable at any time; the tables are
+declared in ``tables.py``.
 
 Every moment is stored as UTC ISO text, so text order is time order.
 """
@@ -10,9 +11,29 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from sqlalchemy import update
+
 from services.evaluation.domain import CallBack, ImprovementItem, Survey
-from services.evaluation.records import CaseRecord
-from shared.projection import Projection
+from services.evaluation.records import (
+    CaseRecord,
+    EfficiencyAssessment,
+    HalfYearSummary,
+)
+from services.evaluation.tables import (
+    TABLES,
+    actions,
+    call_backs,
+    cases,
+    complaints,
+    improvements,
+    referrals,
+    reviews,
+    surveys,
+)
+from shared.projection import Projection, Writes
+
+CASE = cases.c
+COMPLAINT = complaints.c
 
 
 def utc(moment) -> str:
@@ -24,274 +45,243 @@ def utc(moment) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 class EvaluationView(Projection):
     name = "evaluation_view"
-    table_names = (
-        "ev_cases",
-        "ev_actions",
-        "ev_referrals",
-        "ev_complaints",
-        "ev_surveys",
-        "ev_call_backs",
-        "ev_improvements",
-    )
-    tables = (
-        """CREATE TABLE IF NOT EXISTS ev_cases (
-            case_id TEXT PRIMARY KEY, institution_id TEXT NOT NULL DEFAULT '',
-            channel TEXT NOT NULL DEFAULT '', registered_at TEXT NOT NULL DEFAULT '',
-            outcome TEXT NOT NULL DEFAULT '', resolved_at TEXT NOT NULL DEFAULT '',
-            resolved_by TEXT NOT NULL DEFAULT '', first_taker TEXT NOT NULL DEFAULT '',
-            taken_at TEXT NOT NULL DEFAULT '', owner TEXT NOT NULL DEFAULT '')""",
-        """CREATE TABLE IF NOT EXISTS ev_actions (
-            fact_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, staff_id TEXT NOT NULL,
-            kind TEXT NOT NULL, passed INTEGER NOT NULL, at TEXT NOT NULL)""",
-        """CREATE TABLE IF NOT EXISTS ev_referrals (
-            referral_id TEXT PRIMARY KEY, case_id TEXT NOT NULL,
-            institution_id TEXT NOT NULL, completed_at TEXT NOT NULL,
-            on_time INTEGER NOT NULL)""",
-        """CREATE TABLE IF NOT EXISTS ev_complaints (
-            complaint_id TEXT PRIMARY KEY, case_id TEXT NOT NULL,
-            institution_id TEXT NOT NULL DEFAULT '', staff_id TEXT NOT NULL DEFAULT '',
-            received_at TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL DEFAULT '')""",
-        """CREATE TABLE IF NOT EXISTS ev_surveys (
-            survey_id TEXT PRIMARY KEY, source TEXT NOT NULL, case_id TEXT NOT NULL,
-            institution_id TEXT NOT NULL, staff_id TEXT NOT NULL,
-            ended_at TEXT NOT NULL, due_at TEXT NOT NULL, status TEXT NOT NULL,
-            overall TEXT NOT NULL DEFAULT '', dimensions TEXT NOT NULL DEFAULT '{}',
-            comments TEXT NOT NULL DEFAULT '', rated_at TEXT NOT NULL DEFAULT '')""",
-        """CREATE TABLE IF NOT EXISTS ev_call_backs (
-            call_back_id TEXT PRIMARY KEY, survey_id TEXT NOT NULL,
-            case_id TEXT NOT NULL, institution_id TEXT NOT NULL,
-            staff_id TEXT NOT NULL, due_at TEXT NOT NULL, status TEXT NOT NULL)""",
-        """CREATE TABLE IF NOT EXISTS ev_improvements (
-            item_id TEXT PRIMARY KEY, source TEXT NOT NULL, ref TEXT NOT NULL,
-            institution_id TEXT NOT NULL, staff_id TEXT NOT NULL,
-            demand_id TEXT NOT NULL, finding TEXT NOT NULL, owner TEXT NOT NULL,
-            actions TEXT NOT NULL, deadline TEXT NOT NULL, opened_at TEXT NOT NULL,
-            status TEXT NOT NULL, escalated INTEGER NOT NULL DEFAULT 0,
-            closed_at TEXT NOT NULL DEFAULT '')""",
-    )
+    version = 2  # v2: ev_complaints.verified, ev_reviews
+    tables = TABLES
 
-    def apply(self, event, cursor) -> None:
+    def apply(self, event, writes: Writes) -> None:
         oid = str(event.originator_id)
         if isinstance(event, CaseRecord.Noted):
-            self._fact(event, cursor)
+            self._fact(event, writes)
+        elif isinstance(
+            event,
+            EfficiencyAssessment.Assessed
+            | HalfYearSummary.Drafted
+            | HalfYearSummary.SignedOff,
+        ):
+            self._review(event, oid, writes)
         elif isinstance(event, Survey.Event):
-            self._survey(event, oid, cursor)
+            self._survey(event, oid, writes)
         elif isinstance(event, CallBack.Opened):
-            cursor.execute(
-                "INSERT INTO ev_call_backs (call_back_id, survey_id, case_id, "
-                "institution_id, staff_id, due_at, status) "
-                "VALUES (%s, %s, %s, %s, %s, %s, 'open')",
-                (
-                    oid,
-                    event.survey_id,
-                    event.demand_id,
-                    event.institution_id,
-                    event.staff_id,
-                    utc(event.due_at),
-                ),
+            writes.insert(
+                call_backs,
+                {
+                    "call_back_id": oid,
+                    "survey_id": event.survey_id,
+                    "case_id": event.demand_id,
+                    "institution_id": event.institution_id,
+                    "staff_id": event.staff_id,
+                    "due_at": utc(event.due_at),
+                    "status": "open",
+                },
             )
         elif isinstance(event, CallBack.Done):
-            cursor.execute(
-                "UPDATE ev_call_backs SET status='done' WHERE call_back_id=%s", (oid,)
+            writes.execute(
+                update(call_backs)
+                .where(call_backs.c.call_back_id == oid)
+                .values(status="done")
             )
         elif isinstance(event, ImprovementItem.Event):
-            self._improvement(event, oid, cursor)
+            self._improvement(event, oid, writes)
 
     # -- facts of other services ------------------------------------------
 
-    def _case(self, cursor, case_id: str) -> None:
-        cursor.execute(
-            "INSERT INTO ev_cases (case_id) VALUES (%s) "
-            "ON CONFLICT (case_id) DO NOTHING",
-            (case_id,),
-        )
-
-    def _fact(self, event, cursor) -> None:
+    def _fact(self, event, writes: Writes) -> None:
         case_id, data, kind = self._case_id(event), event.data, event.event_type
-        fact_id = event.event_id
-        self._case(cursor, case_id)
+        writes.insert_new(cases, {"case_id": case_id})
+        case = update(cases).where(CASE.case_id == case_id)
         if kind == "DemandRegistered":
-            cursor.execute(
-                "UPDATE ev_cases SET institution_id=COALESCE(NULLIF(%s, ''), "
-                "institution_id), channel=%s, registered_at=%s WHERE case_id=%s",
-                (
-                    event.actor.get("institution", ""),
-                    data.get("channel", ""),
-                    utc(data.get("registered_at") or event.occurred_at),
-                    case_id,
-                ),
+            institution = event.actor.get("institution", "")
+            writes.execute(
+                case.values(
+                    channel=data.get("channel", ""),
+                    registered_at=utc(data.get("registered_at") or event.occurred_at),
+                    # filed online, it names no institution: keep what is known
+                    **({"institution_id": institution} if institution else {}),
+                )
             )
         elif kind == "DemandTaken":
             at = utc(data.get("taken_at") or event.occurred_at)
-            cursor.execute(
-                "UPDATE ev_cases SET first_taker=%s, taken_at=%s "
-                "WHERE case_id=%s AND first_taker=''",
-                (data["staff_id"], at, case_id),
+            writes.execute(
+                case.where(CASE.first_taker == "").values(
+                    first_taker=data["staff_id"], taken_at=at
+                )
             )
-            cursor.execute(
-                "UPDATE ev_cases SET owner=%s WHERE case_id=%s",
-                (data["staff_id"], case_id),
-            )
+            writes.execute(case.values(owner=data["staff_id"]))
             # filed online: the institution whose staff took it (as CaseRecord)
-            cursor.execute(
-                "UPDATE ev_cases SET institution_id=%s "
-                "WHERE case_id=%s AND institution_id=''",
-                (event.actor.get("institution", ""), case_id),
+            writes.execute(
+                case.where(CASE.institution_id == "").values(
+                    institution_id=event.actor.get("institution", "")
+                )
             )
         elif kind == "DemandHandedOver":
-            cursor.execute(
-                "UPDATE ev_cases SET owner=%s WHERE case_id=%s",
-                (data["staff_id"], case_id),
-            )
+            writes.execute(case.values(owner=data["staff_id"]))
         elif kind in ("ContractReviewed", "NoticeViolation"):
-            cursor.execute(
-                "INSERT INTO ev_actions (fact_id, case_id, staff_id, kind, passed, at) "
-                "VALUES (%s, %s, %s, %s, %s, %s)",
-                (
-                    fact_id,
-                    case_id,
-                    data["staff_id"],
-                    "review" if kind == "ContractReviewed" else "violation",
-                    int(bool(data.get("passed", False))),
-                    utc(event.occurred_at),
-                ),
+            writes.insert(
+                actions,
+                {
+                    "fact_id": event.event_id,
+                    "case_id": case_id,
+                    "staff_id": data["staff_id"],
+                    "kind": "review" if kind == "ContractReviewed" else "violation",
+                    "passed": int(bool(data.get("passed", False))),
+                    "at": utc(event.occurred_at),
+                },
             )
         elif kind == "DemandResolved":
-            cursor.execute(
-                "UPDATE ev_cases SET outcome=%s, resolved_at=%s, resolved_by=%s "
-                "WHERE case_id=%s",
-                (
-                    data.get("outcome", ""),
-                    utc(data.get("resolved_at") or event.occurred_at),
-                    data.get("resolved_by", ""),
-                    case_id,
-                ),
+            writes.execute(
+                case.values(
+                    outcome=data.get("outcome", ""),
+                    resolved_at=utc(data.get("resolved_at") or event.occurred_at),
+                    resolved_by=data.get("resolved_by", ""),
+                )
             )
         elif kind == "ReferralCompleted":
-            cursor.execute(
-                "INSERT INTO ev_referrals (referral_id, case_id, institution_id, "
-                "completed_at, on_time) VALUES (%s, %s, %s, %s, %s) "
-                "ON CONFLICT (referral_id) DO NOTHING",
-                (
-                    data["referral_id"],
-                    case_id,
-                    data.get("institution_id", ""),
-                    utc(data.get("completed_at") or event.occurred_at),
-                    int(bool(data.get("on_time"))),
-                ),
+            writes.insert_new(
+                referrals,
+                {
+                    "referral_id": data["referral_id"],
+                    "case_id": case_id,
+                    "institution_id": data.get("institution_id", ""),
+                    "completed_at": utc(data.get("completed_at") or event.occurred_at),
+                    "on_time": int(bool(data.get("on_time"))),
+                },
             )
         elif kind in ("ComplaintReceived", "CorrectiveActionAgreed"):
-            self._complaint(event, case_id, cursor)
+            self._complaint(event, case_id, writes)
 
     @staticmethod
     def _case_id(event) -> str:
         return event.data.get("demand_id") or event.data.get("complaint_id") or ""
 
-    def _complaint(self, event, case_id: str, cursor) -> None:
+    def _complaint(self, event, case_id: str, writes: Writes) -> None:
         data = event.data
-        cursor.execute(
-            "INSERT INTO ev_complaints (complaint_id, case_id) VALUES (%s, %s) "
-            "ON CONFLICT (complaint_id) DO NOTHING",
-            (data["complaint_id"], case_id),
+        writes.insert_new(
+            complaints, {"complaint_id": data["complaint_id"], "case_id": case_id}
+        )
+        complaint = update(complaints).where(
+            COMPLAINT.complaint_id == data["complaint_id"]
         )
         if event.event_type == "ComplaintReceived":
-            cursor.execute(
-                "UPDATE ev_complaints SET institution_id=%s, staff_id=%s, "
-                "received_at=%s WHERE complaint_id=%s",
-                (
-                    data.get("institution_id", ""),
-                    data.get("staff_id", ""),
-                    utc(data.get("received_at") or event.occurred_at),
-                    data["complaint_id"],
-                ),
+            writes.execute(
+                complaint.values(
+                    institution_id=data.get("institution_id", ""),
+                    staff_id=data.get("staff_id", ""),
+                    verified=int(bool(data.get("verified"))),
+                    received_at=utc(data.get("received_at") or event.occurred_at),
+                )
             )
         else:
-            cursor.execute(
-                "UPDATE ev_complaints SET outcome=%s WHERE complaint_id=%s",
-                (data.get("outcome", ""), data["complaint_id"]),
-            )
+            writes.execute(complaint.values(outcome=data.get("outcome", "")))
             if data.get("institution_id"):
-                cursor.execute(
-                    "UPDATE ev_complaints SET institution_id=%s "
-                    "WHERE complaint_id=%s AND institution_id=''",
-                    (data["institution_id"], data["complaint_id"]),
+                writes.execute(
+                    complaint.where(COMPLAINT.institution_id == "").values(
+                        institution_id=data["institution_id"]
+                    )
                 )
 
     # -- evaluation's own aggregates -----------------------------------------
 
-    def _survey(self, event, oid: str, cursor) -> None:
+    @staticmethod
+    def _review(event, oid: str, writes: Writes) -> None:
+        """A periodic review done, for the institution of the manager who did
+        it (an assessment) or whose summary it is (a sign-off)."""
+        if isinstance(event, HalfYearSummary.Drafted):
+            writes.insert_new(
+                reviews,
+                {
+                    "review_id": oid,
+                    "kind": "half_year",
+                    "institution_id": event.institution_id,
+                    "period": f"{event.year}-H{event.half}",
+                    "done_at": "",
+                },
+            )
+            return
+        if isinstance(event, HalfYearSummary.SignedOff):
+            writes.execute(
+                update(reviews)
+                .where(reviews.c.review_id == oid)
+                .values(done_at=utc(event.timestamp))
+            )
+            return
+        actor = (getattr(event, "audit", None) or {}).get("actor") or {}
+        writes.insert_new(
+            reviews,
+            {
+                "review_id": oid,
+                "kind": "efficiency",
+                "institution_id": str(actor.get("institution", "")),
+                "period": "",
+                "done_at": utc(event.timestamp),
+            },
+        )
+
+    def _survey(self, event, oid: str, writes: Writes) -> None:
+        survey = update(surveys).where(surveys.c.survey_id == oid)
         if isinstance(event, Survey.Issued):
-            cursor.execute(
-                "INSERT INTO ev_surveys (survey_id, source, case_id, institution_id, "
-                "staff_id, ended_at, due_at, status) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, 'issued')",
-                (
-                    oid,
-                    event.source,
-                    event.demand_id,
-                    event.institution_id,
-                    event.staff_id,
-                    utc(event.ended_at),
-                    utc(event.due_at),
-                ),
+            writes.insert(
+                surveys,
+                {
+                    "survey_id": oid,
+                    "source": event.source,
+                    "case_id": event.demand_id,
+                    "institution_id": event.institution_id,
+                    "staff_id": event.staff_id,
+                    "ended_at": utc(event.ended_at),
+                    "due_at": utc(event.due_at),
+                    "status": "issued",
+                },
             )
         elif isinstance(event, Survey.Rated):
-            cursor.execute(
-                "UPDATE ev_surveys SET status='rated', overall=%s, dimensions=%s, "
-                "comments=%s, rated_at=%s WHERE survey_id=%s",
-                (
-                    event.overall,
-                    json.dumps(dict(event.dimensions), ensure_ascii=False),
-                    event.comments,
-                    utc(event.rated_at),
-                    oid,
-                ),
+            writes.execute(
+                survey.values(
+                    status="rated",
+                    overall=event.overall,
+                    dimensions=_json(dict(event.dimensions)),
+                    comments=event.comments,
+                    rated_at=utc(event.rated_at),
+                )
             )
         elif isinstance(event, Survey.Expired):
-            cursor.execute(
-                "UPDATE ev_surveys SET status='expired' WHERE survey_id=%s", (oid,)
-            )
+            writes.execute(survey.values(status="expired"))
+        elif isinstance(event, Survey.InvitationDelivered):
+            writes.execute(survey.values(due_at=utc(event.due_at)))
 
-    def _improvement(self, event, oid: str, cursor) -> None:
+    def _improvement(self, event, oid: str, writes: Writes) -> None:
+        item = update(improvements).where(improvements.c.item_id == oid)
         if isinstance(event, ImprovementItem.Opened):
-            cursor.execute(
-                "INSERT INTO ev_improvements (item_id, source, ref, institution_id, "
-                "staff_id, demand_id, finding, owner, actions, deadline, opened_at, "
-                "status) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'open')",
-                (
-                    oid,
-                    event.source,
-                    event.ref,
-                    event.institution_id,
-                    event.staff_id,
-                    event.demand_id,
-                    event.finding,
-                    event.owner,
-                    json.dumps(list(event.actions), ensure_ascii=False),
-                    utc(event.deadline),
-                    utc(event.opened_at),
-                ),
+            writes.insert(
+                improvements,
+                {
+                    "item_id": oid,
+                    "source": event.source,
+                    "ref": event.ref,
+                    "institution_id": event.institution_id,
+                    "staff_id": event.staff_id,
+                    "demand_id": event.demand_id,
+                    "finding": event.finding,
+                    "owner": event.owner,
+                    "actions": _json(list(event.actions)),
+                    "deadline": utc(event.deadline),
+                    "opened_at": utc(event.opened_at),
+                    "status": "open",
+                },
             )
         elif isinstance(event, ImprovementItem.Planned):
-            cursor.execute(
-                "UPDATE ev_improvements SET owner=%s, actions=%s, deadline=%s "
-                "WHERE item_id=%s",
-                (
-                    event.owner,
-                    json.dumps(list(event.actions), ensure_ascii=False),
-                    utc(event.deadline),
-                    oid,
-                ),
+            writes.execute(
+                item.values(
+                    owner=event.owner,
+                    actions=_json(list(event.actions)),
+                    deadline=utc(event.deadline),
+                )
             )
         elif isinstance(event, ImprovementItem.Escalated):
-            cursor.execute(
-                "UPDATE ev_improvements SET escalated=1 WHERE item_id=%s", (oid,)
-            )
+            writes.execute(item.values(escalated=1))
         elif isinstance(event, ImprovementItem.Closed):
-            cursor.execute(
-                "UPDATE ev_improvements SET status='closed', closed_at=%s "
-                "WHERE item_id=%s",
-                (utc(event.timestamp), oid),
-            )
+            writes.execute(item.values(status="closed", closed_at=utc(event.timestamp)))

@@ -14,10 +14,10 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from services.evaluation.domain import derived_id
-from services.evaluation.rules import require_text
+from services.evaluation.contract import derived_id, half_year_summary_id
 from shared.application import AuditedAggregate
 from shared.errors import ValidationFailed
+from shared.validation import require_text
 
 # the facts a case record keeps: (source service, integration event type)
 FACTS = (
@@ -128,7 +128,7 @@ class HalfYearSummary(AuditedAggregate):
 
     @staticmethod
     def create_id(institution_id: str, year: int, half: int) -> UUID:
-        return derived_id("half-year", f"{institution_id}:{year}:{half}")
+        return half_year_summary_id(institution_id, year, half)
 
     @event("Drafted")
     def __init__(self, institution_id: str, year: int, half: int, figures: dict):

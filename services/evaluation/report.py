@@ -1,5 +1,7 @@
 """The half-year summary as a written report (9.1.3): HTML with inline SVG
-charts, and a printable PDF with simple bar charts drawn by fpdf2.
+charts, rendered from ``templates/half_year_summary.html`` (Jinja2, every value
+escaped), and a printable PDF with simple bar charts drawn by fpdf2. Both show
+the same content, computed here once.
 
 The PDF needs a Chinese TrueType font on this machine (no network fonts):
 ``QI_CJK_FONT`` names one, else the usual Debian paths are tried (package
@@ -9,16 +11,13 @@ error is raised instead of a broken PDF.
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
-from services.evaluation.rules import (
-    IMPROVEMENT_SOURCES,
-    IMPROVEMENT_STATUS,
-    LEVELS,
-    OUTCOME_LABELS,
-)
-from services.intake.registration import CHANNELS
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from services.evaluation.contract import IMPROVEMENT_STATUS, LEVELS
+from services.evaluation.rules import IMPROVEMENT_SOURCES, OUTCOME_LABELS
+from services.intake.contract import CHANNELS
 from shared import config
 from shared.errors import ValidationFailed
 
@@ -30,6 +29,16 @@ FONT_CANDIDATES = (
 )
 HALVES = {1: "上半年", 2: "下半年"}
 ITEMS_HEADING = "改进事项明细"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# autoescape on for everything: a finding or a manager's note is typed by a
+# person and must never become markup in the report
+ENVIRONMENT = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def _pct(rate) -> str:
@@ -115,18 +124,23 @@ def sections(summary: dict) -> list[tuple[str, list[tuple[str, str]], dict]]:
     ]
 
 
+def item_texts(summary: dict) -> list[str]:
+    """One line per improvement item (9.3): source, finding, owner, actions,
+    deadline and status."""
+    return [
+        f"[{IMPROVEMENT_SOURCES[item['source']]}] {item['finding']}；"
+        f"责任人：{item['owner'] or '待定'}；"
+        f"措施：{'；'.join(item['actions']) or '待定'}；"
+        f"期限：{item['deadline'][:10]}；"
+        f"状态：{IMPROVEMENT_STATUS[item['status']]}"
+        + ("（已逾期督办）" if item["escalated"] else "")
+        for item in summary["figures"]["improvements"]["items"]
+    ]
+
+
 def item_lines(summary: dict) -> list[str]:
-    lines = []
-    for n, item in enumerate(summary["figures"]["improvements"]["items"], 1):
-        lines.append(
-            f"{n}. [{IMPROVEMENT_SOURCES[item['source']]}] {item['finding']}；"
-            f"责任人：{item['owner'] or '待定'}；"
-            f"措施：{'；'.join(item['actions']) or '待定'}；"
-            f"期限：{item['deadline'][:10]}；"
-            f"状态：{IMPROVEMENT_STATUS[item['status']]}"
-            + ("（已逾期督办）" if item["escalated"] else "")
-        )
-    return lines
+    """The item texts numbered, as the PDF prints them."""
+    return [f"{n}. {text}" for n, text in enumerate(item_texts(summary), 1)]
 
 
 def sign_off_line(summary: dict) -> str:
@@ -139,50 +153,35 @@ def sign_off_line(summary: dict) -> str:
 # -- HTML -------------------------------------------------------------------
 
 
-def svg_bars(chart: dict, width: int = 420, bar: int = 22) -> str:
-    if not chart:
-        return ""
-    top = max(chart.values()) or 1
-    rows = []
-    for i, (label, value) in enumerate(chart.items()):
-        y = i * (bar + 8)
-        length = int((width - 160) * value / top)
-        rows.append(
-            f'<text x="0" y="{y + 16}" font-size="13">{escape(label)}</text>'
-            f'<rect x="110" y="{y}" width="{length}" height="{bar}" fill="#3b7dd8"/>'
-            f'<text x="{116 + length}" y="{y + 16}" font-size="13">{value}</text>'
-        )
-    height = len(chart) * (bar + 8)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
-        f'height="{height}" role="img">{"".join(rows)}</svg>'
-    )
+def svg_chart(chart: dict, width: int = 420, bar: int = 22) -> dict:
+    """The geometry of a horizontal bar chart for the template: a row per
+    label at its height, its bar scaled to the largest value."""
+    top = max(chart.values(), default=0) or 1
+    rows = [
+        {
+            "label": label,
+            "value": value,
+            "y": i * (bar + 8),
+            "length": int((width - 160) * value / top),
+        }
+        for i, (label, value) in enumerate(chart.items())
+    ]
+    return {"width": width, "bar": bar, "height": len(rows) * (bar + 8), "rows": rows}
 
 
 def to_html(summary: dict) -> str:
-    parts = [
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>{escape(title(summary))}</title></head><body>",
-        f"<h1>{escape(title(summary))}</h1>",
-        f"<p>统计期间：{escape(summary['figures']['since'][:10])} 至 "
-        f"{escape(summary['figures']['until'][:10])}（不含）</p>",
-    ]
-    for heading, rows, chart in sections(summary):
-        parts.append(f"<h2>{escape(heading)}</h2>")
-        if rows:
-            parts.append("<table>")
-            for label, value in rows:
-                parts.append(
-                    f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>"
-                )
-            parts.append("</table>")
-        parts.append(svg_bars(chart))
-    parts.append(f"<h3>{ITEMS_HEADING}</h3><ol>")
-    for line in item_lines(summary):
-        parts.append(f"<li>{escape(line.split('. ', 1)[1])}</li>")
-    parts.append("</ol>")
-    parts.append(f"<p>{escape(sign_off_line(summary))}</p></body></html>")
-    return "\n".join(parts)
+    return ENVIRONMENT.get_template("half_year_summary.html").render(
+        title=title(summary),
+        since=summary["figures"]["since"][:10],
+        until=summary["figures"]["until"][:10],
+        sections=[
+            {"heading": heading, "rows": rows, "chart": svg_chart(chart)}
+            for heading, rows, chart in sections(summary)
+        ],
+        items_heading=ITEMS_HEADING,
+        items=item_texts(summary),
+        sign_off=sign_off_line(summary),
+    )
 
 
 # -- PDF --------------------------------------------------------------------

@@ -1,31 +1,28 @@
-"""Integration events evaluation publishes. Versioned; no personal data.
-
-SurveyIssued v1 — data: {survey_id, demand_id, referral_id, institution_id,
-  ended_at, due_at}: a notifier sends the applicant the rating link (9.2.1).
-SurveyReminded v1 — data: {survey_id, due_at}: remind the applicant.
-SatisfactionRated v1 — data: {survey_id, overall, rated_at}.
-ImprovementItemEscalated v1 — data: {item_id, deadline}: overdue (9.3).
-EfficiencyAssessed v1 — data: {assessment_id, figures} (figures name the
-  staff member and the period): the assessment as it stood (9.2.2).
-HalfYearSummarySignedOff v1 — data: {summary_id, manager} (9.1.3).
-The envelope's correlation_id is the demand id where there is one.
-"""
+"""Integration events evaluation publishes: its events as the envelopes of
+the schemas named in ``services.evaluation.contract``. No personal data."""
 
 from __future__ import annotations
 
 from eventsourcing.persistence import Notification
 
+from services.evaluation.contract import (
+    EFFICIENCY_ASSESSED,
+    HALF_YEAR_SUMMARY_SIGNED_OFF,
+    IMPROVEMENT_ITEM_ESCALATED,
+    SATISFACTION_RATED,
+    SOURCE,
+    SURVEY_ISSUED,
+    SURVEY_REMINDED,
+)
 from services.evaluation.domain import ImprovementItem, Survey
 from services.evaluation.records import EfficiencyAssessment, HalfYearSummary
 from shared.envelope import Envelope, envelope_for
 
-SOURCE = "evaluation"
 
-
-def _data(event) -> tuple[str, dict] | None:
+def _data(event) -> tuple[tuple[str, int], dict] | None:
     oid = str(event.originator_id)
     if isinstance(event, Survey.Issued):
-        return "SurveyIssued", {
+        return SURVEY_ISSUED, {
             "survey_id": oid,
             "demand_id": event.demand_id,
             "referral_id": event.referral_id,
@@ -34,24 +31,29 @@ def _data(event) -> tuple[str, dict] | None:
             "due_at": event.due_at,
         }
     if isinstance(event, Survey.Reminded):
-        return "SurveyReminded", {"survey_id": oid, "due_at": event.due_at}
+        case = event.__dict__.get("audit", {}).get("correlation_id", "")
+        return SURVEY_REMINDED, {
+            "survey_id": oid,
+            "demand_id": case if case != oid else "",
+            "due_at": event.due_at,
+        }
     if isinstance(event, Survey.Rated):
-        return "SatisfactionRated", {
+        return SATISFACTION_RATED, {
             "survey_id": oid,
             "overall": event.overall,
             "rated_at": event.rated_at,
         }
     if isinstance(event, ImprovementItem.Escalated):
-        return "ImprovementItemEscalated", {"item_id": oid, "deadline": event.deadline}
+        return IMPROVEMENT_ITEM_ESCALATED, {"item_id": oid, "deadline": event.deadline}
     if isinstance(
         event, EfficiencyAssessment.Assessed | EfficiencyAssessment.Reassessed
     ):
-        return "EfficiencyAssessed", {
+        return EFFICIENCY_ASSESSED, {
             "assessment_id": oid,
             "figures": dict(event.figures),
         }
     if isinstance(event, HalfYearSummary.SignedOff):
-        return "HalfYearSummarySignedOff", {
+        return HALF_YEAR_SUMMARY_SIGNED_OFF, {
             "summary_id": oid,
             "manager": event.manager,
         }
@@ -62,5 +64,5 @@ def to_envelope(event: object, notification: Notification) -> Envelope | None:
     found = _data(event)
     if found is None:
         return None
-    event_type, data = found
-    return envelope_for(SOURCE, event, notification.id, event_type, 1, data)
+    (event_type, version), data = found
+    return envelope_for(SOURCE, event, notification.id, event_type, version, data)

@@ -3,34 +3,56 @@
 from __future__ import annotations
 
 import base64
+import logging
 
+from nameko.exceptions import UnknownService
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.evaluation import report, views
+from services.evaluation import report, schedule, views
 from services.evaluation.application import EvaluationApplication
 from services.evaluation.domain import CallBack
 from services.evaluation.schemas import to_envelope
-from shared import config
+from shared import calendar, config
 from shared.entrypoints import integration_handler
-from shared.errors import ConflictError, NotFound, ValidationFailed
-from shared.providers import Application, CaseHistory, OutboxRelayRunner, Pingable
+from shared.errors import (
+    ConflictError,
+    DependencyUnavailable,
+    NotFound,
+    ValidationFailed,
+)
+from shared.mixins import CaseHistory, Pingable
+from shared.providers import Application, OutboxRelayRunner
 from shared.rpc import BoundedRpcProxy
+from shared.validation import aware
 
 EXPECTED = (ValidationFailed, NotFound, ConflictError)
+log = logging.getLogger(__name__)
 
 
 class EvaluationService(Pingable, CaseHistory):
     name = "evaluation"
 
     intake = BoundedRpcProxy("intake")
+    notify = BoundedRpcProxy("notify")
+    # the words of a corrective action or a suggestion card, which their
+    # events do not carry (issue 18)
+    complaints = BoundedRpcProxy("complaints")
 
     app: EvaluationApplication = Application(EvaluationApplication)
     relay = OutboxRelayRunner(to_envelope)
 
+    @integration_handler("catalog", "PolicyChanged")
+    def handle_catalog_policy_changed(self, envelope):
+        """A copy of every version of the institutions' service policies: a
+        survey's window and an improvement item's deadline are its
+        institution's (9.2.1, 9.3)."""
+        return self.app.on_policy_changed(envelope)
+
     # -- facts of other services (each noted once in its case record) --------
 
-    @integration_handler("intake", "DemandRegistered")
+    # v2: the needs without their descriptions (read as v1 was)
+    @integration_handler("intake", "DemandRegistered", 2)
     def handle_intake_demand_registered(self, envelope):
         return self.app.on_fact(envelope)
 
@@ -63,14 +85,21 @@ class EvaluationService(Pingable, CaseHistory):
     def handle_referral_referral_completed(self, envelope):
         return self.app.on_fact(envelope)
 
-    @integration_handler("complaints", "ComplaintReceived")
+    @integration_handler("complaints", "ComplaintReceived", schema_version=2)
     def handle_complaints_complaint_received(self, envelope):
         return self.app.on_fact(envelope)
 
-    @integration_handler("complaints", "CorrectiveActionAgreed")
+    # v2: without the card's text, read from complaints as the item opens
+    @integration_handler("complaints", "SuggestionReceived", 2)
+    def handle_complaints_suggestion_received(self, envelope):
+        """A suggestion card becomes an improvement item (9.3.1)."""
+        return self.app.on_suggestion(envelope, self.complaints.suggestion_text)
+
+    # v2: without the action's text, read from complaints as the item opens
+    @integration_handler("complaints", "CorrectiveActionAgreed", 2)
     def handle_complaints_corrective_action_agreed(self, envelope):
         """An agreed corrective action becomes an improvement item (9.3)."""
-        return self.app.on_fact(envelope)
+        return self.app.on_fact(envelope, self.complaints.corrective_action)
 
     # -- satisfaction (9.2.1) -------------------------------------------------
 
@@ -81,6 +110,11 @@ class EvaluationService(Pingable, CaseHistory):
     def rate(self, survey_id, code, form, audit_data=None):
         """The applicant rates a service with the demand's progress code."""
         return self.app.rate(survey_id, code, form, self._demand_for_code)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def rate_for_department(self, survey_id, respondent, form, audit_data=None):
+        """5.2.2 b, 6.9: the requesting department's rating of a task."""
+        return self.app.rate_for_department(survey_id, respondent, form)
 
     @rpc(expected_exceptions=EXPECTED)
     def surveys_for_code(self, code):
@@ -125,12 +159,51 @@ class EvaluationService(Pingable, CaseHistory):
 
     @timer(interval=config.get_float("QI_SLA_SWEEP_SECONDS"))
     def sweep_deadlines(self):
-        """Survey reminders and expiry, overdue improvement items (timer)."""
-        self.app.sweep()
+        """Invitations delivered, survey reminders and expiry, overdue
+        improvement items (timer)."""
+        self.app.sweep(delivered_at=self._invitations_delivered)
 
     @rpc(expected_exceptions=EXPECTED)
     def sweep(self, now=None, audit_data=None):
-        return self.app.sweep(now)
+        return self.app.sweep(now, self._invitations_delivered)
+
+    # -- periodic reviews due (9.1.3, 9.2.2) -----------------------------------
+
+    @timer(interval=config.get_float("QI_SLA_SWEEP_SECONDS"))
+    def sweep_reviews(self):
+        """The overdue half-year summaries and efficiency reviews, counted in
+        qi_evaluation_reviews_overdue (the QiReviewOverdue alert)."""
+        self.app.view.catch_up()
+        schedule.sweep(self.app.kernel, schedule.today(), self._limits_now)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def due_reviews(self, institution_id, on=None, audit_data=None):
+        """The institution's periodic reviews of the periods ended before
+        ``on`` (an aware ISO moment; now if absent): due on, done, overdue
+        (the manager's board)."""
+        if not isinstance(institution_id, str) or not institution_id:
+            raise ValidationFailed.single("institution_id", "请指明机构")
+        day, moment = schedule.today(), None
+        if on:
+            moment = aware(on, "on")
+            day = moment.astimezone(schedule.SHANGHAI).date()
+        self.app.view.catch_up()
+        limits = self._limits_now(institution_id, moment)
+        return schedule.due_reviews(self.app.kernel, institution_id, day, limits)
+
+    def _limits_now(self, institution: str, at=None) -> dict:
+        """The institution's service policy in force now (or ``at``): the
+        periods and due days of its reviews (9.1.3, 9.2.2)."""
+        return self.app.policy_at(institution, at or calendar.CLOCK())["limits"]
+
+    def _invitations_delivered(self, message_ids: list[str]) -> dict[str, str]:
+        """notify's answer; none this round while it is away (9.2.1: the
+        window then still counts from the service's end)."""
+        try:
+            return self.notify.delivered_at(message_ids)
+        except (DependencyUnavailable, UnknownService) as exc:
+            log.warning("notify did not answer for invitations: %s", exc)
+            return {}
 
     # -- per-service records (9.1.2) ------------------------------------------
 

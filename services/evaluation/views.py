@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import select
+
 from services.evaluation.figures import satisfaction
 from services.evaluation.projections import utc
-from services.evaluation.rules import SURVEY_SOURCES, SURVEY_STATUS, aware
-
-SURVEY_COLUMNS = (
-    "survey_id, source, case_id, institution_id, staff_id, ended_at, due_at, "
-    "status, overall, dimensions, comments, rated_at"
+from services.evaluation.rules import SURVEY_SOURCES, SURVEY_STATUS
+from services.evaluation.tables import (
+    call_backs,
+    cases,
+    complaints,
+    improvements,
+    surveys,
 )
+from shared.validation import aware
+
+SURVEY = surveys.c
+ITEM = improvements.c
+CALL_BACK = call_backs.c
+CASE = cases.c
+COMPLAINT = complaints.c
 
 
 def _survey_row(row: dict) -> dict:
@@ -28,12 +39,10 @@ def _survey_row(row: dict) -> dict:
     }
 
 
-def _records(app, where: str, params: tuple) -> dict:
+def _records(app, *where) -> dict:
     app.view.catch_up()
     rows = app.kernel.query(
-        f"SELECT {SURVEY_COLUMNS} FROM ev_surveys WHERE {where} "
-        "ORDER BY ended_at, survey_id",
-        params,
+        select(surveys).where(*where).order_by(SURVEY.ended_at, SURVEY.survey_id)
     )
     return {
         "services": [_survey_row(r) for r in rows],
@@ -53,21 +62,26 @@ def _period(since, until) -> tuple[str, str]:
 def for_demand(app, demand_id: str) -> dict:
     """The record of one demand: its services' ratings and opinions, the
     complaints about it and what followed."""
-    found = _records(app, "case_id=%s", (str(demand_id),))
-    case = app.kernel.query("SELECT * FROM ev_cases WHERE case_id=%s", (demand_id,))
+    found = _records(app, SURVEY.case_id == str(demand_id))
+    case = app.kernel.query(select(cases).where(CASE.case_id == demand_id))
     return {
         "demand_id": demand_id,
         "case": case[0] if case else None,
         **found,
         "complaints": app.kernel.query(
-            "SELECT complaint_id, received_at, outcome FROM ev_complaints "
-            "WHERE case_id=%s ORDER BY received_at",
-            (demand_id,),
+            select(COMPLAINT.complaint_id, COMPLAINT.received_at, COMPLAINT.outcome)
+            .where(COMPLAINT.case_id == demand_id)
+            .order_by(COMPLAINT.received_at)
         ),
         "call_backs": app.kernel.query(
-            "SELECT call_back_id, survey_id, due_at, status FROM ev_call_backs "
-            "WHERE case_id=%s ORDER BY due_at",
-            (demand_id,),
+            select(
+                CALL_BACK.call_back_id,
+                CALL_BACK.survey_id,
+                CALL_BACK.due_at,
+                CALL_BACK.status,
+            )
+            .where(CALL_BACK.case_id == demand_id)
+            .order_by(CALL_BACK.due_at)
         ),
         "improvements": improvements(app, demand_id=demand_id),
     }
@@ -77,7 +91,10 @@ def for_staff(app, staff_id: str, since, until) -> dict:
     """Services a staff member ended in ``[since, until)`` and their ratings."""
     start, end = _period(since, until)
     found = _records(
-        app, "staff_id=%s AND ended_at>=%s AND ended_at<%s", (staff_id, start, end)
+        app,
+        SURVEY.staff_id == staff_id,
+        SURVEY.ended_at >= start,
+        SURVEY.ended_at < end,
     )
     return {"staff_id": staff_id, "since": start, "until": end, **found}
 
@@ -86,27 +103,42 @@ def for_institution(app, institution_id: str, since, until) -> dict:
     start, end = _period(since, until)
     found = _records(
         app,
-        "institution_id=%s AND ended_at>=%s AND ended_at<%s",
-        (institution_id, start, end),
+        SURVEY.institution_id == institution_id,
+        SURVEY.ended_at >= start,
+        SURVEY.ended_at < end,
     )
     return {"institution_id": institution_id, "since": start, "until": end, **found}
 
 
 def improvements(app, institution_id="", status="", demand_id="") -> list[dict]:
     app.view.catch_up()
+    where = [
+        column == value
+        for column, value in (
+            (ITEM.institution_id, institution_id),
+            (ITEM.status, status),
+            (ITEM.demand_id, demand_id),
+        )
+        if value
+    ]
     rows = app.kernel.query(
-        "SELECT * FROM ev_improvements WHERE (%s='' OR institution_id=%s) "
-        "AND (%s='' OR status=%s) AND (%s='' OR demand_id=%s) "
-        "ORDER BY opened_at, item_id",
-        (institution_id, institution_id, status, status, demand_id, demand_id),
+        select(*ITEM).where(*where).order_by(ITEM.opened_at, ITEM.item_id)
     )
     return [{**r, "actions": json.loads(r["actions"])} for r in rows]
 
 
 def call_backs(app, institution_id="", status="open") -> list[dict]:
     app.view.catch_up()
+    where = [
+        column == value
+        for column, value in (
+            (CALL_BACK.institution_id, institution_id),
+            (CALL_BACK.status, status),
+        )
+        if value
+    ]
     return app.kernel.query(
-        "SELECT * FROM ev_call_backs WHERE (%s='' OR institution_id=%s) "
-        "AND (%s='' OR status=%s) ORDER BY due_at, call_back_id",
-        (institution_id, institution_id, status, status),
+        select(*CALL_BACK)
+        .where(*where)
+        .order_by(CALL_BACK.due_at, CALL_BACK.call_back_id)
     )
