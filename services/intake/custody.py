@@ -9,7 +9,6 @@ passed in as aware datetimes, never read from the clock.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -18,38 +17,31 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import event
 
+from services.intake.contract import (
+    CONDITIONS,
+    CUSTOMER,
+    INTACT,
+    REPORT_METHODS,
+    VISITS,
+)
 from services.intake.domain import Demand
-from services.intake.registration import LANDLINE, MOBILE
 from shared import audit
 from shared.application import AuditedAggregate, ServiceApplication
 from shared.errors import NotFound, ValidationFailed
+from shared.validation import (
+    aware,
+    require_day,
+    require_email,
+    require_phone,
+    require_text,
+)
 
 T = TypeVar("T")
-CUSTOMER = "customer"  # the demand's customer, first holder of a brought sample
-INTACT = "完好"
-CONDITIONS = (INTACT, "破损", "受潮", "污染", "封签破损", "数量不符")
-VISITS = {"acceptance": "上门受理", "pickup": "上门取样"}
-REPORT_METHODS = {"post": "邮寄", "email": "电子邮件", "download": "在线下载"}
 ENDED = {"returned": "已退还", "disposed": "已处置"}
 MOVEMENTS = {"handed_over": "交接", "returned": "退还", "disposed": "处置"}
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
 
 # -- rules on values --------------------------------------------------------
-
-
-def _text(value: Any, field: str, label: str, max_len: int = 200) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed.single(field, f"请填写{label}")
-    if len(value.strip()) > max_len:
-        raise ValidationFailed.single(field, f"{label}不能超过{max_len}个字")
-    return value.strip()
-
-
-def _aware(value: Any, field: str, label: str) -> datetime:
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise ValidationFailed.single(field, f"{label}应为带时区的日期时间")
-    return value
 
 
 def _condition(condition: Any, note: Any) -> tuple[str, str]:
@@ -59,7 +51,7 @@ def _condition(condition: Any, note: Any) -> tuple[str, str]:
         raise ValidationFailed.single("condition", message)
     if condition == INTACT and (note is None or note == ""):
         return condition, ""
-    return condition, _text(note, "note", f"样品{condition}的情况说明", 500)
+    return condition, require_text(note, "note", f"样品{condition}的情况说明", 500)
 
 
 def _demand_key(demand_id: Any) -> str:
@@ -94,14 +86,10 @@ class SampleCustody(AuditedAggregate):
         if not isinstance(kind, str) or kind not in VISITS:
             message = "上门服务应为：" + "、".join(VISITS.values())
             raise ValidationFailed.single("kind", message)
-        address = _text(address, "address", "上门地址")
-        if isinstance(preferred_date, datetime) or not isinstance(preferred_date, date):
-            raise ValidationFailed.single("preferred_date", "期望日期应为日期")
-        contact = _text(contact, "contact", "联系人", 50)
-        phone = _text(phone, "phone", "联系电话", 20)
-        if not (MOBILE.match(phone) or LANDLINE.match(phone)):
-            message = "联系电话应为11位手机号或带区号的固定电话"
-            raise ValidationFailed.single("phone", message)
+        address = require_text(address, "address", "上门地址", 200)
+        preferred_date = require_day(preferred_date, "preferred_date", "期望日期")
+        contact = require_text(contact, "contact", "联系人", 50)
+        phone = require_phone(phone, "phone")
         visit = {"kind": kind, "address": address, "preferred_date": preferred_date}
         visit.update(contact=contact, phone=phone)
         if kind == "pickup":
@@ -124,16 +112,16 @@ class SampleCustody(AuditedAggregate):
         self, sample_id, description, quantity, condition, note="", courier=None
     ) -> dict:
         """Register a sample held by the customer, or by the courier of a pickup."""
-        sample_id = _text(sample_id, "sample_id", "样品编号", 64)
+        sample_id = require_text(sample_id, "sample_id", "样品编号", 64)
         if sample_id in self.samples:
             raise ValidationFailed.single("sample_id", f"样品编号 {sample_id} 已登记")
-        description = _text(description, "description", "样品描述", 500)
+        description = require_text(description, "description", "样品描述", 500)
         if type(quantity) is not int or quantity < 1:
             raise ValidationFailed.single("quantity", "样品数量应为正整数")
         condition, note = _condition(condition, note)
         holder = CUSTOMER
         if courier is not None:
-            holder = _text(courier, "courier", "取样人员", 100)
+            holder = require_text(courier, "courier", "取样人员", 100)
             if not any(v["kind"] == "pickup" for v in self.visits):
                 message = "没有上门取样申请，不能登记为取样人员持有"
                 raise ValidationFailed.single("courier", message)
@@ -153,8 +141,8 @@ class SampleCustody(AuditedAggregate):
             raise ValidationFailed.single("sample_ids", "请列出交接的样品编号")
         if len(set(map(str, sample_ids))) != len(sample_ids):
             raise ValidationFailed.single("sample_ids", "样品编号重复")
-        holder = _text(holder, "from_party", "交出人", 100)
-        at = _aware(at, "at", "交接时间")
+        holder = require_text(holder, "from_party", "交出人", 100)
+        at = aware(at, "at", "交接时间")
         for sid in sample_ids:
             sample = self.samples.get(sid) if isinstance(sid, str) else None
             if sample is None:
@@ -172,10 +160,10 @@ class SampleCustody(AuditedAggregate):
         return {"samples": list(sample_ids), "from_party": holder, "at": at}
 
     def _handing(self, movement: dict, to_party, place, condition, note) -> dict:
-        to_party = _text(to_party, "to_party", "接收人", 100)
+        to_party = require_text(to_party, "to_party", "接收人", 100)
         if to_party == movement["from_party"]:
             raise ValidationFailed.single("to_party", "不能交接给自己")
-        place = _text(place, "place", "交接地点")
+        place = require_text(place, "place", "交接地点", 200)
         condition, note = _condition(condition, note)
         movement.update(to_party=to_party, place=place, condition=condition)
         return {**movement, "note": note}
@@ -207,8 +195,12 @@ class SampleCustody(AuditedAggregate):
     def dispose_samples(self, sample_ids, from_party, at, place, method) -> dict:
         """The holder disposes of samples (noting the method); custody ends."""
         movement = self._movable(sample_ids, from_party, at)
-        movement.update(to_party=None, place=_text(place, "place", "处置地点"))
-        movement.update(condition=None, note=_text(method, "method", "处置方式", 500))
+        movement.update(
+            to_party=None, place=require_text(place, "place", "处置地点", 200)
+        )
+        movement.update(
+            condition=None, note=require_text(method, "method", "处置方式", 500)
+        )
         self._disposed(movement)
         return self.custody_chain(movement["samples"][0])[-1]
 
@@ -245,27 +237,28 @@ class SampleCustody(AuditedAggregate):
         reason=None,
     ) -> dict:
         """Post a report, or send the free e-report; again only with a reason."""
-        report_no = _text(report_no, "report_no", "报告编号", 64)
+        report_no = require_text(report_no, "report_no", "报告编号", 64)
         if not isinstance(method, str) or method not in REPORT_METHODS:
             message = "送达方式应为：" + "、".join(REPORT_METHODS.values())
             raise ValidationFailed.single("method", message)
         delivery = {"report_no": report_no, "method": method, "fee": 0}
-        delivery["by"] = _text(by, "by", "经办人", 100)
-        delivery["at"] = _aware(at, "at", "送达时间")
+        delivery["by"] = require_text(by, "by", "经办人", 100)
+        delivery["at"] = aware(at, "at", "送达时间")
         if method == "post":  # postage is charged by the price list, not here
-            delivery.update(address=_text(address, "address", "邮寄地址"), fee=None)
+            delivery.update(
+                address=require_text(address, "address", "邮寄地址", 200), fee=None
+            )
             if tracking_no not in (None, ""):
-                delivery["tracking_no"] = _text(tracking_no, "tracking_no", "快递单号")
+                delivery["tracking_no"] = require_text(
+                    tracking_no, "tracking_no", "快递单号", 200
+                )
         elif method == "email":
-            email = _text(email, "email", "电子邮箱", 100)
-            if not EMAIL.match(email):
-                raise ValidationFailed.single("email", "电子邮箱格式不正确")
-            delivery["email"] = email
+            delivery["email"] = require_email(email, "email")
         if report_no not in self.deliveries:
             self._report_delivered(delivery)
         else:
             label = f"重新送达原因（报告 {report_no} 已送达）"
-            delivery["reason"] = _text(reason, "reason", label, 500)
+            delivery["reason"] = require_text(reason, "reason", label, 500)
             self._report_redelivered(delivery)
         return dict(self.deliveries[report_no][-1])
 
@@ -352,17 +345,6 @@ def as_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [as_json(item) for item in value]
     return value
-
-
-def iso_day(value: Any, field: str, label: str) -> date:
-    """A calendar date, given as one or as ISO text (2026-03-15)."""
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        message = f"{label}应为日期，如 2026-03-15"
-        raise ValidationFailed.single(field, message) from None
 
 
 def _stored(app: ServiceApplication, demand_id: Any) -> SampleCustody | None:

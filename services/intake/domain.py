@@ -7,18 +7,17 @@ one-time notification of missing materials (7.4.3).
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import event
 
-from services.intake.registration import (
-    APPENDIX_B_LINES,
-    RegistrationForm,
-    new_progress_code,
-)
-from services.intake.rules import OUTCOMES, REVIEW_POINTS, require_text
+from services.intake.registration import APPENDIX_B_LINES, RegistrationForm
+from services.intake.rules import DETAIL_FIELDS, OUTCOMES, REVIEW_POINTS
 from shared.application import AuditedAggregate
-from shared.errors import ValidationFailed
+from shared.codes import new_progress_code
+from shared.errors import ConflictError, ValidationFailed
+from shared.validation import require_text
 
 
 class Demand(AuditedAggregate):
@@ -26,9 +25,10 @@ class Demand(AuditedAggregate):
 
     class Registered(AuditedAggregate.Created):
         """Appendix B's form as registered. v2 added the form's other lines;
-        v3 the receiving institution, whose staff own the demand (7.3.3)."""
+        v3 the receiving institution, whose staff own the demand (7.3.3); v4
+        the customer's e-mail, optional, where notices are sent (7.4.3)."""
 
-        class_version = 3
+        class_version = 4
         applicant: str
         contact_phone: str
         channel: str
@@ -43,6 +43,7 @@ class Demand(AuditedAggregate):
         feedback_time: str
         main_business: str
         institution: str
+        contact_email: str
 
         @staticmethod
         def upcast_v1_v2(state: dict) -> None:
@@ -53,6 +54,10 @@ class Demand(AuditedAggregate):
         @staticmethod
         def upcast_v2_v3(state: dict) -> None:
             state.setdefault("institution", "")
+
+        @staticmethod
+        def upcast_v3_v4(state: dict) -> None:
+            state.setdefault("contact_email", "")
 
     @event("Registered")
     def __init__(
@@ -71,8 +76,10 @@ class Demand(AuditedAggregate):
         feedback_time: str,
         main_business: str,
         institution: str = "",
+        contact_email: str = "",
     ):
         self.institution = institution
+        self.contact_email = contact_email
         self.applicant = applicant
         self.contact_phone = contact_phone
         self.channel = channel
@@ -132,18 +139,58 @@ class Demand(AuditedAggregate):
                 "customer_kind",
                 "credit_code",
                 *APPENDIX_B_LINES,
+                "contact_email",
             )
         }
 
     def same_registration(self, form: RegistrationForm) -> bool:
         return self.registration() == form.as_event_fields()
 
+    def correct(self, staff_id: str, form: RegistrationForm, reason: str) -> None:
+        """Staff correct the registered form (8.2.3, Appendix B): the form has
+        passed the registration's rules; the event keeps the old and the new
+        value of each line changed, who changed it and why, so the history
+        still shows what was first registered."""
+        require_text(staff_id, "staff_id", "服务人员", 200)
+        require_text(reason, "reason", "更正原因", 500)
+        if self.status == "resolved":
+            raise ValidationFailed.single("status", "需求已办结；如需更正请先重新办理")
+        if self.triage is not None and form.as_event_fields()["needs"] != self.needs:
+            raise ValidationFailed.single(
+                "needs", "需求已分流处理，不能再更改服务事项；如需更改请先重新办理"
+            )
+        old, new = self.registration(), form.as_event_fields()
+        changed = [field for field in new if new[field] != old.get(field)]
+        if not changed:
+            raise ValidationFailed.single("body", "登记表没有任何改动")
+        self._corrected(
+            staff_id,
+            reason.strip(),
+            {field: old.get(field) for field in changed},
+            {field: new[field] for field in changed},
+        )
+
+    @event("Corrected")
+    def _corrected(self, staff_id: str, reason: str, before: dict, after: dict):
+        # who corrected which lines and why; the values stay in the events
+        self.corrections = [
+            *getattr(self, "corrections", []),
+            {"staff_id": staff_id, "reason": reason, "fields": sorted(after)},
+        ]
+        for field, value in after.items():
+            setattr(self, field, value)
+        if "needs" in after:
+            # a changed request starts a new first notice (7.4.3)
+            self.checklist_at_first_notice = None
+            self.listed = []
+            self.supplied_since_first_notice = []
+
     # -- first responder (7.4.2) -------------------------------------------
 
     def take(self, staff_id: str) -> None:
         """The first staff member who takes the demand owns it, whether or not
         it is within their duties."""
-        require_text(staff_id, "staff_id", "服务人员")
+        require_text(staff_id, "staff_id", "服务人员", 200)
         if self.owner is not None:
             raise ValidationFailed.single("owner", f"该需求已由 {self.owner} 首问负责")
         self._taken(staff_id)
@@ -163,8 +210,8 @@ class Demand(AuditedAggregate):
     def offer_handover(self, staff_id: str, to_staff: str, reason: str) -> None:
         """Ownership moves only by an explicit hand-over with a reason."""
         self._require_owner(staff_id, "移交")
-        require_text(to_staff, "to_staff", "接收人")
-        require_text(reason, "reason", "移交原因")
+        require_text(to_staff, "to_staff", "接收人", 200)
+        require_text(reason, "reason", "移交原因", 200)
         if to_staff == self.owner:
             raise ValidationFailed.single("to_staff", "不能移交给自己")
         if self.handover is not None:
@@ -197,12 +244,53 @@ class Demand(AuditedAggregate):
     def refuse_handover(self, staff_id: str, reason: str) -> None:
         """A refused hand-over leaves the demand with its owner."""
         self._require_receiver(staff_id)
-        require_text(reason, "reason", "拒绝原因")
+        require_text(reason, "reason", "拒绝原因", 200)
         self._handover_refused(staff_id, reason.strip())
 
     @event("HandoverRefused")
     def _handover_refused(self, staff_id: str, reason: str) -> None:
         self.handover = None
+
+    def withdraw_handover(self, staff_id: str, reason: str) -> None:
+        """The offerer takes back a hand-over not yet answered (a mistyped or
+        wrong receiver, 7.4.2): the demand stays with its owner."""
+        if self.handover is None:
+            raise ValidationFailed.single("handover", "没有待接收的移交")
+        if staff_id != self.handover["from"]:
+            raise ValidationFailed.single(
+                "staff_id", f"只有提出移交的 {self.handover['from']} 可以撤回"
+            )
+        require_text(reason, "reason", "撤回原因", 200)
+        self._handover_withdrawn(staff_id, self.handover["to"], reason.strip())
+
+    @event("HandoverWithdrawn")
+    def _handover_withdrawn(self, staff_id: str, to_staff: str, reason: str) -> None:
+        self.handover = None
+
+    def reassign(self, manager_id: str, to_staff: str, reason: str) -> None:
+        """A manager gives the demand a new owner when its owner is absent or
+        no longer at work (7.4.2): no demand is left without one who answers
+        for it. The caller checks the role and that ``to_staff`` is an active
+        account of the institution."""
+        require_text(manager_id, "manager_id", "管理人员", 200)
+        require_text(to_staff, "to_staff", "新负责人", 200)
+        require_text(reason, "reason", "改派原因", 500)
+        if self.status == "resolved":
+            raise ValidationFailed.single("status", "需求已办结，无需改派")
+        if to_staff == self.owner:
+            raise ValidationFailed.single("to_staff", f"{to_staff} 已是首问负责人")
+        self._reassigned(manager_id, self.owner or "", to_staff, reason.strip())
+
+    @event("Reassigned")
+    def _reassigned(
+        self, manager_id: str, from_owner: str, to_owner: str, reason: str
+    ) -> None:
+        self.owner = to_owner
+        self.handover = None  # an offer of the former owner no longer stands
+        self.reassignments = [
+            *getattr(self, "reassignments", []),
+            {"by": manager_id, "from": from_owner, "to": to_owner, "reason": reason},
+        ]
 
     def follow_up(self, staff_id: str, note: str) -> None:
         """The owner records each follow-up until resolution (8.3.5)."""
@@ -235,7 +323,7 @@ class Demand(AuditedAggregate):
         the notice is refused and counted against the issuer (``NoticeRefused``).
         """
         self._require_owner(staff_id, "发出材料告知")
-        require_text(contacts, "contacts", "联系方式")
+        require_text(contacts, "contacts", "联系方式", 200)
         unknown = sorted(set(nonconforming) - set(checklist))
         if unknown:
             raise ValidationFailed.single(
@@ -350,9 +438,28 @@ class Demand(AuditedAggregate):
     def _contract_reviewed(self, staff_id: str, checks: dict) -> None:
         self.contract_review = {"staff_id": staff_id, "checks": checks}
 
-    def decide(self, staff_id: str, outcome: str, details: dict) -> None:
-        """Answer at once, serve in-house, or classify and refer (8.3.2–8.3.4)."""
+    def decide(
+        self,
+        staff_id: str,
+        outcome: str,
+        details: dict,
+        due_at: str = "",
+        open_referrals: list[dict] = (),
+    ) -> None:
+        """Answer at once, serve in-house, or classify and refer (8.3.2–8.3.4).
+
+        ``details`` carry only what the staff member writes (``DETAIL_FIELDS``):
+        what the command computes — outcome, staff, green channel, the
+        in-house due date ``due_at`` (from the items' cycle on the working-day
+        calendar) — cannot be set through them. An answer at once ends the
+        service as a resolution does: not while ``open_referrals`` (referral's
+        answer, as for ``resolve``) name any."""
         self._require_owner(staff_id, "分流处理")
+        if not isinstance(details, dict | None):
+            raise ValidationFailed.single("details", "分流说明应为对象")
+        unknown = sorted(set(details or {}) - set(DETAIL_FIELDS))
+        if unknown:
+            raise ValidationFailed.single(f"details.{unknown[0]}", "不认识的字段")
         if self.status not in ("registered", "reopened"):
             raise ValidationFailed.single("status", "该需求已分流处理")
         if outcome not in OUTCOMES:
@@ -360,6 +467,7 @@ class Demand(AuditedAggregate):
         details = dict(details or {})
         if outcome == "answered":
             require_text(details.get("answer"), "answer", "答复内容", 2000)
+            self._refuse_open_referrals(open_referrals)
         else:
             if self.outstanding:
                 raise ValidationFailed.single(
@@ -369,7 +477,9 @@ class Demand(AuditedAggregate):
             if review is None or not all(review["checks"].values()):
                 raise ValidationFailed.single("contract_review", "合同评审未通过")
         if outcome == "in_house":
-            require_text(details.get("department"), "department", "承办部门")
+            require_text(details.get("department"), "department", "承办部门", 200)
+            if due_at:
+                details["due_at"] = due_at
         if outcome == "referred":
             codes = [n["item_code"] for n in self.needs]
             items = details.get("items") or codes
@@ -384,18 +494,46 @@ class Demand(AuditedAggregate):
 
     @event("Decided")
     def _decided(self, staff_id: str, outcome: str, details: dict) -> None:
-        self.triage = {"staff_id": staff_id, "outcome": outcome, **details}
+        # computed fields last: an older event's details never override them
+        self.triage = {**details, "staff_id": staff_id, "outcome": outcome}
+        self.in_house_due = details.get("due_at", "") if outcome == "in_house" else ""
+        self.in_house_reminded = self.in_house_escalated = ""
         self.status = "resolved" if outcome == "answered" else OUTCOMES[outcome][1]
+        if outcome == "referred":
+            # the items of every referral decision, in every round of the
+            # demand (reopening keeps them): each has, or is about to have, its
+            # referral, which stays the demand's until referral closes it
+            known = getattr(self, "referred_items", [])
+            self.referred_items = list(
+                dict.fromkeys([*known, *details.get("items", [])])
+            )
 
     # -- resolution and reopening (8.3.5) -----------------------------------
 
-    def resolve(self, staff_id: str, summary: str) -> None:
+    def resolve(
+        self, staff_id: str, summary: str, open_referrals: list[dict] = ()
+    ) -> None:
+        """End the service (8.3.5). Not while a referral of it is still open:
+        the loop closes only when the partner's work is done (7.1.2, 8.3.5);
+        the application asks referral which are open."""
         self._require_owner(staff_id, "办结")
         require_text(summary, "summary", "办结说明", 2000)
         if self.status in ("registered", "resolved"):
             raise ValidationFailed.single("status", "只能办结已分流且未办结的需求")
+        self._refuse_open_referrals(open_referrals)
         outcome = (self.triage or {}).get("outcome", "")
         self._resolved(staff_id, summary.strip(), outcome)
+
+    @staticmethod
+    def _refuse_open_referrals(open_referrals: list[dict]) -> None:
+        """409 naming each open referral (an unopened one has no id yet)."""
+        if open_referrals:
+            named = "、".join(
+                f"{r['item_code']}（{r.get('state_label') or r['state']}"
+                + (f"，{r['id']}）" if r.get("id") else "）")
+                for r in open_referrals
+            )
+            raise ConflictError(f"尚有未办结的转办，不能办结需求：{named}")
 
     class Resolved(AuditedAggregate.Event):
         """The service ended. v2 names how it was served (the triage outcome)."""
@@ -425,6 +563,74 @@ class Demand(AuditedAggregate):
         self.status = "reopened"
         self.triage = None
         self.resolution = None
+
+    # -- in-house service deadline (8.3.2, 8.3.5) ------------------------------
+
+    def remind_in_house(self, now, lead) -> bool:
+        """A reminder to the owner once, within ``lead`` of the due date."""
+        due = self._in_house_due()
+        if due is None or self.in_house_reminded == due.isoformat():
+            return False
+        if not due - lead <= now <= due:
+            return False
+        self._in_house_reminded(*self._in_house_facts(), due.isoformat())
+        return True
+
+    def escalate_in_house(self, now) -> bool:
+        """To the manager once, when the due date has passed unresolved."""
+        due = self._in_house_due()
+        if due is None or now <= due or self.in_house_escalated == due.isoformat():
+            return False
+        self._in_house_escalated(*self._in_house_facts(), due.isoformat())
+        return True
+
+    def _in_house_due(self) -> datetime | None:
+        due = getattr(self, "in_house_due", "")
+        if self.status != "in_service" or not due:
+            return None
+        return datetime.fromisoformat(due)
+
+    def _in_house_facts(self) -> tuple[str, str, list[str]]:
+        """Whom a reminder or escalation is for: the owner, the institution
+        whose staff and managers are told, the items (ids only, 7.3.3)."""
+        return (
+            self.owner or "",
+            self.institution,
+            [n["item_code"] for n in self.needs],
+        )
+
+    class InHouseDeadlineEvent(AuditedAggregate.Event):
+        """A due date's reminder or escalation (8.3.2, 8.3.5). v2 names the
+        institution and the items, which intake publishes for notify."""
+
+        class_version = 2
+        owner: str
+        institution: str
+        items: list
+        due: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state.setdefault("institution", "")
+            state.setdefault("items", [])
+
+    class InHouseReminded(InHouseDeadlineEvent):
+        """The owner was reminded of the due date."""
+
+    @event(InHouseReminded)
+    def _in_house_reminded(
+        self, owner: str, institution: str, items: list, due: str
+    ) -> None:
+        self.in_house_reminded = due
+
+    class InHouseEscalated(InHouseDeadlineEvent):
+        """Past its due date unresolved: the managers were told (9.4)."""
+
+    @event(InHouseEscalated)
+    def _in_house_escalated(
+        self, owner: str, institution: str, items: list, due: str
+    ) -> None:
+        self.in_house_escalated = due
 
     # -- referral results for the owner (closed loop, 8.3.5) ------------------
 

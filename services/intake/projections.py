@@ -2,68 +2,94 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from sqlalchemy import Column, Integer, MetaData, Table, Text, update
+
 from services.intake.domain import Demand
 from services.intake.rules import OUTCOMES
-from shared.projection import Projection
+from shared.projection import Projection, Writes
 
 # who acted: the owner's own actions keep a demand from going stale (7.4.2)
 OWNERSHIP = (Demand.Taken, Demand.HandoverAccepted)
 
 
+def code_digest(code: str) -> str:
+    """How a progress code is looked up: the customer's credential is not
+    kept readable in a read model (its events are encrypted at rest)."""
+    return hashlib.sha256(f"qi-onestop:progress-code:{code}".encode()).hexdigest()
+
+
+metadata = MetaData()
+progress = Table(
+    "intake_progress",
+    metadata,
+    # code_digest(code): the code itself only in the (encrypted) events
+    Column("code", Text, primary_key=True),
+    Column("demand_id", Text, nullable=False),
+)
+open_demands = Table(
+    "intake_open",
+    metadata,
+    Column("demand_id", Text, primary_key=True),
+    Column("status", Text, nullable=False),
+    Column("owner", Text),
+    Column("last_owner_action_at", Text, nullable=False),
+    Column("green_channel", Integer, nullable=False),
+    Column("institution", Text, nullable=False, server_default=""),
+    Column("channel", Text, nullable=False, server_default=""),
+    Column("registered_at", Text, nullable=False, server_default=""),
+)
+OPEN = open_demands.c
+
+
 class IntakeView(Projection):
     name = "intake_view"
-    table_names = ("intake_progress", "intake_open")
-    tables = (
-        """CREATE TABLE IF NOT EXISTS intake_progress (
-            code TEXT PRIMARY KEY, demand_id TEXT NOT NULL)""",
-        """CREATE TABLE IF NOT EXISTS intake_open (
-            demand_id TEXT PRIMARY KEY, status TEXT NOT NULL, owner TEXT,
-            last_owner_action_at TEXT NOT NULL, green_channel INTEGER NOT NULL,
-            institution TEXT NOT NULL DEFAULT '', channel TEXT NOT NULL DEFAULT '',
-            registered_at TEXT NOT NULL DEFAULT '')""",
-    )
+    # 2: progress codes kept as digests, not as themselves
+    version = 2
+    tables = (progress, open_demands)
 
-    def apply(self, event, cursor) -> None:
+    def apply(self, event, writes: Writes) -> None:
         if not isinstance(event, Demand.Event):
             return
         demand_id, at = str(event.originator_id), event.timestamp.isoformat()
         if isinstance(event, Demand.Registered):
-            cursor.execute(
-                "INSERT INTO intake_progress (code, demand_id) VALUES (%s, %s)",
-                (event.progress_code, demand_id),
+            writes.insert(
+                progress,
+                {"code": code_digest(event.progress_code), "demand_id": demand_id},
             )
-            cursor.execute(
-                "INSERT INTO intake_open (demand_id, status, owner, "
-                "last_owner_action_at, green_channel, institution, channel, "
-                "registered_at) VALUES (%s, %s, NULL, %s, 0, %s, %s, %s)",
-                (demand_id, "registered", at, event.institution, event.channel, at),
+            writes.insert(
+                open_demands,
+                {
+                    "demand_id": demand_id,
+                    "status": "registered",
+                    "owner": None,
+                    "last_owner_action_at": at,
+                    "green_channel": 0,
+                    "institution": event.institution,
+                    "channel": event.channel,
+                    "registered_at": at,
+                },
             )
             return
+        demand = update(open_demands).where(OPEN.demand_id == demand_id)
         if isinstance(event, OWNERSHIP):
-            cursor.execute(
-                "UPDATE intake_open SET owner=%s WHERE demand_id=%s",
-                (event.staff_id, demand_id),
-            )
+            writes.execute(demand.values(owner=event.staff_id))
+        if isinstance(event, Demand.Reassigned):  # a manager's, 7.4.2
+            writes.execute(demand.values(owner=event.to_owner, last_owner_action_at=at))
         status = self._status_after(event)
         if status:
-            cursor.execute(
-                "UPDATE intake_open SET status=%s WHERE demand_id=%s",
-                (status, demand_id),
-            )
+            writes.execute(demand.values(status=status))
         if isinstance(event, Demand.GreenChannelOpened):
-            cursor.execute(
-                "UPDATE intake_open SET green_channel=1 WHERE demand_id=%s",
-                (demand_id,),
-            )
+            writes.execute(demand.values(green_channel=1))
         # who acted: the staff member the command names, else the caller
         actor = getattr(event, "staff_id", None) or event.__dict__.get("audit", {}).get(
             "actor", {}
         ).get("id")
-        cursor.execute(
-            "UPDATE intake_open SET last_owner_action_at=%s "
-            "WHERE demand_id=%s AND owner=%s",
-            (at, demand_id, actor),
-        )
+        if actor is not None:  # no one acting is no owner's action
+            writes.execute(
+                demand.where(OPEN.owner == actor).values(last_owner_action_at=at)
+            )
 
     @staticmethod
     def _status_after(event) -> str | None:

@@ -1,8 +1,6 @@
-"""Vocabulary and small checks of intake's rules."""
+"""Vocabulary of intake's rules (8.3): contract review points and outcomes."""
 
 from __future__ import annotations
-
-from shared.errors import ValidationFailed
 
 REVIEW_POINTS = {
     "capability": "能力",
@@ -18,9 +16,6 @@ OUTCOMES = {
     "referred": ("登记分类转办", "referred"),
 }
 
-
-def require_text(value, field: str, label: str, max_len: int = 200) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed.single(field, f"请填写{label}")
-    if len(value) > max_len:
-        raise ValidationFailed.single(field, f"{label}不能超过{max_len}个字")
+# what a staff member writes in a triage decision's details; the rest of the
+# decision (outcome, staff, green channel, due date) the command computes
+DETAIL_FIELDS = ("answer", "department", "items", "quote_id")

@@ -1,36 +1,25 @@
-"""Integration events intake publishes. Versioned; personal data stays home."""
+"""Integration events intake publishes: its events as the envelopes of the
+schemas named in ``services.intake.contract``. Personal data stays home."""
 
 from __future__ import annotations
 
 from eventsourcing.persistence import Notification
 
+from services.intake.contract import (
+    CONTRACT_REVIEWED,
+    DEMAND_HANDED_OVER,
+    DEMAND_REFERRED,
+    DEMAND_REGISTERED,
+    DEMAND_RESOLVED,
+    DEMAND_TAKEN,
+    IN_HOUSE_ESCALATED,
+    IN_HOUSE_REMINDED,
+    MATERIALS_NOTICE_ISSUED,
+    NOTICE_VIOLATION,
+    SOURCE,
+)
 from services.intake.domain import Demand
 from shared.envelope import Envelope, envelope_for
-
-SOURCE = "intake"
-
-# DemandRegistered v1 data: {demand_id, channel, institution (receiving the
-# demand), needs: [{item_code, description}], registered_at}. No applicant
-# name or phone (7.3.3).
-DEMAND_REGISTERED = ("DemandRegistered", 1)
-# DemandReferred v1 data: {demand_id, items: [item codes], quote_id,
-# green_channel, first_responder} — classified and referred at triage (8.3.4).
-# first_responder (the owner who decided, 7.4.2) was added later; a reader of
-# an older message falls back to the envelope's actor, the same person.
-DEMAND_REFERRED = ("DemandReferred", 1)
-# DemandResolved v1 data: {demand_id, outcome (answered | in_house | referred),
-# resolved_by, resolved_at} — the service ended; evaluation's 5 working days
-# for the customer's rating count from resolved_at (9.2.1).
-DEMAND_RESOLVED = ("DemandResolved", 1)
-# For staff efficiency (9.2.2), who did what and when, without customer data:
-# DemandTaken v1 {demand_id, staff_id, taken_at} — first response (7.4.2);
-# DemandHandedOver v1 {demand_id, staff_id, at} — the receiver now owns it;
-# ContractReviewed v1 {demand_id, staff_id, passed} (5.3.1.2);
-# NoticeViolation v1 {demand_id, staff_id, late: [materials]} (7.4.3).
-DEMAND_TAKEN = ("DemandTaken", 1)
-DEMAND_HANDED_OVER = ("DemandHandedOver", 1)
-CONTRACT_REVIEWED = ("ContractReviewed", 1)
-NOTICE_VIOLATION = ("NoticeViolation", 1)
 
 
 def to_envelope(event: object, notification: Notification) -> Envelope | None:
@@ -46,7 +35,8 @@ def to_envelope(event: object, notification: Notification) -> Envelope | None:
                 "demand_id": str(event.originator_id),
                 "channel": event.channel,
                 "institution": event.institution,
-                "needs": [dict(n) for n in event.needs],
+                # the items only: the descriptions are free text (contract)
+                "needs": [{"item_code": n["item_code"]} for n in event.needs],
                 "registered_at": event.timestamp.isoformat(),
             },
         )
@@ -77,9 +67,23 @@ def to_envelope(event: object, notification: Notification) -> Envelope | None:
     if isinstance(event, Demand.ContractReviewed):
         passed = all(event.checks.values())
         return _staff_action(event, notification, CONTRACT_REVIEWED, passed=passed)
+    if isinstance(event, Demand.MaterialsNoticeIssued):
+        return _staff_action(
+            event,
+            notification,
+            MATERIALS_NOTICE_ISSUED,
+            requested=list(event.requested),
+            nonconforming=dict(event.nonconforming),
+            contacts=event.contacts,
+            issued_at=event.timestamp.isoformat(),
+        )
     if isinstance(event, Demand.NoticeRefused):
         late = list(event.late)
         return _staff_action(event, notification, NOTICE_VIOLATION, late=late)
+    if isinstance(event, Demand.InHouseReminded):
+        return _in_house(event, notification, IN_HOUSE_REMINDED, "reminded_at")
+    if isinstance(event, Demand.InHouseEscalated):
+        return _in_house(event, notification, IN_HOUSE_ESCALATED, "escalated_at")
     if isinstance(event, Demand.Decided) and event.outcome == "answered":
         return _resolved(event, notification, "answered")
     if isinstance(event, Demand.Resolved):
@@ -101,6 +105,26 @@ def _resolved(event, notification: Notification, outcome: str) -> Envelope:
             "outcome": outcome,
             "resolved_by": event.staff_id,
             "resolved_at": event.timestamp.isoformat(),
+        },
+    )
+
+
+def _in_house(event, notification: Notification, kind, moment: str) -> Envelope:
+    """In-house service's deadline (8.3.2, 8.3.5): ids and codes only."""
+    event_type, version = kind
+    return envelope_for(
+        SOURCE,
+        event,
+        notification.id,
+        event_type,
+        version,
+        {
+            "demand_id": str(event.originator_id),
+            "owner": event.owner,
+            "institution": event.institution,
+            "items": list(event.items),
+            "due_at": event.due,
+            moment: event.timestamp.isoformat(),
         },
     )
 

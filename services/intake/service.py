@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 
-from services.intake import custody, visits
+from services.intake import contacts, custody, in_house, visits
 from services.intake.application import IntakeApplication
-from services.intake.custody import CUSTOMER, as_json, iso_day
+from services.intake.custody import CUSTOMER, as_json
+from services.intake.open_referrals import open_referrals
 from services.intake.schemas import to_envelope
+from shared import config
 from shared.entrypoints import integration_handler
 from shared.errors import ConflictError, NotFound, ValidationFailed
-from shared.providers import Application, CaseHistory, OutboxRelayRunner, Pingable
+from shared.mixins import CaseHistory, Pingable
+from shared.providers import Application, OutboxRelayRunner
 from shared.rpc import BoundedRpcProxy
-from shared.validation import aware
+from shared.validation import aware, require_day
 
 EXPECTED = (ValidationFailed, NotFound, ConflictError)
 
@@ -21,6 +25,7 @@ class IntakeService(Pingable, CaseHistory):
     name = "intake"
 
     catalog = BoundedRpcProxy("catalog")
+    referral = BoundedRpcProxy("referral")
 
     app: IntakeApplication = Application(IntakeApplication)
     relay = OutboxRelayRunner(to_envelope)
@@ -28,7 +33,49 @@ class IntakeService(Pingable, CaseHistory):
     @rpc(expected_exceptions=(ValidationFailed,))
     def register_demand(self, form, audit_data=None, idempotency_key=None):
         """``audit_data`` (who, on which channel) is applied by the provider."""
-        return self.app.register_demand(form, idempotency_key)
+        return self.app.register_demand(form, idempotency_key, self._known_item)
+
+    def _known_item(self, code: str) -> bool:
+        """Whether the service catalog has the item (clause 6)."""
+        try:
+            self.catalog.item(code)
+        except NotFound:
+            return False
+        return True
+
+    @rpc(expected_exceptions=EXPECTED)
+    def correct_registration(
+        self, demand_id, staff_id, changes, reason, audit_data=None
+    ):
+        """Staff correct the registered form, checked as a registration."""
+        return self.app.correct(demand_id, staff_id, changes, reason, self._known_item)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def withdraw_handover(self, demand_id, staff_id, reason, audit_data=None):
+        return self.app.withdraw_handover(demand_id, staff_id, reason)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reassign(self, demand_id, to_staff, reason, audit_data=None):
+        """7.4.2: a manager names the demand's new owner."""
+        return self.app.reassign(demand_id, to_staff, reason)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def open_demands_of(self, institution, owners):
+        return self.app.open_demands_of(institution, list(owners))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def overdue_in_house(self, institution):
+        return self.app.overdue_in_house(institution)
+
+    @timer(interval=config.get_float("QI_SLA_SWEEP_SECONDS"))
+    def sweep_in_house_deadlines(self):
+        """Reminders and escalations of in-house service (8.3.2, 8.3.5)."""
+        self.app.sweep_in_house()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def sweep_in_house(self, now=None, audit_data=None):
+        """``now`` (ISO, with offset) is the clock of the sweep: for tests."""
+        return self.app.sweep_in_house(aware(now, "now") if now else None)
 
     @rpc(expected_exceptions=EXPECTED)
     def take(self, demand_id, staff_id, audit_data=None):
@@ -53,7 +100,9 @@ class IntakeService(Pingable, CaseHistory):
     ):
         """7.4.3: the checklist of the requested items comes from catalog."""
         demand = self.app.get_demand(demand_id)
-        checklist, contacts = [], self.catalog.guide()["service_phone"]
+        checklist = []
+        # the guide's phone, or, until an admin sets it, the window itself
+        contacts = self.catalog.guide()["service_phone"] or "受理本需求的服务窗口"
         for need in demand["needs"]:
             for material in self.catalog.item(need["item_code"])["materials"]:
                 if material not in checklist:
@@ -76,11 +125,31 @@ class IntakeService(Pingable, CaseHistory):
 
     @rpc(expected_exceptions=EXPECTED)
     def decide(self, demand_id, staff_id, outcome, details=None, audit_data=None):
-        return self.app.decide(demand_id, staff_id, outcome, details)
+        demand = self.app.get_demand(demand_id)
+        cycle_days = None
+        if outcome == "in_house":
+            in_house.require_own_qualification(demand, self.catalog)
+            cycle_days = max(
+                int(self.catalog.item(n["item_code"])["cycle_days"])
+                for n in demand["needs"]
+            )
+        still_open = []
+        # an answer at once ends the service as a resolution does (8.3.5): a
+        # demand referred in an earlier round (reopened) has referrals to ask
+        # about; one never referred has none, and needs no answer of referral
+        if outcome == "answered" and demand["referred_items"]:
+            still_open = open_referrals(demand, self.referral)
+        return self.app.decide(
+            demand_id, staff_id, outcome, details, cycle_days, still_open
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def resolve(self, demand_id, staff_id, summary, audit_data=None):
-        return self.app.resolve(demand_id, staff_id, summary)
+        """Not while a referral of the demand is open, in whatever status the
+        demand is (``services.intake.open_referrals``; referral says which)."""
+        demand = self.app.get_demand(demand_id)
+        still_open = open_referrals(demand, self.referral)
+        return self.app.resolve(demand_id, staff_id, summary, still_open)
 
     @rpc(expected_exceptions=EXPECTED)
     def reopen(self, demand_id, staff_id, reason, audit_data=None):
@@ -94,6 +163,12 @@ class IntakeService(Pingable, CaseHistory):
     def demand_for_progress_code(self, code):
         """For evaluation: the demand id a customer's progress code names."""
         return self.app.demand_for_progress_code(code)
+
+    @rpc(expected_exceptions=(NotFound,))
+    def notification_contact(self, demand_id):
+        """For notify only, at send time: the customer's phone, e-mail and
+        progress code (see ``services.intake.contacts`` for the risk)."""
+        return contacts.notification_contact(self.app, demand_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def stale_demands(self, now, working_hours, institution=None):
@@ -138,7 +213,7 @@ class IntakeService(Pingable, CaseHistory):
         self, demand_id, kind, address, preferred_date, contact, phone, audit_data=None
     ):
         """Door-to-door acceptance or a sample pickup (7.4.4)."""
-        day = iso_day(preferred_date, "preferred_date", "期望日期")
+        day = require_day(preferred_date, "preferred_date", "期望日期")
         visit = custody.request_visit(
             self.app, demand_id, kind, address, day, contact, phone
         )
@@ -268,12 +343,14 @@ class IntakeService(Pingable, CaseHistory):
     @rpc(expected_exceptions=EXPECTED)
     def visit_plan(self, plan_id, today):
         """The plan, its completion rate and the visits overdue on ``today``."""
-        return visits.plan_report(self.app, plan_id, iso_day(today, "today", "日期"))
+        return visits.plan_report(
+            self.app, plan_id, require_day(today, "today", "日期")
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def visit_plan_for(self, institution_id, period, today):
         """An institution's plan for a period (``NotFound`` until drafted)."""
-        today = iso_day(today, "today", "日期")
+        today = require_day(today, "today", "日期")
         return visits.plan_for(self.app, institution_id, period, today)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -310,10 +387,13 @@ class IntakeService(Pingable, CaseHistory):
             visit_id,
             form,
             staff_id=staff_id,
-            today=iso_day(today, "today", "日期"),
+            today=require_day(today, "today", "日期"),
+            known_item=self._known_item,
         )
 
-    @integration_handler("referral", "ReferralFeedback")
+    # v2: without the partner's summary, read from referral as it is recorded
+    @integration_handler("referral", "ReferralFeedback", 2)
     def handle_referral_referral_feedback(self, envelope):
-        """8.3.5: a referral's result, recorded on the demand for its owner."""
-        return self.app.on_referral_feedback(envelope)
+        """8.3.5: a referral's result, recorded on the demand for its owner.
+        Referral not answering puts the message back (DependencyUnavailable)."""
+        return self.app.on_referral_feedback(envelope, self.referral.feedback_summary)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -23,6 +23,7 @@ from services.intake.registration import RegistrationForm, demand_id_for
 from shared import audit
 from shared.application import AuditedAggregate
 from shared.errors import NotFound, ValidationFailed
+from shared.validation import Errors, require_day, require_text
 
 PERIOD = re.compile(r"^(\d{4})(?:-(Q[1-4]|H[12]|0[1-9]|1[0-2]))?$")
 STATUSES = {"planned": "待走访", "recorded": "已记录", "cancelled": "已取消"}
@@ -53,34 +54,6 @@ def period_bounds(period: object) -> tuple[date, date]:
     return date(year, first, 1), after - timedelta(days=1)
 
 
-def _bad(errors: list, field: str, message: str) -> None:
-    errors.append({"field": field, "message": message})
-
-
-def _refuse(errors: list) -> None:
-    if errors:
-        raise ValidationFailed(errors)
-
-
-def _text(errors: list, field: str, value, label: str, max_len: int) -> str:
-    if not isinstance(value, str) or not value.strip():
-        _bad(errors, field, f"请填写{label}")
-    elif len(value.strip()) > max_len:
-        _bad(errors, field, f"{label}不能超过{max_len}个字")
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _day(errors: list, field: str, value, label: str) -> date | None:
-    """A calendar date or ISO text; a datetime is refused, not truncated."""
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        _bad(errors, field, f"{label}应为日期，如 2026-03-15")
-        return None
-
-
 def parse_demands(demands) -> list[RegistrationForm]:
     """The demands collected, each a registration forced onto channel "visit".
 
@@ -89,18 +62,15 @@ def parse_demands(demands) -> list[RegistrationForm]:
     if not isinstance(demands, list) or len(demands) > MAX_DEMANDS:
         msg = f"收集的需求应为不超过{MAX_DEMANDS}份登记表的列表"
         raise ValidationFailed.single("demands", msg)
-    errors: list[dict] = []
+    errors = Errors()
     forms = []
     for i, form in enumerate(demands):
         if not isinstance(form, dict):
-            _bad(errors, f"demands[{i}]", "需求登记表应为对象")
+            errors.add(f"demands[{i}]", "需求登记表应为对象")
             continue
-        try:
+        with errors.collect(f"demands[{i}]."):
             forms.append(RegistrationForm.parse({**form, "channel": "visit"}))
-        except ValidationFailed as failed:
-            for e in failed.errors:
-                _bad(errors, f"demands[{i}].{e['field']}", e["message"])
-    _refuse(errors)
+    errors.raise_if_any()
     return forms
 
 
@@ -113,13 +83,12 @@ class VisitPlan(AuditedAggregate):
 
     @classmethod
     def draft(cls, institution_id, period) -> VisitPlan:
-        errors: list[dict] = []
-        institution_id = _text(errors, "institution_id", institution_id, "机构", 64)
-        try:
-            period_bounds(period)
-        except ValidationFailed as failed:
-            errors.extend(failed.errors)
-        _refuse(errors)
+        errors = Errors()
+        institution_id = errors.check(
+            require_text, institution_id, "institution_id", "机构", 64
+        )
+        errors.check(period_bounds, period)
+        errors.raise_if_any()
         return cls(institution_id, period)
 
     @event("PlanDrafted")
@@ -129,10 +98,10 @@ class VisitPlan(AuditedAggregate):
         self.starts, self.ends = period_bounds(period)
         self.visits: dict[str, dict] = {}  # by visit id: V001, V002, …
 
-    def _in_period(self, errors: list, value) -> date | None:
-        day = _day(errors, "planned_on", value, "计划走访日期")
+    def _in_period(self, errors: Errors, value) -> date | None:
+        day = errors.check(require_day, value, "planned_on", "计划走访日期")
         if day is not None and not self.starts <= day <= self.ends:
-            _bad(errors, "planned_on", f"应在{self.starts}至{self.ends}之间")
+            errors.add("planned_on", f"应在{self.starts}至{self.ends}之间")
         return day
 
     def _open_visit(self, visit_id, doing: str) -> dict:
@@ -146,12 +115,12 @@ class VisitPlan(AuditedAggregate):
 
     def plan_visit(self, company, address, planned_on, staff_id) -> str:
         """Add a visit within the period; returns its id."""
-        errors: list[dict] = []
-        company = _text(errors, "company", company, "走访企业", 100)
-        address = _text(errors, "address", address, "企业地址", 200)
+        errors = Errors()
+        company = errors.check(require_text, company, "company", "走访企业", 100)
+        address = errors.check(require_text, address, "address", "企业地址", 200)
         day = self._in_period(errors, planned_on)
-        staff_id = _text(errors, "staff_id", staff_id, "走访人员", 64)
-        _refuse(errors)
+        staff_id = errors.check(require_text, staff_id, "staff_id", "走访人员", 64)
+        errors.raise_if_any()
         visit_id = f"V{len(self.visits) + 1:03d}"  # visits are never removed
         self._visit_planned(visit_id, company, address, day.isoformat(), staff_id)
         return visit_id
@@ -171,12 +140,12 @@ class VisitPlan(AuditedAggregate):
 
     def reschedule(self, visit_id, planned_on, reason) -> None:
         visit = self._open_visit(visit_id, "改期")
-        errors: list[dict] = []
+        errors = Errors()
         day = self._in_period(errors, planned_on)
         if day == visit["planned_on"]:
-            _bad(errors, "planned_on", "新日期与原计划日期相同")
-        reason = _text(errors, "reason", reason, "改期原因", 500)
-        _refuse(errors)
+            errors.add("planned_on", "新日期与原计划日期相同")
+        reason = errors.check(require_text, reason, "reason", "改期原因", 500)
+        errors.raise_if_any()
         self._visit_rescheduled(visit_id, day.isoformat(), reason)
 
     @event("VisitRescheduled")
@@ -188,9 +157,7 @@ class VisitPlan(AuditedAggregate):
 
     def cancel(self, visit_id, reason) -> None:
         self._open_visit(visit_id, "取消")
-        errors: list[dict] = []
-        reason = _text(errors, "reason", reason, "取消原因", 500)
-        _refuse(errors)
+        reason = require_text(reason, "reason", "取消原因", 500)
         self._visit_cancelled(visit_id, reason)
 
     @event("VisitCancelled")
@@ -208,24 +175,25 @@ class VisitPlan(AuditedAggregate):
         self._open_visit(visit_id, "记录")
         if not isinstance(form, dict):
             raise ValidationFailed.single("body", "走访记录应为 JSON 对象")
-        errors = [
-            {"field": f, "message": "不认识的字段"}
-            for f in sorted(set(form) - set(RECORD_FIELDS), key=str)
-        ]
-        day = _day(errors, "visited_on", form.get("visited_on"), "走访日期")
+        errors = Errors()
+        for unknown in sorted(set(form) - set(RECORD_FIELDS), key=str):
+            errors.add(unknown, "不认识的字段")
+        day = errors.check(
+            require_day, form.get("visited_on"), "visited_on", "走访日期"
+        )
         if day is not None and day > today:
-            _bad(errors, "visited_on", f"走访日期不能晚于今天（{today}）")
+            errors.add("visited_on", f"走访日期不能晚于今天（{today}）")
         met = form.get("met") if isinstance(form.get("met"), dict) else {}
-        name = _text(errors, "met.name", met.get("name"), "接待人姓名", 50)
-        position = _text(errors, "met.position", met.get("position"), "接待人职务", 50)
-        findings = _text(errors, "findings", form.get("findings"), "走访情况", 2000)
-        staff_id = _text(errors, "staff_id", staff_id, "记录人", 64)
-        forms: list[RegistrationForm] = []
-        try:
-            forms = parse_demands(form.get("demands", []))
-        except ValidationFailed as failed:
-            errors.extend(failed.errors)
-        _refuse(errors)
+        name = errors.check(require_text, met.get("name"), "met.name", "接待人姓名", 50)
+        position = errors.check(
+            require_text, met.get("position"), "met.position", "接待人职务", 50
+        )
+        findings = errors.check(
+            require_text, form.get("findings"), "findings", "走访情况", 2000
+        )
+        staff_id = errors.check(require_text, staff_id, "staff_id", "记录人", 64)
+        forms = errors.check(parse_demands, form.get("demands", [])) or []
+        errors.raise_if_any()
         keys = (demand_key(self.id, visit_id, i) for i in range(len(forms)))
         self._visit_recorded(
             visit_id=visit_id,
@@ -333,7 +301,19 @@ def plan_for(app: IntakeApplication, institution_id, period, today: date) -> dic
     return plan_report(app, plan_id(institution_id, period), today)
 
 
-def record_visit(app: IntakeApplication, plan_id, visit_id, form, *, staff_id, today):
+UNKNOWN_ITEM = "服务目录中没有服务事项 {}，请核对编码"
+
+
+def record_visit(
+    app: IntakeApplication,
+    plan_id,
+    visit_id,
+    form,
+    *,
+    staff_id,
+    today,
+    known_item=None,
+):
     """Record a visit and register each demand it collected (8.2.2, 8.2.3).
 
     ``form``: ``visited_on``, ``met`` (``name``, ``position``), ``findings`` and
@@ -343,11 +323,24 @@ def record_visit(app: IntakeApplication, plan_id, visit_id, form, *, staff_id, t
     ``visit:{plan_id}:{visit_id}:{index}``, then the record is saved with their
     ids: a retry after a failure in between registers nothing twice, and a
     visit already recorded is refused before anything is registered.
+    ``known_item(code)``: whether the catalog has the item (every demand's).
     """
 
     def attempt():
         plan = get_plan(app, plan_id)
         forms = plan.record(visit_id, form, today, staff_id)
+        if known_item is not None:
+            unknown = [
+                {
+                    "field": f"demands[{i}].needs[{j}].item_code",
+                    "message": UNKNOWN_ITEM.format(need["item_code"]),
+                }
+                for i, demand in enumerate(forms)
+                for j, need in enumerate(demand.needs)
+                if not known_item(need["item_code"])
+            ]
+            if unknown:
+                raise ValidationFailed(unknown)
         actor = audit.current().actor  # a manager who recorded it stays one
         if (actor.id, actor.institution) != (staff_id.strip(), plan.institution_id):
             actor = audit.Actor(staff_id.strip(), "staff", plan.institution_id)
