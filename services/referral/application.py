@@ -6,11 +6,14 @@ they are made; see ``services.referral.matching`` for why and how.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Protocol
 
+from sqlalchemy import func, select
+
 from services.referral import access, sweeps
+from services.referral.contract import STATUS_LABELS, WITH_PARTNER
+from services.referral.customer import CustomerViewMixin
 from services.referral.domain import Referral
 from services.referral.matching import (
     expert_assignee,
@@ -18,16 +21,18 @@ from services.referral.matching import (
     require_candidate,
 )
 from services.referral.opening import OpeningMixin
-from services.referral.projections import ReferralView
-from services.referral.reports import new_verification_code, normalise_code
-from services.referral.rules import (
-    REPORT_STATUS,
-    STATUS_LABELS,
-    WITH_PARTNER,
+from services.referral.policies import PolicyCopyMixin
+from services.referral.projections import REPORT, ROUTE, ReferralView, routes
+from services.referral.qualified import (
+    require_qualified_assignee,
+    require_unqualified_assignee,
 )
+from services.referral.reports import new_verification_code, normalise_code
+from services.referral.rules import REPORT_STATUS
+from services.referral.scopes import case_scope
 from services.referral.standing import StandingMixin
 from services.referral.views import summary
-from shared import audit
+from shared import calendar
 from shared.application import ServiceApplication
 from shared.calendar import SHANGHAI, calendar_from_env
 from shared.errors import NotFound, ValidationFailed
@@ -45,26 +50,17 @@ class Catalog(Protocol):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The platform's one clock (``shared.calendar.CLOCK``), in UTC."""
+    return calendar.CLOCK().astimezone(UTC)
 
 
-@contextmanager
-def case_scope(case_id: str):
-    """Every referral event carries its case (the demand id) as correlation."""
-    with audit.audit_scope(audit.current().with_correlation(case_id)):
-        yield
-
-
-@contextmanager
-def platform_scope():
-    """What the platform does by itself (re-routing, sweeps): its own actor."""
-    context = audit.current()
-    actor = audit.Actor(id="service:referral", role="system")
-    with audit.audit_scope(audit.AuditContext(actor, context.channel)):
-        yield
-
-
-class ReferralApplication(OpeningMixin, StandingMixin, ServiceApplication):
+class ReferralApplication(
+    OpeningMixin,
+    StandingMixin,
+    CustomerViewMixin,
+    PolicyCopyMixin,
+    ServiceApplication,
+):
     name = "referral"
 
     def __init__(
@@ -93,22 +89,25 @@ class ReferralApplication(OpeningMixin, StandingMixin, ServiceApplication):
     def _partner_figures(self) -> tuple[dict, dict]:
         """Open load and (on time, completed) per institution, from the view."""
         self.view.catch_up()
-        marks = ", ".join(["%s"] * len(WITH_PARTNER))
+        institution = ROUTE.assignee_institution
         load = {
             r["institution"]: int(r["n"])
             for r in self.kernel.query(
-                "SELECT assignee_institution AS institution, COUNT(*) AS n "
-                f"FROM referral_routes WHERE status IN ({marks}) "
-                "GROUP BY assignee_institution",
-                WITH_PARTNER,
+                select(institution.label("institution"), func.count().label("n"))
+                .where(ROUTE.status.in_(WITH_PARTNER))
+                .group_by(institution)
             )
         }
         record = {
             r["institution"]: (int(r["on_time"]), int(r["n"]))
             for r in self.kernel.query(
-                "SELECT r.assignee_institution AS institution, "
-                "SUM(r.on_time) AS on_time, COUNT(*) AS n FROM referral_routes r "
-                "WHERE r.on_time IS NOT NULL GROUP BY r.assignee_institution"
+                select(
+                    institution.label("institution"),
+                    func.sum(ROUTE.on_time).label("on_time"),
+                    func.count().label("n"),
+                )
+                .where(ROUTE.on_time.is_not(None))
+                .group_by(institution)
             )
         }
         return load, record
@@ -165,19 +164,40 @@ class ReferralApplication(OpeningMixin, StandingMixin, ServiceApplication):
 
         return self._change(referral_id, access.ORIGIN, command)
 
-    def send(self, referral_id) -> dict:
-        return self._change(
-            referral_id,
-            access.ORIGIN,
-            lambda r, a: r.send(self.clock(), self.calendar),
-        )
+    def _qualified(self, referral, catalog: Catalog, step: str) -> None:
+        """4.1 at this step, on today's date (see ``services.referral.qualified``)."""
+        require_qualified_assignee(referral, catalog, self.today().isoformat(), step)
 
-    def accept(self, referral_id) -> dict:
-        return self._change(
-            referral_id,
-            access.PARTNER,
-            lambda r, a: r.accept(self.clock(), self.calendar),
-        )
+    def send(self, referral_id, catalog: Catalog) -> dict:
+        def command(referral, actor):
+            if referral.status == "matched":
+                self._qualified(referral, catalog, "send")
+                self.under_policy(referral)
+            referral.send(self.clock(), self.calendar)
+
+        return self._change(referral_id, access.ORIGIN, command)
+
+    def accept(self, referral_id, catalog: Catalog) -> dict:
+        def command(referral, actor):
+            if referral.status == "sent":
+                self._qualified(referral, catalog, "accept")
+            referral.accept(self.clock(), self.calendar)
+
+        return self._change(referral_id, access.PARTNER, command)
+
+    def reroute_unqualified(self, referral_id, reason, catalog: Catalog) -> dict:
+        """The manager withdraws a referral from a partner that lost its
+        qualification for the item (4.1): it goes on to the next qualified
+        candidate, or, with none left, waits for the manager's ruling."""
+
+        def command(referral, actor):
+            require_unqualified_assignee(referral, catalog, self.today().isoformat())
+            referral.withdraw_unqualified(reason)
+            self.under_policy(referral)
+
+        self._change(referral_id, access.MANAGER, command)
+        self.reroute(referral_id, catalog)
+        return self.referral(referral_id)
 
     def decline(self, referral_id, reason, catalog: Catalog) -> dict:
         """Returned with a reason; the platform re-routes to the next candidate."""
@@ -200,21 +220,26 @@ class ReferralApplication(OpeningMixin, StandingMixin, ServiceApplication):
             chosen = require_candidate(candidates, institution_id, "institution_id")
             untried = any(c["id"] not in referral.tried for c in candidates)
             referral.rule(chosen, reason, untried_left=untried)
+            self.under_policy(referral)
             referral.send(self.clock(), self.calendar)
 
         return self._change(referral_id, access.MANAGER, command)
 
-    def report_progress(self, referral_id, stage, note="") -> dict:
-        return self._change(
-            referral_id, access.PARTNER, lambda r, a: r.report_progress(stage, note)
-        )
+    def report_progress(self, referral_id, stage, note, catalog: Catalog) -> dict:
+        def command(referral, actor):
+            if referral.status in ("accepted", "in_progress"):
+                self._qualified(referral, catalog, "progress")
+            referral.report_progress(stage, note)
 
-    def complete(self, referral_id, report: dict) -> dict:
-        return self._change(
-            referral_id,
-            access.PARTNER,
-            lambda r, a: r.complete(report, self.clock(), self.new_code()),
-        )
+        return self._change(referral_id, access.PARTNER, command)
+
+    def complete(self, referral_id, report: dict, catalog: Catalog) -> dict:
+        def command(referral, actor):
+            if referral.status in ("accepted", "in_progress"):
+                self._qualified(referral, catalog, "complete")
+            referral.complete(report, self.clock(), self.new_code())
+
+        return self._change(referral_id, access.PARTNER, command)
 
     def deliver_feedback(self, referral_id, summary_text: str) -> dict:
         return self._change(
@@ -275,6 +300,14 @@ class ReferralApplication(OpeningMixin, StandingMixin, ServiceApplication):
         access.require_visible(referral)
         return summary(referral, access.sees_all(referral))
 
+    def feedback_summary(self, referral_id) -> str:
+        """The partner's summary of its result (8.3.5), for intake to record on
+        the demand: the published ReferralFeedback does not carry it."""
+        feedback = self._referral(referral_id).feedback
+        if not feedback:
+            raise NotFound("referral feedback")
+        return feedback["summary"]
+
     def referrals_for(self, demand_id: str, item_codes: list[str]) -> list[dict]:
         """The referrals of a demand's items (the gateway's progress page)."""
         found = []
@@ -300,9 +333,9 @@ class ReferralApplication(OpeningMixin, StandingMixin, ServiceApplication):
         access.require_own_institution(institution_id)
         self.view.catch_up()
         rows = self.kernel.query(
-            "SELECT referral_id FROM referral_routes "
-            "WHERE assignee_institution=%s ORDER BY referral_id",
-            (str(institution_id),),
+            select(ROUTE.referral_id)
+            .where(ROUTE.assignee_institution == str(institution_id))
+            .order_by(ROUTE.referral_id)
         )
         found = [summary(self._referral(r["referral_id"]), False) for r in rows]
         return sorted(found, key=lambda r: (r["sent_at"], r["id"]))
@@ -314,10 +347,15 @@ class ReferralApplication(OpeningMixin, StandingMixin, ServiceApplication):
             raise NotFound("report")
         self.view.catch_up()
         rows = self.kernel.query(
-            "SELECT p.report_no, p.issued_on, p.sha256, p.status, r.item_code "
-            "FROM referral_reports p JOIN referral_routes r "
-            "ON r.referral_id = p.referral_id WHERE p.code=%s",
-            (normal,),
+            select(
+                REPORT.report_no,
+                REPORT.issued_on,
+                REPORT.sha256,
+                REPORT.status,
+                ROUTE.item_code,
+            )
+            .join(routes, ROUTE.referral_id == REPORT.referral_id)
+            .where(REPORT.code == normal)
         )
         if not rows:
             raise NotFound("report")

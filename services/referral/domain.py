@@ -16,24 +16,20 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from services.referral import reports
+from services.referral.contract import PROGRESS_STAGES, WITH_PARTNER
 from services.referral.rules import (
     MAX_EXTENSION_DAYS,
     OPEN,
-    PROGRESS_STAGES,
     RULING_AFTER_RETURNS,
-    WITH_PARTNER,
     acceptance_days,
-    aware,
     completion_days,
-    optional_text,
-    require_choice,
     require_status,
-    require_text,
 )
 from shared.application import AuditedAggregate
 from shared.calendar import WorkingCalendar
 from shared.errors import ValidationFailed
 from shared.qualification import QualificationView
+from shared.validation import aware, optional_text, require_choice, require_text
 
 STAGE_STATUS = {"acceptance": ("sent",), "completion": ("accepted", "in_progress")}
 
@@ -138,6 +134,7 @@ class Referral(AuditedAggregate):
             "assignee_kind": (self.assignee or {}).get("kind", ""),
             "assignee_id": self.assignee_id,
             "first_responder": self.first_responder,
+            "origin_institution": self.origin_institution,
             "sent_at": self.sent_at,
             "accepted_at": self.accepted_at,
             "acceptance_due": self.acceptance_due,
@@ -164,14 +161,44 @@ class Referral(AuditedAggregate):
         self.candidates = candidates
         self.status = "matched"
 
+    def apply_policy(self, version: int, limits: dict) -> None:
+        """The service policy this referral is judged by (its institution's,
+        in force when it was opened): recorded once, never moved."""
+        if getattr(self, "policy", None) is None:
+            self._policy_applied(int(version), dict(limits))
+
+    @event("PolicyApplied")
+    def _policy_applied(self, version: int, limits: dict) -> None:
+        self.policy = {"version": version, "limits": limits}
+
+    def accept_days(self) -> int:
+        """Working days to sign for it: the policy's, the green channel's."""
+        if self.green_channel:
+            return acceptance_days(True)
+        limits = (getattr(self, "policy", None) or {}).get("limits", {})
+        return int(limits.get("referral_accept_days", acceptance_days(False)))
+
     def send(self, at: datetime, calendar: WorkingCalendar) -> None:
         require_status(self.status, ("matched",), "派发")
         at = aware(at, "at")
-        due = calendar.deadline(at, acceptance_days(self.green_channel))
-        self._sent(dict(self.assignee), at.isoformat(), due.isoformat())
+        due = calendar.deadline(at, self.accept_days())
+        self._sent(dict(self.assignee), at.isoformat(), due.isoformat(), self.facts())
 
-    @event("Sent")
-    def _sent(self, assignee: dict, at: str, acceptance_due: str) -> None:
+    class Sent(AuditedAggregate.Event):
+        """v2 carries the referral's facts: the published ReferralSent."""
+
+        class_version = 2
+        assignee: dict
+        at: str
+        acceptance_due: str
+        facts: dict
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state.setdefault("facts", {})
+
+    @event(Sent)
+    def _sent(self, assignee: dict, at: str, acceptance_due: str, facts: dict):
         self.assignee = assignee
         self.sent_at = at
         self.acceptance_due = acceptance_due
@@ -182,10 +209,23 @@ class Referral(AuditedAggregate):
         require_status(self.status, ("sent",), "签收")
         at = aware(at, "at")
         days = completion_days(self.cycle_days, self.green_channel)
-        self._accepted(at.isoformat(), calendar.deadline(at, days).isoformat())
+        due = calendar.deadline(at, days).isoformat()
+        self._accepted(at.isoformat(), due, self.facts())
 
-    @event("Accepted")
-    def _accepted(self, at: str, completion_due: str) -> None:
+    class Accepted(AuditedAggregate.Event):
+        """v2 carries the referral's facts: the published ReferralAccepted."""
+
+        class_version = 2
+        at: str
+        completion_due: str
+        facts: dict
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state.setdefault("facts", {})
+
+    @event(Accepted)
+    def _accepted(self, at: str, completion_due: str, facts: dict) -> None:
         self.accepted_at = at
         self.completion_due = completion_due
         self.status = "accepted"
@@ -367,6 +407,15 @@ class Referral(AuditedAggregate):
             institution_id, cert_no, change, effective_on, reason, self.facts()
         )
 
+    def withdraw_unqualified(self, reason: str) -> None:
+        """The assignee no longer holds a valid qualification for the item
+        (4.1): the manager withdraws the referral from it, as a return, so it
+        goes on to the next qualified candidate or to a ruling. The
+        application has checked the qualification is really lost."""
+        require_status(self.status, ("matched", *WITH_PARTNER), "因资质失效改派")
+        reason = require_text(reason, "reason", "改派理由")
+        self._returned(self.assignee_id, f"资质失效改派：{reason}", False)
+
     @event("QualificationFlagged")
     def _qualification_flagged(
         self, institution_id, cert_no, change, effective_on, reason, facts
@@ -405,7 +454,7 @@ class Referral(AuditedAggregate):
             raise ValidationFailed.single(
                 "days", f"延期天数应为1到{MAX_EXTENSION_DAYS}个工作日"
             )
-        if aware(now) > self.open_deadlines()[stage]:
+        if aware(now, "now") > self.open_deadlines()[stage]:
             raise ValidationFailed.single("now", "已超过期限，不能再申请延期")
         if self.extension is not None:
             raise ValidationFailed.single("extension", "已有待审批的延期申请")
@@ -444,12 +493,25 @@ class Referral(AuditedAggregate):
         for stage, due in self.open_deadlines().items():
             key = self._deadline_key(stage, due)
             if due - lead <= now <= due and key not in self.reminded:
-                self._reminded(stage, due.isoformat(), key)
+                self._reminded(stage, due.isoformat(), key, self.facts())
                 fresh.append(stage)
         return fresh
 
-    @event("Reminded")
-    def _reminded(self, stage: str, due: str, key: str) -> None:
+    class Reminded(AuditedAggregate.Event):
+        """v2 carries the referral's facts: the published ReferralDueSoon."""
+
+        class_version = 2
+        stage: str
+        due: str
+        key: str
+        facts: dict
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state.setdefault("facts", {})
+
+    @event(Reminded)
+    def _reminded(self, stage: str, due: str, key: str, facts: dict) -> None:
         self.reminded.append(key)
 
     def escalate_overdue(self, now: datetime) -> list[str]:
@@ -469,6 +531,21 @@ class Referral(AuditedAggregate):
         if self.status != "returned" or key in self.escalated:
             return False
         self._escalated("routing", "", key, self.facts())
+        return True
+
+    def escalate_unsent(self, now: datetime, limit_hours: float, calendar) -> bool:
+        """Opened but still waiting for a partner (``requested``) or to be sent
+        (``matched``) ``limit_hours`` office hours after it was opened or last
+        returned: the manager is told, once per such wait (8.3.4)."""
+        if self.status not in ("requested", "matched"):
+            return False
+        key = f"sending#{len(self.returns)}"
+        if key in self.escalated:
+            return False
+        if calendar.working_hours_between(self.created_on, now) < limit_hours:
+            return False
+        due = calendar.add_working_hours(self.created_on, limit_hours)
+        self._escalated("sending", due.isoformat(), key, self.facts())
         return True
 
     @event("Escalated")

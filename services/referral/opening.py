@@ -8,6 +8,7 @@ attempt, so a retried attempt stores them too.
 
 from __future__ import annotations
 
+import json
 from uuid import uuid4
 
 from services.referral import access
@@ -16,14 +17,13 @@ from services.referral.rules import (
     KINDS,
     RECALL_ITEM,
     REQUESTER_KINDS,
-    optional_text,
-    require_choice,
-    require_text,
 )
 from services.referral.views import summary
 from shared import audit
 from shared.envelope import Envelope
 from shared.errors import NotFound, ValidationFailed
+from shared.parking import PARKED, ParkingLot
+from shared.validation import optional_text, require_choice, require_text
 
 
 class OpeningMixin:
@@ -67,7 +67,41 @@ class OpeningMixin:
             return False
 
     def _routing_facts(self, item_code: str, catalog) -> tuple[dict, list[dict]]:
-        return catalog.item(item_code), self.candidates(item_code, catalog)
+        try:
+            item = catalog.item(item_code)
+        except NotFound:  # said in Chinese: the manager's board shows it
+            raise ValidationFailed.single(
+                "item_code", f"服务目录中没有服务事项 {item_code}，无法开立转办"
+            ) from None
+        return item, self.candidates(item_code, catalog)
+
+    def unopened(self, institution: str) -> list[dict]:
+        """Referred demands of ``institution`` whose referrals could not be
+        opened, for whatever reason (their ``DemandReferred`` was parked):
+        the demand, its items and the reason, for the manager's board
+        (8.3.4) until ops replay the message with success."""
+        found = []
+        for row in ParkingLot(self.kernel).list(PARKED):
+            if row["event_type"] != "DemandReferred":
+                continue
+            try:
+                envelope = json.loads(row["payload"])
+            except ValueError:
+                continue
+            actor = envelope.get("actor") or {}
+            if actor.get("institution", "") != institution:
+                continue
+            data = envelope.get("data") or {}
+            found.append(
+                {
+                    "demand_id": str(data.get("demand_id", "")),
+                    "items": [str(c) for c in data.get("items", [])],
+                    "reason": unopened_reason(row["error"]),
+                    "parked_at": row["parked_at"],
+                    "attempts": row["attempts"],
+                }
+            )
+        return found
 
     @staticmethod
     def _new_referral(case_id, item_code, origin: dict, item, candidates) -> Referral:
@@ -120,3 +154,13 @@ class OpeningMixin:
         with audit.audit_scope(audit.current().with_correlation(case_id)):
             self.save(referral)
         return summary(referral)
+
+
+def unopened_reason(error: str) -> str:
+    """The parked error as a manager reads it: the rule's own Chinese words,
+    or a plain statement that the platform failed (ops have the details)."""
+    last = error.strip().splitlines()[-1] if error.strip() else ""
+    message = last.rpartition(": ")[2]
+    if any("\u4e00" <= c <= "\u9fff" for c in message):
+        return message
+    return "系统未能开立转办，已转运维人员处理"

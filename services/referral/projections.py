@@ -6,8 +6,10 @@ Rebuildable from the events at any time (``ProjectionRunner.rebuild``).
 
 from __future__ import annotations
 
+from sqlalchemy import Column, Integer, MetaData, Table, Text, update
+
 from services.referral.domain import Referral
-from shared.projection import Projection
+from shared.projection import Projection, Writes
 
 STATUS_AFTER = {
     Referral.Matched: "matched",
@@ -24,92 +26,101 @@ STATUS_AFTER = {
 }
 ASSIGNING = (Referral.Matched, Referral.ResponsibleRuled, Referral.Sent)
 
+metadata = MetaData()
+routes = Table(
+    "referral_routes",
+    metadata,
+    Column("referral_id", Text, primary_key=True),
+    Column("demand_id", Text, nullable=False),
+    Column("item_code", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("assignee_id", Text, nullable=False),
+    Column("assignee_institution", Text, nullable=False),
+    Column("origin_institution", Text, nullable=False),
+    Column("on_time", Integer),
+)
+reports = Table(
+    "referral_reports",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("referral_id", Text, nullable=False),
+    Column("report_no", Text, nullable=False),
+    Column("issued_on", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("status", Text, nullable=False),
+)
+ROUTE = routes.c
+REPORT = reports.c
+
 
 class ReferralView(Projection):
     name = "referral_view"
-    table_names = ("referral_routes", "referral_reports")
-    tables = (
-        """CREATE TABLE IF NOT EXISTS referral_routes (
-            referral_id TEXT PRIMARY KEY, demand_id TEXT NOT NULL,
-            item_code TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
-            assignee_id TEXT NOT NULL, assignee_institution TEXT NOT NULL,
-            origin_institution TEXT NOT NULL, on_time INTEGER)""",
-        """CREATE TABLE IF NOT EXISTS referral_reports (
-            code TEXT PRIMARY KEY, referral_id TEXT NOT NULL,
-            report_no TEXT NOT NULL, issued_on TEXT NOT NULL,
-            sha256 TEXT NOT NULL, status TEXT NOT NULL)""",
-    )
+    version = 1
+    tables = (routes, reports)
 
-    def apply(self, event, cursor) -> None:
+    def apply(self, event, writes: Writes) -> None:
         if not isinstance(event, Referral.Event):
             return
         rid = str(event.originator_id)
         if isinstance(event, Referral.Requested):
-            cursor.execute(
-                "INSERT INTO referral_routes (referral_id, demand_id, item_code, "
-                "kind, status, assignee_id, assignee_institution, "
-                "origin_institution, on_time) "
-                "VALUES (%s, %s, %s, %s, 'requested', '', '', %s, NULL)",
-                (
-                    rid,
-                    event.demand_id,
-                    event.item_code,
-                    event.kind,
-                    event.origin_institution,
-                ),
+            writes.insert(
+                routes,
+                {
+                    "referral_id": rid,
+                    "demand_id": event.demand_id,
+                    "item_code": event.item_code,
+                    "kind": event.kind,
+                    "status": "requested",
+                    "assignee_id": "",
+                    "assignee_institution": "",
+                    "origin_institution": event.origin_institution,
+                    "on_time": None,
+                },
             )
             return
+        route = update(routes).where(ROUTE.referral_id == rid)
         if isinstance(event, ASSIGNING):
             assignee = event.assignee
-            cursor.execute(
-                "UPDATE referral_routes SET assignee_id=%s, assignee_institution=%s "
-                "WHERE referral_id=%s",
-                (assignee["id"], assignee["institution_id"], rid),
+            writes.execute(
+                route.values(
+                    assignee_id=assignee["id"],
+                    assignee_institution=assignee["institution_id"],
+                )
             )
         if isinstance(event, Referral.Returned):
-            cursor.execute(
-                "UPDATE referral_routes SET assignee_id='', assignee_institution='' "
-                "WHERE referral_id=%s",
-                (rid,),
-            )
+            writes.execute(route.values(assignee_id="", assignee_institution=""))
         status = STATUS_AFTER.get(type(event))
         if isinstance(event, Referral.Resumed):
             status = event.status
         if status:
-            cursor.execute(
-                "UPDATE referral_routes SET status=%s WHERE referral_id=%s",
-                (status, rid),
-            )
-        self._reports(event, rid, cursor)
+            writes.execute(route.values(status=status))
+        self._reports(event, rid, writes)
 
     @staticmethod
-    def _reports(event, rid: str, cursor) -> None:
+    def _reports(event, rid: str, writes: Writes) -> None:
         if isinstance(event, Referral.Completed):
-            cursor.execute(
-                "UPDATE referral_routes SET on_time=%s WHERE referral_id=%s",
-                (1 if event.on_time else 0, rid),
+            writes.execute(
+                update(routes)
+                .where(ROUTE.referral_id == rid)
+                .values(on_time=1 if event.on_time else 0)
             )
+        valid = update(reports).where(
+            REPORT.referral_id == rid, REPORT.status == "valid"
+        )
         if isinstance(event, Referral.Completed | Referral.ReportReplaced):
-            cursor.execute(
-                "UPDATE referral_reports SET status='replaced' "
-                "WHERE referral_id=%s AND status='valid'",
-                (rid,),
-            )
+            writes.execute(valid.values(status="replaced"))
             report = event.report
-            cursor.execute(
-                "INSERT INTO referral_reports (code, referral_id, report_no, "
-                "issued_on, sha256, status) VALUES (%s, %s, %s, %s, %s, 'valid')",
-                (
-                    report["verification_code"],
-                    rid,
-                    report["report_no"],
-                    report["issued_on"],
-                    report["sha256"],
-                ),
+            writes.insert(
+                reports,
+                {
+                    "code": report["verification_code"],
+                    "referral_id": rid,
+                    "report_no": report["report_no"],
+                    "issued_on": report["issued_on"],
+                    "sha256": report["sha256"],
+                    "status": "valid",
+                },
             )
         if isinstance(event, Referral.ReportRevoked):
-            cursor.execute(
-                "UPDATE referral_reports SET status='revoked' "
-                "WHERE referral_id=%s AND status='valid'",
-                (rid,),
-            )
+            writes.execute(valid.values(status="revoked"))

@@ -12,8 +12,8 @@ import re
 import secrets
 from datetime import date
 
-from services.referral.rules import require_text
 from shared.errors import ValidationFailed
+from shared.validation import Errors, optional_text, require_day, require_text
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -39,34 +39,23 @@ def check(report, today: date) -> dict:
         raise ValidationFailed.single(
             "report", "请提供报告编号、签发日期和电子报告摘要"
         )
-    errors = []
-    number = issued = digest = None
-    try:
-        number = require_text(report.get("report_no"), "report_no", "报告编号", 64)
-    except ValidationFailed as exc:
-        errors += exc.errors
-    try:
-        issued = date.fromisoformat(str(report.get("issued_on")))
-        if issued > today:
-            errors.append({"field": "issued_on", "message": "签发日期不能晚于今天"})
-    except ValueError:
-        errors.append({"field": "issued_on", "message": "应为日期，如 2026-10-13"})
+    errors = Errors()
+    number = errors.check(
+        require_text, report.get("report_no"), "report_no", "报告编号", 64
+    )
+    issued = errors.check(require_day, report.get("issued_on"), "issued_on", "签发日期")
+    if issued is not None and issued > today:
+        errors.add("issued_on", "签发日期不能晚于今天")
     digest = str(report.get("sha256", "")).strip().lower()
     if not SHA256.match(digest):
-        errors.append(
-            {
-                "field": "sha256",
-                "message": "应为电子报告文件的SHA-256摘要（64位十六进制）",
-            }
-        )
-    conclusion = report.get("conclusion") or ""
-    if not isinstance(conclusion, str) or len(conclusion) > 2000:
-        errors.append({"field": "conclusion", "message": "结论摘要不能超过2000字"})
-    if errors:
-        raise ValidationFailed(errors)
+        errors.add("sha256", "应为电子报告文件的SHA-256摘要（64位十六进制）")
+    conclusion = errors.check(
+        optional_text, report.get("conclusion"), "conclusion", "结论摘要", 2000
+    )
+    errors.raise_if_any()
     return {
         "report_no": number,
         "issued_on": issued.isoformat(),
         "sha256": digest,
-        "conclusion": conclusion.strip(),
+        "conclusion": conclusion,
     }

@@ -1,35 +1,22 @@
-"""Integration events referral publishes. Versioned; no personal data.
-
-Every envelope's correlation_id is the case (the demand id, or a government or
-recall task's own case id), so each step appears in the demand's case history.
-
-ReferralCompleted v1 — data: {referral_id, demand_id, item_code,
-  institution_id, sent_at, accepted_at, completed_at, acceptance_due,
-  completion_due, on_time, report_no, kind}: the report was issued.
-  ``on_time`` is completed_at <= completion_due (after approved extensions);
-  times are ISO 8601 with offset. ``institution_id`` is "" for an expert
-  without an institution. Evaluation consumes it (timeliness, 9.2.2).
-ReferralFeedback v1 — data: {referral_id, demand_id, kind, item_code,
-  institution_id, first_responder, report_no, verification_code, on_time,
-  summary, delivered_at}: the result, for the demand's first responder
-  (intake records it on the demand; closed loop, 8.3.5).
-ReferralEscalated v1 — data: {referral_id, demand_id, kind, item_code,
-  institution_id, reason, due, detail}: a manager's attention is needed;
-  ``reason`` is acceptance_overdue | completion_overdue | unroutable |
-  qualification_suspended | qualification_revoked.
-"""
+"""Integration events referral publishes: its events as the envelopes of
+the schemas named in ``services.referral.contract``. No personal data."""
 
 from __future__ import annotations
 
 from eventsourcing.persistence import Notification
 
+from services.referral.contract import (
+    REFERRAL_ACCEPTED,
+    REFERRAL_COMPLETED,
+    REFERRAL_DUE_SOON,
+    REFERRAL_ESCALATED,
+    REFERRAL_FEEDBACK,
+    REFERRAL_SENT,
+    SOURCE,
+)
 from services.referral.domain import Referral
 from shared.envelope import Envelope, envelope_for
 
-SOURCE = "referral"
-REFERRAL_COMPLETED = ("ReferralCompleted", 1)
-REFERRAL_FEEDBACK = ("ReferralFeedback", 1)
-REFERRAL_ESCALATED = ("ReferralEscalated", 1)
 COMPLETED_FIELDS = (
     "referral_id",
     "demand_id",
@@ -41,10 +28,23 @@ COMPLETED_FIELDS = (
     "completion_due",
     "kind",
 )
+# what the partner's messages say of the referral (ReferralSent, -Accepted,
+# -DueSoon); an event stored before it carried its facts (v1) falls back to
+# its case (the demand) and its assignee
+FOR_PARTNER = (
+    "referral_id",
+    "demand_id",
+    "kind",
+    "item_code",
+    "institution_id",
+    "assignee_kind",
+    "origin_institution",
+)
 ESCALATION_REASONS = {
     "acceptance": "acceptance_overdue",
     "completion": "completion_overdue",
     "routing": "unroutable",
+    "sending": "unsent",
 }
 
 
@@ -76,13 +76,32 @@ def _feedback(event) -> dict:
         **_facts(event, fields),
         "first_responder": event.first_responder,
         "on_time": bool(event.facts.get("on_time")),
-        "summary": event.summary,
+        # v2: not the partner's summary, which stays here (issue 18)
         "delivered_at": event.timestamp.isoformat(),
     }
 
 
+def _for_partner(event, **data) -> dict:
+    facts = _facts(event, FOR_PARTNER)
+    facts["referral_id"] = str(event.originator_id)
+    if not facts["demand_id"]:
+        facts["demand_id"] = event.__dict__.get("audit", {}).get("correlation_id", "")
+    assignee = dict(getattr(event, "assignee", None) or {})
+    if not facts["institution_id"] and not facts["assignee_kind"] and assignee:
+        facts["institution_id"] = assignee.get("institution_id", "")
+        facts["assignee_kind"] = assignee.get("kind", "")
+    return {**facts, **data}
+
+
 def _escalated(event) -> dict:
-    fields = ("referral_id", "demand_id", "kind", "item_code", "institution_id")
+    fields = (
+        "referral_id",
+        "demand_id",
+        "kind",
+        "item_code",
+        "institution_id",
+        "origin_institution",
+    )
     if isinstance(event, Referral.QualificationFlagged):
         reason, due = f"qualification_{event.change}", event.effective_on
         detail = f"{event.cert_no}: {event.reason}"
@@ -108,6 +127,21 @@ def to_envelope(event: object, notification: Notification) -> Envelope | None:
         kind, data = REFERRAL_FEEDBACK, _feedback(event)
     elif isinstance(event, Referral.Escalated | Referral.QualificationFlagged):
         kind, data = REFERRAL_ESCALATED, _escalated(event)
+    elif isinstance(event, Referral.Sent):
+        data = _for_partner(
+            event, sent_at=event.at, acceptance_due=event.acceptance_due
+        )
+        kind = REFERRAL_SENT
+    elif isinstance(event, Referral.Accepted):
+        data = _for_partner(
+            event, accepted_at=event.at, completion_due=event.completion_due
+        )
+        kind = REFERRAL_ACCEPTED
+    elif isinstance(event, Referral.Reminded):
+        kind, data = (
+            REFERRAL_DUE_SOON,
+            _for_partner(event, stage=event.stage, due=event.due),
+        )
     else:
         return None
     event_type, version = kind

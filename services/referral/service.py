@@ -11,13 +11,14 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.referral.application import ReferralApplication
-from services.referral.rules import aware
 from services.referral.schemas import to_envelope
 from shared import config
 from shared.entrypoints import integration_handler
 from shared.errors import ConflictError, NotFound, ValidationFailed
-from shared.providers import Application, CaseHistory, OutboxRelayRunner, Pingable
+from shared.mixins import CaseHistory, Pingable
+from shared.providers import Application, OutboxRelayRunner
 from shared.rpc import BoundedRpcProxy
+from shared.validation import aware
 
 EXPECTED = (ValidationFailed, NotFound, ConflictError)
 
@@ -35,6 +36,11 @@ class ReferralService(Pingable, CaseHistory):
     @integration_handler("intake", "DemandReferred")
     def handle_intake_demand_referred(self, envelope):
         return self.app.on_demand_referred(envelope, self.catalog)
+
+    @integration_handler("catalog", "PolicyChanged")
+    def handle_catalog_policy_changed(self, envelope):
+        """A copy of every version of the institutions' service policies."""
+        return self.app.on_policy_changed(envelope)
 
     @integration_handler("catalog", "QualificationChanged")
     def handle_catalog_qualification_changed(self, envelope):
@@ -60,13 +66,17 @@ class ReferralService(Pingable, CaseHistory):
 
     @rpc(expected_exceptions=EXPECTED)
     def send(self, referral_id, audit_data=None):
-        return self.app.send(referral_id)
+        return self.app.send(referral_id, self.catalog)
 
     @rpc(expected_exceptions=EXPECTED)
     def rule_responsible(self, referral_id, institution_id, reason, audit_data=None):
         return self.app.rule_responsible(
             referral_id, institution_id, reason, self.catalog
         )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reroute_unqualified(self, referral_id, reason, audit_data=None):
+        return self.app.reroute_unqualified(referral_id, reason, self.catalog)
 
     @rpc(expected_exceptions=EXPECTED)
     def hold(self, referral_id, reason, audit_data=None):
@@ -88,7 +98,7 @@ class ReferralService(Pingable, CaseHistory):
 
     @rpc(expected_exceptions=EXPECTED)
     def accept(self, referral_id, audit_data=None):
-        return self.app.accept(referral_id)
+        return self.app.accept(referral_id, self.catalog)
 
     @rpc(expected_exceptions=EXPECTED)
     def decline(self, referral_id, reason, audit_data=None):
@@ -96,7 +106,7 @@ class ReferralService(Pingable, CaseHistory):
 
     @rpc(expected_exceptions=EXPECTED)
     def report_progress(self, referral_id, stage, note="", audit_data=None):
-        return self.app.report_progress(referral_id, stage, note)
+        return self.app.report_progress(referral_id, stage, note, self.catalog)
 
     @rpc(expected_exceptions=EXPECTED)
     def request_extension(self, referral_id, stage, days, reason, audit_data=None):
@@ -104,7 +114,7 @@ class ReferralService(Pingable, CaseHistory):
 
     @rpc(expected_exceptions=EXPECTED)
     def complete(self, referral_id, report, audit_data=None):
-        return self.app.complete(referral_id, report)
+        return self.app.complete(referral_id, report, self.catalog)
 
     @rpc(expected_exceptions=EXPECTED)
     def deliver_feedback(self, referral_id, summary, audit_data=None):
@@ -153,6 +163,27 @@ class ReferralService(Pingable, CaseHistory):
     def partner_standing(self, institution_id, on_date):
         return self.app.partner_standing(institution_id, on_date)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def unopened_referrals(self, institution):
+        """Referred demands of the institution whose referrals could not be
+        opened, with the reason (the manager's board)."""
+        return self.app.unopened(institution)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def feedback_summary(self, referral_id):
+        """For intake only, when it records a referral's result on the demand
+        (8.3.5): the partner's words travel by this call, not in the event.
+        nameko RPC carries no caller identity: any client of the broker that
+        knows a referral's id could read its summary here; the gateway never
+        exposes it beyond the referral's own readers."""
+        return self.app.feedback_summary(referral_id)
+
     @rpc
     def referrals_for(self, demand_id, item_codes):
         return self.app.referrals_for(demand_id, list(item_codes))
+
+    @rpc
+    def customer_progress(self, demand_id, item_codes):
+        """7.4.6: the partner's stages, expected date and report, for the
+        holder of the demand's progress code (the gateway checks it)."""
+        return self.app.customer_progress(demand_id, list(item_codes))

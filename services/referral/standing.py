@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 from eventsourcing.application import AggregateNotFoundError
+from sqlalchemy import select
 
 from services.referral.domain import PartnerStanding, Referral
+from services.referral.projections import ROUTE
 from shared import audit
 from shared.envelope import Envelope
 
@@ -40,8 +42,9 @@ class StandingMixin:
         day = date.fromisoformat(data["effective_on"])
         self.view.catch_up()
         rows = self.kernel.query(
-            "SELECT referral_id FROM referral_routes WHERE assignee_institution=%s",
-            (standing.institution_id,),
+            select(ROUTE.referral_id).where(
+                ROUTE.assignee_institution == standing.institution_id
+            )
         )
         flagged = []
         for row in rows:

@@ -12,12 +12,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.referral.rules import aware
+from sqlalchemy import select
+
+from services.referral.projections import ROUTE
+from services.referral.scopes import case_scope, platform_scope
+from shared import config
 from shared.metrics import counter
+from shared.validation import aware
 
 # reminders go out this long before a deadline
 REMINDER_LEAD = timedelta(hours=4)
 SWEPT = ("sent", "accepted", "in_progress", "returned")
+# opened but not yet with a partner: escalated after QI_REFERRAL_UNSENT_WORKING_HOURS
+UNSENT = ("requested", "matched")
 
 REMINDERS = counter(
     "referral", "reminders", "Reminders before a deadline, by stage.", ("stage",)
@@ -38,14 +45,15 @@ REROUTES = counter(
 
 def sweep_one(app, referral_id, catalog, now: datetime) -> list[str]:
     """Remind and escalate one referral; a timed-out one is re-routed."""
-    from services.referral.application import case_scope, platform_scope
-
     now = aware(now, "now")
 
     def run():
         referral = app._referral(referral_id)
         reminded = referral.remind_due(now, REMINDER_LEAD)
         fresh = referral.escalate_overdue(now)
+        limit = config.get_float("QI_REFERRAL_UNSENT_WORKING_HOURS")
+        if referral.escalate_unsent(now, limit, app.calendar):
+            fresh.append("sending")
         if "acceptance" in fresh:
             referral.time_out()
         if referral.pending_events:
@@ -65,7 +73,6 @@ def sweep_one(app, referral_id, catalog, now: datetime) -> list[str]:
 
 def reroute(app, referral_id, catalog) -> str:
     """The next untried qualified candidate, asked of catalog now (4.1)."""
-    from services.referral.application import case_scope, platform_scope
 
     def run():
         referral = app._referral(referral_id)
@@ -94,11 +101,10 @@ def reroute(app, referral_id, catalog) -> str:
 
 def sweep_all(app, catalog, now: datetime) -> dict[str, list[str]]:
     app.view.catch_up()
-    marks = ", ".join(["%s"] * len(SWEPT))
     rows = app.kernel.query(
-        f"SELECT referral_id FROM referral_routes WHERE status IN ({marks}) "
-        "ORDER BY referral_id",
-        SWEPT,
+        select(ROUTE.referral_id)
+        .where(ROUTE.status.in_(SWEPT + UNSENT))
+        .order_by(ROUTE.referral_id)
     )
     escalated = {}
     for row in rows:

@@ -7,8 +7,9 @@ not whom else the platform considered.
 
 from __future__ import annotations
 
+from services.referral.contract import PROGRESS_STAGES, STATUS_LABELS
 from services.referral.domain import Referral
-from services.referral.rules import KINDS, PROGRESS_STAGES, STATUS_LABELS
+from services.referral.rules import KINDS
 
 
 def summary(referral: Referral, full: bool = True) -> dict:
@@ -47,6 +48,8 @@ def summary(referral: Referral, full: bool = True) -> dict:
         "reminded": list(referral.reminded),
         "escalated": list(referral.escalated),
         "closing_reason": referral.closing_reason,
+        # the service policy it is judged by (None until first sent)
+        "policy_version": (getattr(referral, "policy", None) or {}).get("version"),
     }
     if full:
         found["candidates"] = [dict(c) for c in referral.candidates]
