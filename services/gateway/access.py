@@ -2,11 +2,14 @@
 
 Staff and managers act on their own institution's demands; a regulator reads
 every institution and writes nothing; ops see the platform's health, not
-personal data. A check that fails for an object of another institution
+personal data. Masking for readers without need of contact data is
+shared.privacy's. A check that fails for an object of another institution
 answers 404, so a URL reveals nothing about whether the object exists.
 """
 
 from __future__ import annotations
+
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from shared.audit import Actor
 
@@ -30,6 +33,17 @@ class Hidden(Exception):
     """This object is not the caller's to see: answered as 404."""
 
 
+class TooManyAttempts(Exception):
+    """Too many guesses (a password, a code) from one name or address, or
+    too many logins at once: 429, with why in ``detail`` when it is not the
+    guesses."""
+
+    def __init__(self, retry_after: int, detail: str = ""):
+        super().__init__("too many attempts")
+        self.retry_after = retry_after
+        self.detail = detail
+
+
 def require_role(actor: Actor, roles: frozenset[str] | set[str]) -> None:
     if actor.role == "customer" and actor.id == ANONYMOUS.id:
         raise Unauthenticated("请先登录")
@@ -50,23 +64,49 @@ def sees_personal_data(actor: Actor) -> bool:
     return actor.role in STAFF_ROLES
 
 
-def mask_phone(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
+def trusted_networks(listed: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """QI_TRUSTED_PROXIES: addresses or networks, comma-separated."""
+    try:
+        return tuple(
+            ip_network(item.strip(), strict=False)
+            for item in listed.split(",")
+            if item.strip()
+        )
+    except ValueError as exc:
+        raise ValueError(f"QI_TRUSTED_PROXIES: {exc}") from None
 
 
-def mask_name(name: str) -> str:
-    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+def _trusted(address: str, trusted) -> bool:
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in trusted)
 
 
-# Appendix B lines that identify a person or a company's contact
-PERSONAL_FIELDS = ("contact_phone", "contact_person", "address", "credit_code")
+def client_address(remote: str | None, forwarded_for: str, trusted) -> str:
+    """The address failed logins and code guesses are counted against.
+
+    The connection's own address, unless it is a trusted proxy: then the
+    nearest address in X-Forwarded-For that is not one (each proxy appends
+    the address it was reached from, so what lies left of the first
+    untrusted address was written by the client and may be forged). With no
+    trusted proxies the header is ignored: anyone can send it.
+    """
+    client = remote or "unknown"
+    if not trusted or not _trusted(client, trusted):
+        return client
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, trusted):
+            return hop if _is_address(hop) else client
+        client = hop
+    return client
 
 
-def masked_registration(registration: dict) -> dict:
-    """The form for readers without need of contact data (regulator)."""
-    masked = dict(registration)
-    masked["contact_phone"] = mask_phone(registration.get("contact_phone", ""))
-    masked["contact_person"] = mask_name(registration.get("contact_person", ""))
-    masked["address"] = "***" if registration.get("address") else ""
-    masked["credit_code"] = "***" if registration.get("credit_code") else ""
-    return masked
+def _is_address(text: str) -> bool:
+    try:
+        ip_address(text)
+    except ValueError:
+        return False
+    return True

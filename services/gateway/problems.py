@@ -27,3 +27,9 @@ def problem(status: int, title: str, detail: str = "", errors: list | None = Non
     return Response(
         json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM
     )
+
+
+def download(body: bytes | str, mimetype: str, name: str, headers: dict | None = None):
+    """A file to save (a PDF summary, a case export): its name, never shown."""
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, mimetype=mimetype, headers={**disposition, **(headers or {})})

@@ -4,31 +4,30 @@ report delivery.
 
 Mixed into PagesRoutes. Staff and managers of the demand's institution read
 and write; the regulator reads, with the customer's contact data masked;
-anyone else gets "not found" (``_visible_demand``, as the JSON routes).
+anyone else gets "not found": each page runs the use case of its JSON route
+(``custody``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from nameko.web.handlers import http
 
-from services.gateway import access
-from services.gateway.pages.handlers import html_errors, with_csrf
+from services.gateway.pages.handlers import (
+    html_errors,
+    signed_in,
+    submitted,
+    with_csrf,
+)
 from services.gateway.pages.rendering import (
-    BEIJING,
-    conflict_message,
-    field_errors,
-    redirect,
     render,
-    require_filled,
     text,
     typed,
 )
-from services.gateway.web import call
-from services.intake.custody import CONDITIONS, CUSTOMER, REPORT_METHODS, VISITS
-from shared.errors import ConflictError, NotFound, ValidationFailed
-from shared.rpc import audit_dict
+from services.gateway.usecases import custody
+from services.intake.contract import CONDITIONS, CUSTOMER, REPORT_METHODS, VISITS
+from shared import calendar
+from shared.errors import NotFound
+from shared.validation import require_filled, typed_moment
 
 CUSTODY_DONE = {
     "visit": "上门服务申请已登记",
@@ -41,44 +40,8 @@ CUSTODY_DONE = {
 MOVEMENTS = {"handed_over": "交接", "returned": "退还", "disposed": "处置"}
 
 
-def moment(value: str, field: str, label: str) -> str:
-    """A time typed in the browser's date-time field (Beijing) as aware ISO."""
-    typed = value.replace(" ", "T", 1)
-    try:
-        found = datetime.fromisoformat(typed)
-    except ValueError:
-        found = None
-    if found is None:
-        raise ValidationFailed.single(field, f"{label}应写作 2026-11-26 10:00")
-    if found.tzinfo is None:
-        found = found.replace(tzinfo=BEIJING)
-    return found.isoformat()
-
-
 def holder_label(holder: str | None) -> str:
     return "客户" if holder == CUSTOMER else holder or "—"
-
-
-def masked_custody(found: dict) -> dict:
-    """The custody record for readers without need of contact data."""
-    visits = [
-        {
-            **visit,
-            "address": "***",
-            "contact": access.mask_name(visit.get("contact", "")),
-            "phone": access.mask_phone(visit.get("phone", "")),
-        }
-        for visit in found["visits"]
-    ]
-    deliveries = [
-        {
-            **delivery,
-            "address": "***" if delivery.get("address") else "",
-            "email": "***" if delivery.get("email") else "",
-        }
-        for delivery in found["deliveries"]
-    ]
-    return {**found, "visits": visits, "deliveries": deliveries}
 
 
 def custody_arguments(command: str, form) -> list:
@@ -120,7 +83,7 @@ def custody_arguments(command: str, form) -> list:
         if command == "handover":
             required["to_party"] = (text(form, "to_party"), "接收人")
         require_filled(required)
-        at = moment(text(form, "at"), "at", "交接时间")
+        at = typed_moment(text(form, "at"), "at", "交接时间").isoformat()
         head = [samples, text(form, "from_party")]
         tail = [text(form, "place"), text(form, "condition"), text(form, "note")]
         if command == "handover":
@@ -140,7 +103,7 @@ def custody_arguments(command: str, form) -> list:
         return [
             samples,
             text(form, "from_party"),
-            moment(text(form, "at"), "at", "处置时间"),
+            typed_moment(text(form, "at"), "at", "处置时间").isoformat(),
             text(form, "place"),
             text(form, "method"),
         ]
@@ -158,42 +121,28 @@ def custody_arguments(command: str, form) -> list:
             text(form, "report_no"),
             text(form, "method"),
             text(form, "by"),
-            moment(text(form, "at"), "at", "送达时间"),
+            typed_moment(text(form, "at"), "at", "送达时间").isoformat(),
             *(text(form, name) or None for name in optional),
         ]
     raise NotFound(command)
 
 
-CUSTODY_RPCS = {
-    "visit": "request_visit",
-    "sample": "register_sample",
-    "handover": "hand_over_samples",
-    "return": "return_samples",
-    "disposal": "dispose_samples",
-    "delivery": "deliver_report",
-}
-
-
 class CustodyPages:
-    """Mixed into PagesRoutes (RPC proxies, the gateway's checks, page helpers)."""
+    """Mixed into PagesRoutes."""
 
-    def _custody_page(self, request, actor, demand, status=200, **context):
-        found = call(self.intake.custody, demand["id"])
-        if not access.sees_personal_data(actor):
-            found = masked_custody(found)
-        registration = call(self.intake.registration, demand["id"])
+    def _custody_page(self, request, actor, demand_id, status=200, **context):
+        found = custody.sheet(self, actor, demand_id=demand_id)
+        record = found["custody"]
         holders = dict.fromkeys(
-            s["holder"] for s in found["samples"] if s["state"] == "held"
+            s["holder"] for s in record["samples"] if s["state"] == "held"
         )
-        now = datetime.now(BEIJING).strftime("%Y-%m-%dT%H:%M")
+        now = calendar.now().strftime("%Y-%m-%dT%H:%M")
         return render(
             request,
             "custody.html",
             status,
             actor=actor,
-            demand=demand,
-            applicant=registration.get("applicant", ""),
-            custody=found,
+            **found,
             holder_label=holder_label,
             movements=MOVEMENTS,
             condition_choices=[(c, c) for c in CONDITIONS],
@@ -210,35 +159,33 @@ class CustodyPages:
     @html_errors
     def custody_page(self, request, demand_id):
         """Visits, samples with their holders, the chain, deliveries (7.4.4)."""
-        actor = self._console_actor(request, access.READERS_OF_CASES)
-        demand = self._visible_demand(actor, demand_id)
-        return self._custody_page(request, actor, demand)
+        return self._custody_page(request, signed_in(self, request), demand_id)
 
     @http("POST", "/console/demands/<string:demand_id>/custody/<string:command>")
     @html_errors
     @with_csrf
     def custody_command_submit(self, request, demand_id, command):
         """Intake's custody command, by staff of the demand's institution."""
-        if command not in CUSTODY_RPCS:
+        if command not in custody.COMMANDS:
             raise NotFound(command)
-        actor = self._console_actor(request, access.STAFF_ROLES)
-        demand = self._visible_demand(actor, demand_id)
-        try:
-            args = custody_arguments(command, request.form)
-            call(
-                getattr(self.intake, CUSTODY_RPCS[command]),
-                demand_id,
-                *args,
-                audit_data=audit_dict(actor, "window", demand_id),
-            )
-        except ValidationFailed as exc:
-            errors = field_errors(exc.errors, command)
-            shown = typed(request.form, command)
-            shown[f"{command}.sample_ids"] = request.form.getlist("sample_ids")
-            return self._custody_page(
-                request, actor, demand, 400, errors=errors, form=shown
-            )
-        except ConflictError as exc:
-            errors = {f"{command}.form": conflict_message(exc)}
-            return self._custody_page(request, actor, demand, 409, errors=errors)
-        return redirect(f"/console/demands/{demand_id}/custody?done={command}")
+        use = custody.COMMANDS[command]
+        actor = signed_in(self, request)
+        found = use.check(self, actor, {"demand_id": demand_id})
+        shown = typed(request.form, command)
+        shown[f"{command}.sample_ids"] = request.form.getlist("sample_ids")
+        return submitted(
+            lambda: use.run(
+                self,
+                actor,
+                found,
+                demand_id=demand_id,
+                channel="window",
+                args=custody_arguments(command, request.form),
+            ),
+            lambda status, **context: self._custody_page(
+                request, actor, demand_id, status, **context
+            ),
+            lambda _: f"/console/demands/{demand_id}/custody?done={command}",
+            command,
+            shown,
+        )

@@ -18,9 +18,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug.wrappers import Response
 
-from services.intake.application import STATUS_LABELS
-from services.intake.registration import CHANNELS
-from shared.errors import ValidationFailed
+from services.intake.contract import CHANNELS, STATUS_LABELS
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -38,6 +36,11 @@ EVENT_LABELS = {
     "Registered": "需求登记",
     "Taken": "受理（首问负责）",
     "HandoverOffered": "提出移交",
+    "HandoverWithdrawn": "撤回移交",
+    "Reassigned": "管理人员改派首问负责人",
+    "Corrected": "更正登记表",
+    "InHouseReminded": "自主服务即将到期提醒",
+    "InHouseEscalated": "自主服务超期，已升级管理人员",
     "HandoverAnswered": "答复移交",
     "FollowedUp": "跟进",
     "MaterialsNoticeIssued": "一次性告知补充材料",
@@ -61,6 +64,25 @@ EVENT_LABELS = {
     "Opened": "建立案件记录",
     "Noted": "案件记录更新",
     "Read": "查阅",
+}
+
+
+ROLE_LABELS = {
+    "customer": "客户",
+    "staff": "服务人员",
+    "manager": "服务管理人员",
+    "partner": "合作机构人员",
+    "regulator": "监管人员",
+    "system": "系统",
+    "admin": "平台管理员",
+}
+SERVICE_LABELS = {
+    "intake": "受理",
+    "referral": "转办",
+    "complaints": "投诉",
+    "evaluation": "评价",
+    "catalog": "目录",
+    "gateway": "门户",
 }
 
 
@@ -101,14 +123,19 @@ def cn_date(value) -> str:
     return f"{moment.year}年{moment.month}月{moment.day}日"
 
 
-def cn_datetime(value) -> str:
-    """An ISO moment → 2026年11月26日 15:04 (Beijing time)."""
+def cn_datetime(value, seconds: bool = False) -> str:
+    """An ISO moment → 2026年11月26日 15:04 (Beijing time), to the second
+    where it matters (an audit's printout: 15:04:05)."""
     moment = _moment(value)
     if not isinstance(moment, datetime):
         return cn_date(value)
     if moment.tzinfo is not None:
         moment = moment.astimezone(BEIJING)
-    return f"{cn_date(moment)} {moment:%H:%M}"
+    return (
+        f"{cn_date(moment)} {moment:%H:%M:%S}"
+        if seconds
+        else (f"{cn_date(moment)} {moment:%H:%M}")
+    )
 
 
 ENVIRONMENT = Environment(
@@ -128,6 +155,14 @@ ENVIRONMENT.globals["channels"] = {
 ENVIRONMENT.filters["event_label"] = event_label
 ENVIRONMENT.filters["percent"] = percent
 ENVIRONMENT.globals["status_labels"] = STATUS_LABELS
+ENVIRONMENT.globals["role_labels"] = ROLE_LABELS
+ENVIRONMENT.globals["service_labels"] = SERVICE_LABELS
+
+
+def html(template: str, **context) -> str:
+    """A template rendered as a document of its own (the API's docs page and
+    the case export): no session, no CSRF."""
+    return ENVIRONMENT.get_template(template).render(**context)
 
 
 def field_errors(errors: list[dict], prefix: str = "") -> dict[str, str]:
@@ -150,14 +185,6 @@ def typed(form, prefix: str = "") -> dict[str, str]:
         for field in form
         if field != "csrf"
     }
-
-
-def conflict_message(exc: Exception) -> str:
-    """A service's conflict in Chinese; an English one is never shown."""
-    message = str(exc)
-    if any("\u4e00" <= c <= "\u9fff" for c in message):
-        return message
-    return "此记录刚被他人修改，请刷新页面后重试"
 
 
 def csrf_token(request) -> tuple[str, bool]:
@@ -229,15 +256,3 @@ def safe_next(value: str | None, default: str = "/console/") -> str:
 
 def text(form, field: str) -> str:
     return (form.get(field) or "").strip()
-
-
-def require_filled(values: dict[str, tuple[object, str]]) -> None:
-    """Refuse empty required fields before anything is called: {field: (value,
-    label)}; a label that is already a sentence (请选择…) is shown as it is."""
-    errors = [
-        {"field": field, "message": label if label[0] == "请" else f"请填写{label}"}
-        for field, (value, label) in values.items()
-        if not value
-    ]
-    if errors:
-        raise ValidationFailed(errors)
