@@ -34,6 +34,37 @@ def delete_vhost(vhost: str) -> None:
     subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True)
 
 
+def create_broker_users(vhost: str, services=SERVICES) -> dict[str, str]:
+    """A RabbitMQ user per service in ``vhost``, with the permissions make run
+    gives them (shared/trust.py): service -> its amqp URI, once each connects."""
+    import secrets
+
+    from shared import trust
+
+    users = {
+        s: (trust.user_name(s, vhost), secrets.token_urlsafe(32)) for s in services
+    }
+    problem = trust._import_with_rabbitmqctl(trust.definitions(vhost, users))
+    assert problem is None, problem
+    base = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    uris = {s: trust.uri_for(base, *users[s]) for s in services}
+    wait_for(lambda: all(trust.connects(uri) for uri in uris.values()), timeout=20)
+    return uris
+
+
+def delete_broker_users(vhost: str) -> None:
+    """Remove the users make run or ``create_broker_users`` made for ``vhost``
+    (users outlive their vhost in RabbitMQ)."""
+    from shared import trust
+
+    listed = subprocess.run(
+        ["rabbitmqctl", "--quiet", "list_users"], capture_output=True, text=True
+    ).stdout.split()
+    mine = {trust.user_name(s, vhost) for s in SERVICES}
+    for user in mine & set(listed):
+        subprocess.run(["rabbitmqctl", "delete_user", user], capture_output=True)
+
+
 def delete_topology(amqp_uri: str) -> None:
     """Remove every subscription queue and event exchange of this vhost."""
     with Connection(amqp_uri) as conn:
@@ -93,6 +124,25 @@ def end_abandoned_transactions(conn) -> None:
     )
 
 
+def seed_accounts(path: Path, accounts, password: str) -> Path:
+    """A QI_SEED_ACCOUNTS file at ``path``: each (username, role, institution)
+    of ``accounts`` named 测试<username>, all with ``password``."""
+    import json
+
+    listed = [
+        {
+            "username": name,
+            "display_name": f"测试{name}",
+            "role": role,
+            "institution": institution,
+            "password": password,
+        }
+        for name, role, institution in accounts
+    ]
+    path.write_text(json.dumps({"accounts": listed}), encoding="utf-8")
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -109,6 +159,18 @@ def start_runner(service_classes, amqp_uri: str, http_port: int | None = None):
     runner.start()
     runner.http_address = cfg["WEB_SERVER_ADDRESS"]
     return runner
+
+
+def signed(envelope) -> dict:
+    """An envelope (or its dict) signed as its source's outbox relay signs it,
+    with the key of this installation (QI_VAR_DIR): what a test publishes in
+    a service's place must pass the consumers' signature check."""
+    from shared import signing
+    from shared.envelope import Envelope
+
+    if isinstance(envelope, dict):
+        envelope = Envelope.from_dict(envelope)
+    return signing.signer_for(envelope.source).sign(envelope).to_dict()
 
 
 def container_of(runner, name: str):
@@ -131,24 +193,23 @@ def tamper(app, originator_id, version: int, change) -> None:
     """Edit a stored event's JSON in the database, as an intruder would."""
     import json
 
-    recorder = app.recorder
-    table = recorder.events_table_name
-    if app.kernel.is_sqlite:
-        qualified, mark = table, "?"
-        key = originator_id.hex
-    else:
-        qualified, mark = f"{recorder.datastore.schema}.{table}", "%s"
-        key = originator_id
-    where = f"originator_id={mark} AND originator_version={mark}"
-    select = f"SELECT state FROM {qualified} WHERE {where}"
-    update = f"UPDATE {qualified} SET state={mark} WHERE {where}"
-    with recorder.datastore.transaction(commit=True) as cursor:
-        cursor.execute(select, (key, version))
-        row = cursor.fetchone()
-        assert row is not None, "no such stored event"
-        state = json.loads(bytes(row["state"]))
+    from sqlalchemy import select, update
+
+    from shared.tables import stored_events
+
+    events = stored_events(app.recorder)
+    stored = events.c
+    where = (stored.originator_id == uuid.UUID(str(originator_id))) & (
+        stored.originator_version == version
+    )
+    with app.kernel.transaction() as conn:
+        found = conn.execute(select(stored.state).where(where)).scalar()
+        assert found is not None, "no such stored event"
+        state = json.loads(bytes(found))
         change(state)
-        cursor.execute(update, (json.dumps(state).encode(), key, version))
+        conn.execute(
+            update(events).where(where).values(state=json.dumps(state).encode())
+        )
 
 
 def drain(amqp_uri: str, queue_name: str, expect: int, timeout: float = 5.0):
@@ -186,6 +247,9 @@ class ServicesProcess:
             "QI_HTTP_ADDRESS": f"127.0.0.1:{self.http_port}",
             "QI_METRICS_PORT": str(free_port()),
             "QI_LOG_LEVEL": "WARNING",
+            # load and fault tests file thousands of demands without a login
+            # from this one address; the limit itself is tested in process
+            "QI_ANONYMOUS_WRITES_PER_HOUR": "1000000",
             **env,
         }
         self.command = [sys.executable, "-m", "shared.run", *services]
@@ -231,8 +295,17 @@ class ServicesProcess:
             except requests.RequestException:  # not listening, or not ready yet
                 return False
 
-        wait_for(healthy, timeout=timeout, interval=0.1)
+        self._await(healthy, timeout)
         return self
+
+    def _await(self, ready, timeout: float) -> None:
+        try:
+            wait_for(ready, timeout=timeout, interval=0.1)
+        except BaseException:
+            # a fixture that fails here never reaches its teardown: a process
+            # left running keeps its database connections and its queues
+            self.kill()
+            raise
 
     def stop(self, timeout: float = 20.0) -> int:
         import signal
@@ -321,7 +394,7 @@ class ServiceInstance(ServicesProcess):
             except requests.RequestException:
                 return False
 
-        wait_for(ready, timeout=timeout, interval=0.1)
+        self._await(ready, timeout)
         return self
 
 

@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
+from services.catalog.contract import institution_id
 from tests.e2e.browser import (
     ADMIN,
     ARTIFACTS,
@@ -73,6 +74,20 @@ def set_up_institutions(base_url: str) -> None:
             "scope_codes": ["6.3.1"],
             "valid_from": "2026-01-01",
             "valid_to": "2028-12-31",
+        },
+    )
+    assert granted.status_code == 201, granted.text
+    # the front door serves metrology (6.1) itself: in-house service needs its
+    # own valid qualification for the item (4.1)
+    front_door = str(institution_id("jsqi"))
+    granted = admin.post(
+        f"/api/v1/catalog/institutions/{front_door}/qualifications",
+        {
+            "kind": "METROLOGY",
+            "cert_no": "JSQI-JL-0001",
+            "scope_codes": ["6.1"],
+            "valid_from": "2026-01-01",
+            "valid_to": "2029-12-31",
         },
     )
     assert granted.status_code == 201, granted.text
@@ -417,9 +432,13 @@ def staff_register_at_the_window(drive: Driver, seen: dict) -> None:
     staff.select_option("#service_item_code", "6.3.1")
     staff.fill("#description", "高分子材料拉伸性能检测")
     drive.submit(staff, staff.get_by_role("button", name="登记"))
+    # the confirmation to print for the customer: the one page with the code
     seen["window_landing"] = urlparse(staff.url).path
-    seen["window_notice"] = staff.inner_text(".notice")
-    demand_id = seen["window_landing"].rsplit("/", 1)[-1]
+    seen["window_notice"] = staff.inner_text("main")
+    link = staff.get_attribute("[data-demand-link]", "href")
+    demand_id = link.rsplit("/", 1)[-1]
+    drive.go(staff, link)
+    seen["window_demand_page"] = staff.inner_text("main")
     history = Api(drive.base_url, STAFF).get(f"/api/v1/demands/{demand_id}/history")
     first = history.json()["items"][0]
     seen["window_registered_by"] = [first["actor"]["id"], first["channel"]]
@@ -583,8 +602,8 @@ def staff_hand_over_follow_up_and_resolve(drive: Driver, seen: dict) -> None:
         {
             "applicant": "镇江某食品有限公司",
             "contact_phone": "13612345678",
-            "service_item_code": "6.3.1",
-            "description": "食品包装材料检测",
+            "service_item_code": "6.1",  # served in-house by the front door
+            "description": "电子秤检定",
             "channel": "website",
         },
     )
@@ -838,8 +857,10 @@ def test_staff_register_a_demand_at_the_window(seen):
     )
     assert seen["window_channel_kept"] == "phone"
     assert seen["window_stored_by_bad_input"] == 0
-    assert seen["window_landing"].startswith("/console/demands/")
+    assert seen["window_landing"] == "/console/register"
     assert "进度查询码" in seen["window_notice"]
+    # shown once, to print for the customer: the demand's own page never does
+    assert "进度查询码" not in seen["window_demand_page"]
     assert seen["window_registered_by"] == [STAFF[0], "phone"]
 
 
@@ -952,7 +973,7 @@ def test_institutions_are_named_from_the_catalog(seen):
 
 def test_certification_bodies_and_their_scopes_are_public(seen):
     scenario_ran(seen, "certification_bodies_query")
-    assert seen["bodies_count"] == "1"
+    assert seen["bodies_count"] == "2"  # and the demo province's
     for shown in ("中质认证中心", "CNCA-R-2026-001", "质量管理体系认证", "有效"):
         assert shown in seen["bodies_text"], shown
     assert seen["bodies_bad_day"]["status"] == 400

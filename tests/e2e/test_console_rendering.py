@@ -100,11 +100,12 @@ def test_a_page_sets_the_csrf_cookie_httponly_and_strict_once():
 
 
 def test_a_conflict_in_english_is_never_shown():
+    from services.gateway.routing.refusals import conflict_message
     from shared.errors import ConflictError
 
     english = ConflictError("the case was changed by someone else at the same time")
-    assert rendering.conflict_message(english) == "此记录刚被他人修改，请刷新页面后重试"
-    assert rendering.conflict_message(ConflictError("登记未能保存，请重试")) == (
+    assert conflict_message(english) == "此记录刚被他人修改，请刷新页面后重试"
+    assert conflict_message(ConflictError("登记未能保存，请重试")) == (
         "登记未能保存，请重试"
     )
 
@@ -112,7 +113,7 @@ def test_a_conflict_in_english_is_never_shown():
 def test_the_board_names_which_deadline_a_referral_has_passed():
     from datetime import UTC, datetime
 
-    from services.gateway.pages.manager import overdue_stage
+    from services.gateway.usecases.board import overdue_stage
 
     now = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
     due = {
@@ -134,13 +135,20 @@ def test_the_boards_clock_and_hours_are_checked_by_field():
     from services.gateway.pages.manager import board_hours, board_moment
     from shared.errors import ValidationFailed
 
-    assert board_moment("2026-11-26 10:00").isoformat() == "2026-11-26T10:00:00+08:00"
+    # typed without an offset, with or without seconds: Beijing time
+    for typed in ("2026-11-26 10:00", "2026-11-26T10:00:00"):
+        assert board_moment(typed).isoformat() == "2026-11-26T10:00:00+08:00"
+    assert board_moment("2026-11-26T02:00:00+00:00").utcoffset().total_seconds() == 0
     assert board_moment("").tzinfo is not None
-    assert board_hours("") == 4.0 and board_hours("8") == 8.0
-    for typed in ("明天", "2026-11-26T10:00:00"):  # unreadable, or without a zone
+    # none typed: the institution's service policy's hours (7.4.2)
+    assert board_hours("") is None and board_hours("8") == 8.0
+    for typed in ("明天", "2026-11-26 25:00"):
         with pytest.raises(ValidationFailed) as refused:
             board_moment(typed)
-        assert refused.value.errors[0]["field"] == "now"
+        assert refused.value.errors[0] == {
+            "field": "now",
+            "message": "应写作 2026-11-26 10:00（北京时间）",
+        }
     for typed in ("很多", "0", "-3", "1000"):
         with pytest.raises(ValidationFailed) as refused:
             board_hours(typed)
@@ -300,7 +308,8 @@ def test_custody_forms_become_the_intake_calls_arguments():
 
 
 def test_the_regulator_reads_custody_without_contact_data():
-    from services.gateway.pages.custody import holder_label, masked_custody
+    from services.gateway.pages.custody import holder_label
+    from shared.privacy import masked_custody
 
     found = {
         "visits": [
@@ -328,7 +337,7 @@ def test_rates_read_as_percentages_and_institutions_by_catalog_id():
     from uuid import NAMESPACE_URL, uuid5
 
     from services.gateway.pages.rendering import percent
-    from services.gateway.pages.routes import catalog_key
+    from services.gateway.usecases.catalog import catalog_key
 
     assert percent(0.875) == "87.5%" and percent(None) == "—" and percent(1) == "100.0%"
     partner = str(uuid5(NAMESPACE_URL, "some partner"))

@@ -74,9 +74,12 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored(
     assert bad.headers["Content-Type"].startswith("application/problem+json")
     assert [e["field"] for e in bad.json()["errors"]] == ["contact_phone"]
 
-    not_json = requests.post(url, data="{oops", timeout=5)
+    json_type = {"Content-Type": "application/json"}
+    not_json = requests.post(url, data="{oops", headers=json_type, timeout=5)
     assert not_json.status_code == 400
     assert not_json.json()["errors"][0]["field"] == "body"
+    untyped = requests.post(url, data="{oops", timeout=5)
+    assert untyped.status_code == 415
 
     assert stored_notifications(tmp_path / "intake.sqlite") == 0
     assert requests.get(f"{url}/not-a-demand", timeout=5).status_code == 401
@@ -150,7 +153,8 @@ def test_public_catalog_lists_clause_6_items_and_answers_who_is_qualified(platfo
         params={"item": "6.4.3", "on": "2026-05-31"},
         timeout=5,
     )
-    assert query.status_code == 200 and query.json()["institutions"] == []
+    assert query.status_code == 200  # the demo province's certification body
+    assert [i["institution_code"] for i in query.json()["institutions"]] == ["jsqc"]
     bad = requests.get(
         f"{platform.base_url}/api/v1/catalog/qualified-institutions",
         params={"item": "6.4.3", "on": "31/05/2026"},
@@ -161,17 +165,19 @@ def test_public_catalog_lists_clause_6_items_and_answers_who_is_qualified(platfo
     assert missing.status_code == 404
 
 
-def test_the_public_guide_shows_process_and_complaint_phone(platform):
+def test_the_public_guide_shows_process_and_no_invented_phone(platform):
     guide = requests.get(f"{platform.base_url}/api/v1/public/guide", timeout=5)
     assert guide.status_code == 200
     body = guide.json()
-    assert body["complaint_phone"] and len(body["process"]) >= 4
+    # contacts are empty until an admin sets them; 12315 is not an institution's
+    assert body["complaint_phone"] == "" and len(body["process"]) >= 4
 
 
 def test_certification_bodies_and_their_scopes_can_be_queried(platform):
     url = f"{platform.base_url}/api/v1/catalog/certification-bodies"
     found = requests.get(url, params={"on": "2026-05-31"}, timeout=5)
-    assert found.status_code == 200 and found.json()["institutions"] == []
+    assert found.status_code == 200
+    assert [i["code"] for i in found.json()["institutions"]] == ["jsqc"]
     bad = requests.get(url, params={"on": "tomorrow"}, timeout=5)
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "on"
 

@@ -49,9 +49,10 @@ def parked_rows(url: str) -> list[tuple]:
 
 
 def referred_envelopes(count: int, first_position: int = 1) -> list[dict]:
-    """``count`` DemandReferred messages of distinct demands, item 6.3."""
+    """``count`` DemandReferred messages of distinct demands, item 6.3, signed
+    with intake's key as its relay would sign them."""
     return [
-        demand_referred(first_position + i, str(uuid.uuid4())).to_dict()
+        support.signed(demand_referred(first_position + i, str(uuid.uuid4())))
         for i in range(count)
     ]
 

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 import requests
 
-from shared.outbox import FileLock
+from shared.relay_lock import FileLock
 from tests import support
 from tests.api_client import DEMO_ACCOUNTS, STAFF, ApiClient
 

@@ -31,8 +31,11 @@ def poison_messages(position: int) -> list:
     )
     not_an_object = ["DemandReferred", good["aggregate_id"]]
     missing_fields = {k: v for k, v in good.items() if k != "position"}
-    # a newer contract than this consumer knows: it must not guess at it
-    unknown_version = {**good, "schema_version": 2, "position": position + 1}
+    # a newer contract than this consumer knows (signed by intake, as it
+    # would be): it must not guess at it
+    unknown_version = support.signed(
+        {**good, "schema_version": 2, "position": position + 1}
+    )
     return [unparseable, not_an_object, missing_fields, unknown_version]
 
 

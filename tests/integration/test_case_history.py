@@ -48,7 +48,9 @@ def test_a_linked_complaint_appears_in_the_demands_case_history(cluster):
             "description": "检测周期超出承诺",
             "remedy_requested": "尽快出具报告",
             "received_at": "2026-11-26T10:00:00+08:00",
-            "demand_id": case,
+            # 9.4: a complaint names its case by the customer's code; the
+            # case's links are looked up, never taken from the form
+            "progress_code": demand["progress_code"],
         }
     )
 

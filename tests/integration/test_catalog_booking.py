@@ -15,10 +15,12 @@ from datetime import datetime, timedelta, timezone
 
 import eventlet
 import pytest
+from sqlalchemy import delete
 
 from services.catalog import sharing
 from services.catalog.application import CatalogApplication
 from services.catalog.instruments import BookingConflict, Instrument, request_booking
+from services.catalog.projections import directory
 from shared.audit import Actor, AuditContext, audit_scope
 from shared.errors import NotFound, ValidationFailed
 from tests import support
@@ -194,8 +196,7 @@ def test_instruments_are_listed_across_the_network_or_by_owner(databases):
         assert sharing.get_instrument(app, own[0]["id"]) == own[0]
 
         # stores from before instruments were listed: a rebuild lists them
-        with app.kernel.cursor() as cursor:
-            cursor.execute("DELETE FROM catalog_directory WHERE kind='instrument'")
+        app.kernel.execute(delete(directory).where(directory.c.kind == "instrument"))
         assert sharing.list_instruments(app) == []
         app.view.rebuild()
         assert sharing.list_instruments(app) == every

@@ -96,13 +96,23 @@ def test_events_of_a_demand_linked_complaint_carry_the_demand_as_correlation(
     published = [e for e in envelopes if e is not None]
     assert [e.type for e in published] == [
         "ComplaintReceived",
+        "ComplaintAcknowledged",
+        "ComplaintDecided",
         "CorrectiveActionAgreed",
     ]
     assert all(e.correlation_id == DEMAND for e in published)
-    assert "13900001111" not in str(published[0].to_dict())
-    improvement = published[1].data
-    assert improvement["institution_id"] == "inst-1"
-    assert improvement["action"] == "报价与收费自动核对"
+    for envelope in published:  # the complainant's identity stays here
+        assert "13900001111" not in str(envelope.to_dict())
+    assert published[2].data["outcome"] == "upheld"
+    improvement = published[3]
+    assert improvement.data["institution_id"] == "inst-1"
+    # v2: the action's words stay here; evaluation reads them by RPC (issue 18)
+    assert improvement.schema_version == 2 and "action" not in improvement.data
+    assert "报价与收费自动核对" not in str(improvement.to_dict())
+    agreed = complaints.corrective_action(cid, improvement.aggregate_version)
+    assert agreed["action"] == "报价与收费自动核对" and agreed["owner"] == "财务部"
+    with pytest.raises(NotFound):  # the version of another event
+        complaints.corrective_action(cid, improvement.aggregate_version - 1)
 
 
 def test_an_unlinked_complaint_is_its_own_case(complaints):

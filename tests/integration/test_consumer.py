@@ -55,7 +55,7 @@ def test_a_duplicate_delivery_has_one_effect_and_is_counted(
     before = counter(duplicates, source="intake", event_type="DemandReferred")
     envelope = demand_referred(position=11, demand_id=str(uuid.uuid4()))
 
-    publish(clean_broker, envelope.to_dict(), envelope.to_dict())
+    publish(clean_broker, support.signed(envelope), support.signed(envelope))
 
     support.wait_for(
         lambda: (
@@ -80,7 +80,7 @@ def test_a_failing_handler_parks_the_message_and_a_replay_succeeds(
     envelope = demand_referred(position=21, demand_id=str(uuid.uuid4()))
     with pytest.MonkeyPatch.context() as outage:
         outage.setattr(ReferralApplication, "_new_referral", catalog_down)
-        publish(clean_broker, envelope.to_dict())
+        publish(clean_broker, support.signed(envelope))
 
         (row,) = support.wait_for(lambda: lot.list(PARKED))
         assert row["event_id"] == envelope.event_id
@@ -128,7 +128,7 @@ def test_a_service_not_answering_puts_the_message_back_instead_of_parking_it(
         outage.setattr(
             ReferralApplication, "_new_referral", staticmethod(catalog_slow_once)
         )
-        publish(clean_broker, envelope.to_dict())
+        publish(clean_broker, support.signed(envelope))
         support.wait_for(
             lambda: referral_exists(referral_service, envelope.aggregate_id)
         )

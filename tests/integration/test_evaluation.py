@@ -8,8 +8,9 @@ from uuid import UUID
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
-from services.evaluation import report, views
+from services.evaluation import report, tables, views
 from services.evaluation.application import EvaluationApplication
 from services.evaluation.domain import CallBack, ImprovementItem
 from services.evaluation.rules import DIMENSIONS
@@ -128,6 +129,7 @@ def complaint(facts, complaint_id, demand_id, when):
         "referral_id": "",
         "institution_id": "jsqi",
         "staff_id": "staff-a",
+        "verified": True,  # filed with the case's progress code (9.2.2)
     }
     return facts("complaints", "ComplaintReceived", data, when, "handler-1")
 
@@ -563,6 +565,18 @@ def test_a_half_year_summary_matches_its_events_and_renders_as_pdf(evaluation):
     assert "签发人：manager-1" in text and "报价与收费自动核对" in text
 
 
+def test_what_people_typed_is_escaped_in_the_html_summary(evaluation):
+    script = "<script>alert('x')</script>"
+    with as_manager():
+        summary = evaluation.draft_half_year(f"lab{script}", 2026, 2)
+        signed = evaluation.sign_off_half_year(summary["id"], f"同意{script}")
+    html = report.to_html(signed)
+    assert "<script" not in html
+    assert html.count("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;") == 3
+    assert "签发意见：同意&lt;script&gt;" in html
+    assert "<h1>lab&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; 2026年下半年" in html
+
+
 def test_without_a_chinese_font_the_pdf_is_refused_in_chinese(evaluation, monkeypatch):
     monkeypatch.setattr(report, "FONT_CANDIDATES", ())
     monkeypatch.setenv("QI_CJK_FONT", "/nonexistent/font.ttf")
@@ -608,8 +622,8 @@ def test_a_demand_filed_online_belongs_to_the_institution_that_took_it(evaluatio
     evaluation.on_fact(f("intake", "DemandTaken", taken, when))
     evaluation.on_fact(online)
     evaluation.view.catch_up()
-    (case,) = evaluation.kernel.query("SELECT * FROM ev_cases")
+    (case,) = evaluation.kernel.query(select(tables.cases))
     assert case["institution_id"] == "jsqi" and case["channel"] == "website"
     assert case["first_taker"] == "staff-a"
     evaluation.rebuild_view()
-    assert evaluation.kernel.query("SELECT * FROM ev_cases") == [case]
+    assert evaluation.kernel.query(select(tables.cases)) == [case]

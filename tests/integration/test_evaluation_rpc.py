@@ -10,7 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from pypdf import PdfReader
+from sqlalchemy import select
 
+from services.catalog.service import CatalogService
+from services.evaluation import tables
 from services.evaluation.rules import DIMENSIONS
 from services.evaluation.service import EvaluationService
 from services.intake.service import IntakeService
@@ -39,7 +42,8 @@ def as_role(actor_id: str, role: str) -> dict:
 
 @pytest.fixture
 def cluster(databases, runner_factory, clean_broker):
-    runner_factory(IntakeService, EvaluationService)
+    # intake asks catalog whether a registered item exists
+    runner_factory(IntakeService, EvaluationService, CatalogService)
     with ClusterRpcProxy({"AMQP_URI": clean_broker}, timeout=20) as proxy:
         yield proxy
 
@@ -146,7 +150,7 @@ def test_a_resolved_demand_is_rated_by_its_applicant_over_rabbitmq(
     try:
         publisher.publish_batch(
             event_exchange("referral").name,
-            [("ReferralCompleted", referral_completed(demand_id, 1).to_dict())],
+            [("ReferralCompleted", support.signed(referral_completed(demand_id, 1)))],
         )
     finally:
         publisher.close()
@@ -237,7 +241,7 @@ def test_a_duplicate_is_ignored_and_a_bad_fact_parked_over_rabbitmq(
     try:
         publisher.publish_batch(
             event_exchange("intake").name,
-            [("DemandResolved", e.to_dict()) for e in (good, good, bad)],
+            [("DemandResolved", support.signed(e)) for e in (good, good, bad)],
         )
     finally:
         publisher.close()
@@ -246,5 +250,5 @@ def test_a_duplicate_is_ignored_and_a_bad_fact_parked_over_rabbitmq(
     assert parked["event_id"] == bad.event_id and "ended_at" in parked["error"]
     support.wait_for(lambda: duplicates._value.get() == before + 1)
     app.view.catch_up()
-    surveys = app.kernel.query("SELECT survey_id FROM ev_surveys")
+    surveys = app.kernel.query(select(tables.surveys.c.survey_id))
     assert len(surveys) == 1

@@ -179,10 +179,12 @@ def test_over_rpc_times_travel_as_iso_text_and_answers_are_plain_json(
     """As the gateway calls them: ISO text in, JSON-ready dicts out."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
+    from services.catalog.service import CatalogService
     from services.intake.service import IntakeService
     from shared import rpc  # noqa: F401 - registers our errors for deserialisation
 
-    runner_factory(IntakeService)
+    # intake asks catalog whether a registered item exists
+    runner_factory(IntakeService, CatalogService)
     form = {**FORM.as_event_fields(), "channel": "window"}
     with ClusterRpcProxy({"AMQP_URI": clean_broker}, timeout=20) as cluster:
         intake = cluster.intake

@@ -6,7 +6,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.catalog.service import CatalogService
 from services.intake.service import IntakeService
 from shared import rpc  # noqa: F401 - registers our errors for deserialisation
-from shared.errors import ValidationFailed
+from shared.errors import ConflictError, ValidationFailed
 
 FORM = {
     "applicant": "扬州某玩具有限公司",
@@ -48,16 +48,18 @@ def test_first_responder_notice_and_hand_over_leave_a_full_history(intake):
     )
     assert noticed["outstanding_materials"] == checklist[1:]
     assert noticed["result"] == []
-    # a licence copy that was handed in at the start, flagged only now
-    refused = intake.notify_materials(
-        demand_id,
-        "staff-a",
-        checklist[:1],
-        {checklist[0]: "复印件模糊"},
-        audit_data=staff("staff-a"),
-    )
-    assert refused["result"] == [checklist[0]]
-    assert refused["outstanding_materials"] == checklist[1:]
+    # a licence copy that was handed in at the start, flagged only now: the
+    # notice is refused (never answered as sent) and counted against staff-a
+    with pytest.raises(ConflictError) as refused:
+        intake.notify_materials(
+            demand_id,
+            "staff-a",
+            checklist[:1],
+            {checklist[0]: "复印件模糊"},
+            audit_data=staff("staff-a"),
+        )
+    assert "7.4.3" in str(refused.value) and checklist[0] in str(refused.value)
+    assert intake.get_demand(demand_id)["outstanding_materials"] == checklist[1:]
 
     intake.offer_handover(
         demand_id, "staff-a", "staff-b", "需要计量窗口处理", audit_data=staff("staff-a")
@@ -89,7 +91,7 @@ def test_progress_codes_cannot_be_guessed_and_show_no_personal_data(databases):
     from datetime import timedelta
 
     from services.intake.application import IntakeApplication
-    from services.intake.registration import PROGRESS_ALPHABET
+    from shared.codes import PROGRESS_ALPHABET
     from shared.errors import NotFound
 
     app = IntakeApplication()

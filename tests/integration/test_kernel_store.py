@@ -6,8 +6,10 @@ import uuid
 
 import eventlet
 import psycopg
+from sqlalchemy import func, select
 
 from shared.persistence import KernelStore
+from shared.tables import relay_position
 from tests.support import PG_BASE
 
 
@@ -19,7 +21,7 @@ def test_kernel_stores_opened_at_once_on_a_new_schema_all_start():
             pool = eventlet.GreenPool()
             stores = list(pool.imap(lambda url: KernelStore("gateway", url), urls))
             for store in stores:
-                assert store.query("SELECT COUNT(*) AS n FROM qi_relay_position")
+                assert store.scalar(select(func.count(relay_position.c.service))) == 0
                 store.close()
     finally:
         with psycopg.connect(PG_BASE, autocommit=True) as conn:

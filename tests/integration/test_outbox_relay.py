@@ -1,5 +1,7 @@
 """The outbox relay on real RabbitMQ, on SQLite and on PostgreSQL."""
 
+import json
+
 import eventlet
 import pytest
 
@@ -45,13 +47,13 @@ def test_each_stored_event_is_published_once_with_its_audit_fields(
     assert [b["position"] for b in bodies] == [1, 2, 3]
     assert [b["aggregate_id"] for b in bodies] == ids
     first = bodies[0]
-    assert first["type"] == "DemandRegistered" and first["schema_version"] == 1
+    assert first["type"] == "DemandRegistered" and first["schema_version"] == 2
     assert first["source"] == "intake" and first["channel"] == "website"
     assert first["correlation_id"] == ids[0]
-    assert first["data"]["needs"] == [
-        {"item_code": "6.2", "description": "企业标准编写咨询"}
-    ]
+    # the items, not the customer's words about them (issue 18)
+    assert first["data"]["needs"] == [{"item_code": "6.2"}]
     assert "applicant" not in first["data"] and "contact_phone" not in first["data"]
+    assert "企业标准编写咨询" not in json.dumps(bodies, ensure_ascii=False)
     assert support.queue_depth(clean_broker, QUEUE) == 0
 
 

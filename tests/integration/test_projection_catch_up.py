@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from shared.audit import audit_scope
-from shared.case_history import _runner, case_events
+from shared.case_history import case_events
 from tests.integration import test_demand_history as intake_tests
 from tests.integration.test_demand_history import FORM, STAFF
 
@@ -23,7 +23,7 @@ def test_events_stored_after_a_query_show_in_the_next_one(app):
         app.take(case, "staff-a")
 
     assert [e["version"] for e in case_events(app, case)] == [1, 2]
-    assert _runner(app).catch_up() == 0
+    assert app.case_index.catch_up() == 0
 
 
 def test_nothing_new_answers_while_a_writer_holds_the_position(app, backend):

@@ -195,18 +195,20 @@ def test_a_referred_demand_is_served_and_its_result_reaches_the_first_responder(
         ]
         assert opened["first_responder"] == "staff-a"
         assert opened["origin_institution"] == "jsqi" and opened["cycle_days"] == 15
-        sent = referral.send(rid(case))
+        sent = referral.send(rid(case), CatalogPort(catalog))
     assert sent["acceptance_due"] == "2026-11-04T17:30:00+08:00"
     clock.now = NOW + timedelta(hours=3)
     lab = partner(labs["A"])
     with audit_scope(lab):
-        accepted = referral.accept(rid(case))
+        accepted = referral.accept(rid(case), CatalogPort(catalog))
         assert accepted["completion_due"] == "2026-11-23T17:30:00+08:00"
-        referral.report_progress(rid(case), "sample_received")
-        referral.report_progress(rid(case), "testing", "密封试验进行中")
-        referral.report_progress(rid(case), "report_drafting")
+        referral.report_progress(rid(case), "sample_received", "", CatalogPort(catalog))
+        referral.report_progress(
+            rid(case), "testing", "密封试验进行中", CatalogPort(catalog)
+        )
+        referral.report_progress(rid(case), "report_drafting", "", CatalogPort(catalog))
         clock.now = datetime(2026, 11, 5, 16, tzinfo=CST)
-        done = referral.complete(rid(case), REPORT)
+        done = referral.complete(rid(case), REPORT, CatalogPort(catalog))
         assert done["state"] == "completed" and done["on_time"] is True
         closed = referral.deliver_feedback(rid(case), "报告已出具，结论合格，可取报告")
     assert closed["state"] == "feedback_delivered"
@@ -233,8 +235,10 @@ def test_a_referred_demand_is_served_and_its_result_reaches_the_first_responder(
     assert completed.data["sent_at"] == NOW.isoformat()
 
     (feedback,) = published(referral, referral_envelope, "ReferralFeedback")
-    assert intake.on_referral_feedback(feedback) is True
-    assert intake.on_referral_feedback(feedback) is False  # exactly once
+    assert "summary" not in feedback.data  # read from referral (issue 18)
+    assert intake.on_referral_feedback(feedback, referral.feedback_summary) is True
+    # exactly once
+    assert intake.on_referral_feedback(feedback, referral.feedback_summary) is False
     (seen,) = intake.get_demand(case)["referral_feedback"]
     assert seen["for_staff"] == "staff-a" and seen["report_no"] == "JSQI-2026-0107"
     assert seen["summary"] == "报告已出具，结论合格，可取报告"
@@ -272,7 +276,7 @@ def test_a_decline_is_re_routed_to_the_next_qualified_candidate(
     case = refer(intake, referral, catalog)
     port = CatalogPort(catalog)
     with audit_scope(STAFF):
-        referral.send(rid(case))
+        referral.send(rid(case), CatalogPort(catalog))
     with audit_scope(partner(labs["A"])):
         refused(lambda: referral.decline(rid(case), " ", port), "reason")
         returned = referral.decline(rid(case), "密封试验台检修中", port)
@@ -374,10 +378,10 @@ def test_an_expert_may_be_coordinated_instead_of_an_institution(
         )
         chosen = referral.refer_to_expert(rid(case), expert["id"], "需现场诊断", port)
         assert chosen["assignee"]["kind"] == "expert"
-        referral.send(rid(case))
+        referral.send(rid(case), CatalogPort(catalog))
     as_expert = AuditContext(actor=Actor(expert["id"], "expert"), channel="web")
     with audit_scope(as_expert):
-        assert referral.accept(rid(case))["state"] == "accepted"
+        assert referral.accept(rid(case), CatalogPort(catalog))["state"] == "accepted"
 
 
 def test_two_institutions_cannot_see_each_others_referrals(
@@ -387,9 +391,9 @@ def test_two_institutions_cannot_see_each_others_referrals(
     second = refer(intake, referral, catalog)
     port = CatalogPort(catalog)
     with audit_scope(STAFF):
-        referral.send(rid(first))
+        referral.send(rid(first), CatalogPort(catalog))
         referral.pick(rid(second), labs["C"]["id"], "分流到C中心", port)
-        referral.send(rid(second))
+        referral.send(rid(second), CatalogPort(catalog))
     with audit_scope(partner(labs["A"])):
         inbox = referral.inbox(labs["A"]["id"])
         assert [r["id"] for r in inbox] == [rid(first)]
@@ -397,10 +401,12 @@ def test_two_institutions_cannot_see_each_others_referrals(
         with pytest.raises(NotFound):
             referral.referral(rid(second))
         with pytest.raises(NotFound):
-            referral.accept(rid(second))
+            referral.accept(rid(second), CatalogPort(catalog))
     with audit_scope(partner(labs["C"])):
         assert [r["id"] for r in referral.inbox(labs["C"]["id"])] == [rid(second)]
-        refused(lambda: referral.send(rid(second)), "role")  # the platform's step
+        refused(
+            lambda: referral.send(rid(second), CatalogPort(catalog)), "role"
+        )  # the platform's step
     regulator = AuditContext(actor=Actor("reg-1", "regulator", "scjg"), channel="web")
     with audit_scope(regulator):
         assert len(referral.inbox(labs["C"]["id"])) == 1
@@ -414,7 +420,7 @@ def test_escalation_fires_once_per_deadline_across_restarts(
     case = refer(intake, referral, catalog)
     port = CatalogPort(catalog)
     with audit_scope(STAFF):
-        referral.send(rid(case))  # acceptance due Wed 4 Nov 17:30
+        referral.send(rid(case), CatalogPort(catalog))  # acceptance due Wed 4 Nov 17:30
     before = datetime(2026, 11, 4, 14, tzinfo=CST)
     assert referral.escalate_all_overdue(port, before) == {}
     late = datetime(2026, 11, 5, 9, tzinfo=CST)
@@ -453,9 +459,11 @@ def test_two_instances_sweeping_at_once_escalate_once(
     case = refer(intake, referral, catalog)
     port = CatalogPort(catalog)
     with audit_scope(STAFF):
-        referral.send(rid(case))
+        referral.send(rid(case), CatalogPort(catalog))
     with audit_scope(partner(labs["A"])):
-        referral.accept(rid(case))  # completion due Mon 23 Nov 17:30
+        referral.accept(
+            rid(case), CatalogPort(catalog)
+        )  # completion due Mon 23 Nov 17:30
     instances = [RacingReferral(clock=clock), RacingReferral(clock=clock)]
     try:
         barrier = threading.Barrier(2)
@@ -489,12 +497,12 @@ def test_an_extension_asked_in_time_and_approved_moves_the_deadline(
     case = refer(intake, referral, catalog, green=True)
     port = CatalogPort(catalog)
     with audit_scope(STAFF):
-        sent = referral.send(rid(case))
+        sent = referral.send(rid(case), CatalogPort(catalog))
     assert sent["green_channel"] and sent["acceptance_due"] == (
         "2026-11-03T17:30:00+08:00"
     )
     with audit_scope(partner(labs["A"])):
-        accepted = referral.accept(rid(case))
+        accepted = referral.accept(rid(case), CatalogPort(catalog))
         assert accepted["completion_due"] == "2026-11-12T17:30:00+08:00"  # 8 of 15
         referral.request_extension(rid(case), "completion", 2, "需送外部复核")
     with audit_scope(partner(labs["A"])):
@@ -513,7 +521,7 @@ def test_a_suspension_flags_the_open_referral_and_alerts_the_manager(
 ):
     case = refer(intake, referral, catalog)
     with audit_scope(STAFF):
-        referral.send(rid(case))
+        referral.send(rid(case), CatalogPort(catalog))
     catalog.change_qualification_status(
         labs["A"]["id"], "CMA-A", "suspend", "2026-11-03", "能力验证不满意"
     )
@@ -583,11 +591,13 @@ def test_anyone_with_the_code_learns_whether_a_report_is_valid_replaced_or_revok
 ):
     case = refer(intake, referral, catalog)
     with audit_scope(STAFF):
-        referral.send(rid(case))
+        referral.send(rid(case), CatalogPort(catalog))
     with audit_scope(partner(labs["A"])):
-        referral.accept(rid(case))
+        referral.accept(rid(case), CatalogPort(catalog))
         clock.now = datetime(2026, 11, 6, 10, tzinfo=CST)
-        first = referral.complete(rid(case), REPORT)["report"]["verification_code"]
+        first = referral.complete(rid(case), REPORT, CatalogPort(catalog))["report"][
+            "verification_code"
+        ]
         assert referral.verify_report(first)["status"] == "valid"
         second = referral.replace_report(
             rid(case), {**REPORT, "report_no": "JSQI-2026-0107-R1"}

@@ -49,9 +49,10 @@ def refused(call, field="status") -> None:
     assert all(ord(ch) > 127 for ch in caught.value.errors[0]["message"][:1])
 
 
-def test_a_complaint_is_numbered_from_its_code_and_linked():
+def test_a_complaint_has_a_random_id_not_derived_from_its_code_and_is_linked():
     c = received()
-    assert c.id == complaint_id_for("ABCDEFGHJK")
+    assert c.id != complaint_id_for("ABCDEFGHJK") and c.id.version == 4
+    assert received().id != c.id  # the same code twice: two random ids
     assert c.number.startswith("TS-2026-") and len(c.number) == 14
     assert c.status == "received" and c.links == {
         "demand_id": "d-1",

@@ -32,6 +32,9 @@ def test_a_deployment_per_service_with_replicas_probes_config_and_secret():
         assert pod["metadata"]["annotations"]["prometheus.io/port"] == "9102"
         (container,) = pod["spec"]["containers"]
         assert container["args"] == [name]
+        # the image built with --build-arg SERVICE=<name> (deploy/Dockerfile)
+        image = container["image"].rsplit("/", 1)[-1].split(":")[0]
+        assert image == f"qi-onestop-{name}", name
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             assert container[probe]["httpGet"]["path"], (name, probe)
         sources = container["envFrom"]
@@ -52,9 +55,10 @@ def test_settings_are_in_the_config_map_and_credentials_in_the_secret():
     assert settings["QI_METRICS_ADDRESS"] == "0.0.0.0"
     assert "QI_DATABASE_URL" not in settings and "QI_AMQP_URI" not in settings
     secret = of_kind("Secret")["qi-secrets"]["stringData"]
-    assert secret["QI_DATABASE_URL"].startswith("postgresql://")
-    assert secret["QI_AMQP_URI"].startswith("amqp://")
-    assert secret["QI_CIPHER_KEY"]  # personal data at rest is encrypted
+    # filled in before applying: a service refuses to start with one empty
+    assert set(secret) == {"QI_DATABASE_URL", "QI_CIPHER_KEY"}
+    assert settings["QI_REQUIRE_SECRETS"] == "1"
+    assert "QI_SIGNING_PUBLIC_KEYS" in settings
     for name in platform_services():  # a bounded connection pool per replica
         assert int(settings[f"{name.upper()}_POSTGRES_POOL_SIZE"]) <= 5
 
@@ -93,3 +97,57 @@ def test_the_kustomization_lists_every_manifest_and_generated_file():
     }
     generated = {g["name"] for g in kustomization["configMapGenerator"]}
     assert mounted <= generated | set(of_kind("ConfigMap"))
+
+
+def test_no_placeholder_is_left_to_be_taken_for_a_secret():
+    """A placeholder in a manifest is public: the values are empty instead,
+    and the services (QI_REQUIRE_SECRETS) and Grafana's init refuse to start."""
+    for path in [*(DEPLOY / "k8s").glob("*.yaml"), DEPLOY / "docker-compose.yml"]:
+        assert "change-me" not in path.read_text(encoding="utf-8").lower(), path
+    for name, secret in of_kind("Secret").items():
+        if name.endswith("-username"):
+            continue
+        assert all(v == "" for v in secret["stringData"].values()), name
+    grafana = of_kind("Deployment")["grafana"]["spec"]["template"]["spec"]
+    (check,) = grafana["initContainers"]
+    assert check["command"][-2:] == ["check-secrets", "GF_SECURITY_ADMIN_PASSWORD"]
+
+
+def test_each_service_is_its_own_broker_user_with_only_its_own_secrets():
+    from shared import trust
+
+    users, permissions = of_kind("User"), of_kind("Permission")
+    secrets = of_kind("Secret")
+    publishers = set(trust.publishers())
+    for name in platform_services():
+        user = f"qi-{name}"
+        assert users[user]["spec"]["rabbitmqClusterReference"] == {"name": "rabbitmq"}
+        spec = permissions[user]["spec"]
+        assert spec["vhost"] == "qi" and spec["userReference"] == {"name": user}
+        assert spec["permissions"] == trust.permissions(name), name
+        (container,) = of_kind("Deployment")[name]["spec"]["template"]["spec"][
+            "containers"
+        ]
+        env = {e["name"]: e for e in container["env"]}
+        password = env["QI_RABBITMQ_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert password == {"name": f"{user}-user-credentials", "key": "password"}
+        assert env["QI_AMQP_URI"]["value"].startswith(
+            f"amqp://{user}:$(QI_RABBITMQ_PASSWORD)@"
+        )
+        own = {s["secretRef"]["name"] for s in container["envFrom"] if "secretRef" in s}
+        assert own == {"qi-secrets", f"qi-{name}-secrets"}, name
+        held = set(secrets[f"qi-{name}-secrets"]["stringData"])
+        if name in publishers:
+            assert held == {f"QI_{name.upper()}_SIGNING_KEY"}, name
+        else:
+            assert f"QI_{name.upper()}_SIGNING_KEY" not in held, name
+        assert ("QI_GATEWAY_SECRET" in held) == (name == "gateway"), name
+
+
+def test_the_broker_users_manifest_is_generated_from_the_permissions():
+    from shared import trust
+
+    text = (DEPLOY / "k8s" / "broker-users.yaml").read_text(encoding="utf-8")
+    assert text == trust.k8s_users(), (
+        "regenerate: python -m shared.trust k8s-users > deploy/k8s/broker-users.yaml"
+    )

@@ -20,7 +20,8 @@ from tests.unit.test_deploy_compose import DEPLOY
 
 RULES = DEPLOY / "prometheus" / "rules" / "qi.yml"
 RULE_TESTS = DEPLOY / "prometheus" / "tests" / "qi_test.yml"
-# relay stalled, parked messages, SLA breaches, error rate, instance down
+# relay stalled, parked messages, SLA breaches, error rate, instance down,
+# refused (forged) messages
 REQUIRED_ALERTS = {
     "QiRelayStalled",
     "QiRelayNotRunning",
@@ -30,6 +31,8 @@ REQUIRED_ALERTS = {
     "QiHttpErrorRate",
     "QiInstanceDown",
     "QiServiceMissing",
+    # a message refused at the trust boundary: forged, unsigned, misrouted
+    "QiMessagesRejected",
 }
 
 

@@ -35,8 +35,9 @@ def documented_routes() -> set[tuple[str, str]]:
 def test_every_served_route_is_documented_and_nothing_else():
     served = served_routes()
     assert served, "no routes found"
-    from services.gateway.complaints_routes import COMMANDS
-    from services.gateway.referral_routes import REFERRAL_COMMANDS
+    from services.gateway.usecases.complaints import COMMANDS
+    from services.gateway.usecases.demands import COMMANDS as DEMAND_COMMANDS
+    from services.gateway.usecases.referrals import COMMANDS as REFERRAL_COMMANDS
 
     generic = {
         ("post", "/api/v1/demands/{demand_id}/{command}"),
@@ -45,10 +46,7 @@ def test_every_served_route_is_documented_and_nothing_else():
     }
     assert generic <= served
     commands = (
-        {
-            ("post", f"/api/v1/demands/{{demand_id}}/{name}")
-            for name in api.DEMAND_COMMANDS
-        }
+        {("post", f"/api/v1/demands/{{demand_id}}/{name}") for name in DEMAND_COMMANDS}
         | {
             ("post", f"/api/v1/referrals/{{referral_id}}/{name}")
             for name in REFERRAL_COMMANDS
@@ -62,7 +60,7 @@ def test_the_document_is_openapi_3_1_with_a_problem_schema():
     document = api.document()
     assert document["openapi"] == "3.1.0"
     problem = document["components"]["schemas"]["Problem"]
-    assert set(problem["required"]) == {"title", "status"}
+    assert set(problem["required"]) == {"type", "title", "status"}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             assert operation["summary"], (method, path)

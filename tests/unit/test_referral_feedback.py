@@ -1,6 +1,6 @@
 """What referral publishes, and the feedback recorded on the demand once."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import Notification
@@ -16,7 +16,8 @@ CAL = WorkingCalendar()
 REPORT = {"report_no": "R-1", "issued_on": "2026-11-04", "sha256": "0a" * 32}
 
 
-def published(referral: Referral) -> list:
+def published(referral: Referral, *types: str) -> list:
+    """The envelopes of ``referral``'s new events (of ``types``, if named)."""
     found = []
     for position, event in enumerate(referral.pending_events, start=1):
         notification = Notification(
@@ -27,7 +28,7 @@ def published(referral: Referral) -> list:
             state=b"",
         )
         envelope = to_envelope(event, notification)
-        if envelope is not None:
+        if envelope is not None and (not types or envelope.type in types):
             found.append(envelope)
     return found
 
@@ -53,7 +54,7 @@ def served() -> Referral:
 
 
 def test_completion_and_feedback_are_published_without_personal_data():
-    completed, feedback = published(served())
+    completed, feedback = published(served(), "ReferralCompleted", "ReferralFeedback")
     assert completed.type == "ReferralCompleted" and completed.schema_version == 1
     assert completed.data == {
         "referral_id": str(Referral.create_id("demand-9", "6.3.1")),
@@ -69,10 +70,12 @@ def test_completion_and_feedback_are_published_without_personal_data():
         "report_no": "R-1",
         "kind": "demand",
     }
-    assert feedback.type == "ReferralFeedback"
+    assert feedback.type == "ReferralFeedback" and feedback.schema_version == 2
     assert feedback.data["first_responder"] == "staff-a"
     assert feedback.data["verification_code"] == "CODE"
-    assert feedback.data["on_time"] is True and feedback.data["summary"] == "结论合格"
+    assert feedback.data["on_time"] is True
+    # the partner's words stay in referral: intake asks for them (issue 18)
+    assert "summary" not in feedback.data and "结论合格" not in str(feedback.data)
 
 
 def test_escalations_and_flags_are_published_for_the_manager():
@@ -93,12 +96,63 @@ def test_escalations_and_flags_are_published_for_the_manager():
     other.send(datetime(2026, 11, 2, 9, tzinfo=CST), CAL)
     other.escalate_overdue(datetime(2026, 11, 4, 9, tzinfo=CST))
     other.flag_qualification("lab-b", "CMA-B", "revoked", "2026-11-04", "撤销")
-    acceptance, flag = published(other)
+    acceptance, flag = published(other, "ReferralEscalated")
     assert acceptance.type == flag.type == "ReferralEscalated"
     assert acceptance.data["reason"] == "acceptance_overdue"
     assert acceptance.data["due"] == "2026-11-03T17:30:00+08:00"  # green: 1 day
     assert flag.data["reason"] == "qualification_revoked"
     assert flag.data["institution_id"] == "lab-b" and flag.data["kind"] == "government"
+    assert acceptance.data["origin_institution"] == flag.data["origin_institution"]
+    assert flag.data["origin_institution"] == "jsqi"  # whose managers it concerns
+
+
+def test_the_partner_is_told_of_a_sending_its_signing_and_a_near_deadline():
+    r = Referral.request(
+        "demand-7",
+        "6.3.1",
+        description="客户的描述不外传",
+        kind="demand",
+        requester={"kind": "customer", "name": "某公司"},
+        first_responder="staff-a",
+        origin_institution="jsqi",
+        green_channel=False,
+        cycle_days=15,
+    )
+    r.match([{"kind": "institution", "id": "lab-a", "institution_id": "lab-a"}])
+    r.send(datetime(2026, 11, 2, 9, tzinfo=CST), CAL)
+    r.remind_due(datetime(2026, 11, 4, 15, tzinfo=CST), timedelta(hours=4))
+    r.accept(datetime(2026, 11, 4, 16, tzinfo=CST), CAL)
+    sent, due_soon, accepted = published(
+        r, "ReferralSent", "ReferralDueSoon", "ReferralAccepted"
+    )
+    facts = {
+        "referral_id": str(r.id),
+        "demand_id": "demand-7",
+        "kind": "demand",
+        "item_code": "6.3.1",
+        "institution_id": "lab-a",
+        "assignee_kind": "institution",
+        "origin_institution": "jsqi",
+    }
+    assert sent.type == "ReferralSent" and sent.schema_version == 1
+    assert sent.data == {
+        **facts,
+        "sent_at": "2026-11-02T09:00:00+08:00",
+        "acceptance_due": "2026-11-04T17:30:00+08:00",
+    }
+    assert due_soon.data == {
+        **facts,
+        "stage": "acceptance",
+        "due": "2026-11-04T17:30:00+08:00",
+    }
+    assert accepted.data == {
+        **facts,
+        "accepted_at": "2026-11-04T16:00:00+08:00",
+        "completion_due": accepted.data["completion_due"],
+    }
+    assert accepted.data["completion_due"] > accepted.data["accepted_at"]
+    for envelope in (sent, due_soon, accepted):  # nothing of the customer
+        assert "某公司" not in str(envelope.data) and "描述" not in str(envelope.data)
 
 
 def test_the_demand_records_a_referrals_feedback_once_for_its_owner():

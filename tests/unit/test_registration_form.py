@@ -100,6 +100,7 @@ APPENDIX_B = {
     "contact_person": "王小明",
     "position": "质量部经理",
     "contact_phone": "025-52123456",
+    "contact_email": "wang.xm@example.cn",
     "service_staff": "窗口一 李工",
     "feedback_time": "2026-12-05",
     "main_business": "电线电缆研发与生产",
@@ -125,6 +126,7 @@ def test_the_whole_appendix_b_form_is_kept_line_by_line():
         "feedback_time",
         "main_business",
         "credit_code",
+        "contact_email",
     ):
         assert fields[line] == APPENDIX_B[line]
     assert Demand.register(form).registration() == fields
@@ -182,3 +184,19 @@ def test_bad_optional_lines_are_named():
             }
         )
     assert fields_of(caught.value) == {"feedback_time", "position", "customer_kind"}
+
+
+def test_the_customers_e_mail_is_optional_and_checked():
+    assert RegistrationForm.parse(VALID).contact_email == ""
+    form = RegistrationForm.parse({**VALID, "contact_email": "li@example.cn"})
+    assert form.as_event_fields()["contact_email"] == "li@example.cn"
+    assert Demand.register(form).contact_email == "li@example.cn"
+    with pytest.raises(ValidationFailed) as caught:
+        RegistrationForm.parse({**VALID, "contact_email": "not an address"})
+    assert fields_of(caught.value) == {"contact_email"}
+
+
+def test_a_demand_registered_before_the_e_mail_line_reads_as_without_one():
+    state = {"institution": "jsqi"}
+    Demand.Registered.upcast_v3_v4(state)
+    assert state == {"institution": "jsqi", "contact_email": ""}
