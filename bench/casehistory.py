@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import sqlalchemy as sa
 
 from bench.common import PG_BASE, progress
 
@@ -165,7 +166,7 @@ def _samples(demand_ids: list[str], read: set[str], count: int) -> list[list[str
 
 def bench_case_history(sizes: list[int], schema: str) -> list[CaseHistoryRun]:
     from services.intake.application import IntakeApplication
-    from shared.case_history import _runner, case_events
+    from shared.case_history import case_events
 
     app = IntakeApplication(f"{PG_BASE}?schema={schema}", env=ONE_CONNECTION)
     table = f"{schema}.{app.recorder.events_table_name}"
@@ -176,7 +177,8 @@ def bench_case_history(sizes: list[int], schema: str) -> list[CaseHistoryRun]:
     raw = psycopg.connect(PG_BASE, autocommit=True)
     with app.recorder.datastore.get_connection() as conn:
         app_backend = conn.info.backend_pid
-    kernel_backend = app.kernel.query("SELECT pg_backend_pid() AS pid")[0]["pid"]
+    # read one after another, the kernel's reads use one pooled connection
+    kernel_backend = app.kernel.scalar(sa.select(sa.func.pg_backend_pid()))
     demand_ids: list[str] = []
     read: set[str] = set()
     runs = []
@@ -196,9 +198,8 @@ def bench_case_history(sizes: list[int], schema: str) -> list[CaseHistoryRun]:
                     lambda d: raw.execute(select, (uuid.UUID(d),)).fetchall(), other
                 )
             load = os.getloadavg()[0]
-            index = _runner(app)
             started = time.perf_counter()
-            rebuilt = index.rebuild()
+            rebuilt = app.case_index.rebuild()
             rebuild_rate = rebuilt / (time.perf_counter() - started)
             progress(f"(d) case index rebuilt: {rebuild_rate:.0f} events/s")
             case = Timings(RunQueueClock([app_backend, kernel_backend]))
