@@ -15,14 +15,7 @@ import requests
 from shared.relay_lock import FileLock
 from tests import support
 from tests.api_client import DEMO_ACCOUNTS, STAFF, ApiClient
-
-FORM = {
-    "applicant": "常州某新材料有限公司",
-    "contact_phone": "0519-86001234",
-    "service_item_code": "6.3",
-    "description": "复合材料拉伸性能检测",
-    "channel": "website",
-}
+from tests.faults.load import FORM, post_until_registered, wait_until_done
 
 
 def count(path, sql: str) -> int:
@@ -154,25 +147,6 @@ def restart_rabbitmq() -> None:
         subprocess.run(["rabbitmqctl", "await_startup"], capture_output=True)
 
 
-def post_until_registered(base_url: str, key: str, deadline: float) -> str:
-    """A client that retries the same submission (same key) until it is taken."""
-    session = requests.Session()
-    while time.monotonic() < deadline:
-        try:
-            reply = session.post(
-                f"{base_url}/api/v1/demands",
-                json=FORM,
-                headers={"Idempotency-Key": key},
-                timeout=15,
-            )
-            if reply.status_code == 201:
-                return reply.json()["id"]
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{key} was never registered")
-
-
 # In 3 of 15 runs this session, one demand stayed unreadable after the restart:
 # its referral was stored, but GET /api/v1/demands/{id} answered 503 until the
 # deadline while referral's calls to catalog kept timing out ("catalog.item did
@@ -207,8 +181,8 @@ def test_broker_restart_while_1000_demands_stream_in(amqp_uri, tmp_path, fault_r
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
             futures = [pool.submit(submit, i) for i in range(total)]
-            for _ in range(200):  # restart once a fifth has gone through
-                sent.acquire()
+            # restart once a fifth has gone through
+            wait_until_done(sent, 200, futures, deadline)
             restart_rabbitmq()
             ids = {f.result() for f in futures}
         assert len(ids) == total

@@ -25,7 +25,7 @@ from eventsourcing.cryptography import AESCipher
 
 from tests import support
 from tests.faults import tally
-from tests.faults.test_crash_and_broker_restart import post_until_registered
+from tests.faults.load import post_until_registered, wait_until_done
 
 DEMANDS = 100
 SENT = DEMANDS + 1  # and one stored while the broker hangs
@@ -113,8 +113,7 @@ def test_a_hung_broker_loses_and_doubles_nothing(
         services.start()
         with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
             futures = [pool.submit(file, i) for i in range(DEMANDS)]
-            for _ in range(DEMANDS // 3):
-                registered.acquire()
+            wait_until_done(registered, DEMANDS // 3, futures, deadline)
             proxy.stall()
             began = time.monotonic()
             # a demand stored while the broker hangs (at a window, as intake
