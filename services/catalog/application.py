@@ -257,6 +257,31 @@ class CatalogApplication(ServiceApplication):
     def renew_qualification(self, institution: str, cert_no: str, valid_to) -> dict:
         return self._change(institution, lambda i: i.renew(cert_no, valid_to))
 
+    def qualification_change(self, institution: str, version) -> dict:
+        """``{institution_id, cert_no, change, effective_on, reason}`` of the
+        suspension, reinstatement or revocation (4.1) recorded by the
+        institution's event at ``version``: the admin's reason, which the
+        published QualificationChanged (v2) does not carry (issue 18), for a
+        service that shows it to a person (referral's flag on a referral)."""
+        found = self._institution(institution)
+        try:
+            version = int(version)
+        except (TypeError, ValueError):
+            raise NotFound(f"qualification change {institution}@{version}") from None
+        for stored in self.recorder.select_events(
+            found.id, gt=version - 1, lte=version
+        ):
+            changed = self.mapper.to_domain_event(stored)
+            if isinstance(changed, Institution.QualificationStatusChanged):
+                return {
+                    "institution_id": str(found.id),
+                    "cert_no": changed.cert_no,
+                    "change": changed.status,
+                    "effective_on": changed.effective_on,
+                    "reason": changed.reason,
+                }
+        raise NotFound(f"qualification change {institution}@{version}")
+
     def institution(self, institution: str, on_date=None) -> dict:
         found = self._institution(institution)
         day = require_day(on_date, "on_date") if on_date else calendar.today()

@@ -41,14 +41,19 @@ QUOTE_STATES = {
 # Versioned.
 
 SOURCE = "catalog"
-# QualificationChanged v1 — data: {institution_id, cert_no, change, ...} where
+# QualificationChanged v2 — data: {institution_id, cert_no, change, ...} where
 # ``change`` is one of
 #   granted:   kind, scope_codes, valid_from, valid_to
-#   suspended / valid (reinstated) / revoked: effective_on, reason
+#   suspended / valid (reinstated) / revoked: effective_on
 #   renewed:   valid_to
 # A consumer keeps the latest per (institution_id, cert_no) by ``position``
-# (4.1, 4.2: who is qualified on a date).
-QUALIFICATION_CHANGED = ("QualificationChanged", 1)
+# (4.1, 4.2: who is qualified on a date). v1 also carried the ``reason`` of a
+# suspension, reinstatement or revocation, an admin's own words, which can
+# name a person (issue 18): it stays here, and a service that shows it to a
+# person reads it with ``qualification_change(institution_id, version)`` (the
+# envelope's aggregate_version; RPC below); a v1 message is read with the
+# reason it carries.
+QUALIFICATION_CHANGED = ("QualificationChanged", 2)
 
 # -- service policy: the limits of the standard, per institution (one place) -------
 # key: (label, default, lowest, highest, where the default comes from). A
@@ -96,11 +101,21 @@ POLICY_LIMITS: dict[str, tuple[str, int, int, int, str]] = {
     ),
 }
 POLICY_DEFAULTS: dict[str, int] = {k: v[1] for k, v in POLICY_LIMITS.items()}
-# PolicyChanged v1 — data: {institution, version, limits (every key above),
-# changed (the keys changed), reason, effective_at}: the whole policy in force
-# from ``effective_at``; a consumer keeps every version (a case started under
-# version n is judged by version n).
-POLICY_CHANGED = ("PolicyChanged", 1)
+# PolicyChanged v2 — data: {institution, version, limits (every key above),
+# changed (the keys changed), effective_at}: the whole policy in force from
+# ``effective_at``; a consumer keeps every version (a case started under
+# version n is judged by version n). v1 also carried the change's ``reason``,
+# an admin's own words (issue 18), which no consumer's limits depend on: it
+# stays in catalog's stored event, the audit record of the change.
+POLICY_CHANGED = ("PolicyChanged", 2)
+
+# -- RPC for the consumers of the events above -------------------------------------
+# ``qualification_change(institution_id, version)`` -> {institution_id,
+# cert_no, change, effective_on, reason}: the suspension, reinstatement or
+# revocation of the institution's event at ``version``, read by referral when
+# the change flags a referral open with the institution, never carried in an
+# event (NotFound for anything else). nameko RPC has no caller identity: any
+# client of the broker can call it.
 
 
 def policy_id(institution: str) -> UUID:

@@ -28,7 +28,7 @@ def _qualification_data(event) -> dict | None:
             **base,
             "change": event.status,
             "effective_on": event.effective_on,
-            "reason": event.reason,
+            # v2: not the admin's reason, which stays here (issue 18)
         }
     if isinstance(event, Institution.QualificationRenewed):
         return {**base, "change": "renewed", "valid_to": event.valid_to}
@@ -42,7 +42,7 @@ def _policy_data(event) -> dict:
         "version": event.originator_version - 1,
         "limits": dict(event.limits),
         "changed": sorted(event.changes),
-        "reason": event.reason,
+        # v2: not the admin's reason, which stays here (issue 18)
         "effective_at": event.timestamp.isoformat(),
     }
 

@@ -84,6 +84,14 @@ class CatalogService(Pingable, CaseHistory):
         return self.app.renew_qualification(institution_id, cert_no, valid_to)
 
     @rpc(expected_exceptions=EXPECTED)
+    def qualification_change(self, institution_id, version):
+        """For referral, when a change flags a referral open with the
+        institution (4.1): the admin's reason, which QualificationChanged v2
+        does not carry (issue 18). nameko RPC carries no caller identity: any
+        client of the broker that knows an institution's id could read it."""
+        return self.app.qualification_change(institution_id, version)
+
+    @rpc(expected_exceptions=EXPECTED)
     def institution(self, institution_id, on_date=None):
         return self.app.institution(institution_id, on_date)
 

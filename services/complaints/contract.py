@@ -37,14 +37,15 @@ SOURCE = "complaints"
 # has none: not verified). The envelope's correlation_id is the demand id when
 # linked.
 COMPLAINT_RECEIVED = ("ComplaintReceived", 2)
-# CorrectiveActionAgreed v2 — data: {complaint_id, number, owner, outcome,
+# CorrectiveActionAgreed v3 — data: {complaint_id, number, outcome,
 # demand_id, institution_id}: an improvement item for evaluation (9.3). v1
-# also carried ``action``, the agreed action's text, which can name a person
-# (issue 18): it stays here, and evaluation reads it with
-# ``corrective_action(complaint_id, version)`` (the envelope's
-# aggregate_version; RPC below) when it opens the item; a v1 message is read
-# with the action it carries.
-CORRECTIVE_ACTION_AGREED = ("CorrectiveActionAgreed", 2)
+# also carried ``action``, the agreed action's text, which can name a person,
+# and v1 and v2 ``owner``, the person responsible as staff typed them (a
+# name, not an account; issue 18): both stay here, and evaluation reads them
+# with ``corrective_action(complaint_id, version)`` (the envelope's
+# aggregate_version; RPC below) when it opens the item; a v1 or v2 message is
+# read with what it carries.
+CORRECTIVE_ACTION_AGREED = ("CorrectiveActionAgreed", 3)
 # For the complainant, whom notify tells (ISO 10002 8.3, 8.6; 9.4):
 # ComplaintAcknowledged v1 {complaint_id, acknowledged_at};
 # ComplaintDecided v1 {complaint_id, outcome (upheld | partly_upheld |

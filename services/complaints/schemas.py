@@ -46,12 +46,9 @@ def to_envelope(event: object, notification: Notification) -> Envelope | None:
         data = _received(event)
     elif isinstance(event, Complaint.CorrectiveActionAgreed):
         event_type, version = CORRECTIVE_ACTION_AGREED
-        # v2: not the action's text, which stays here (issue 18)
-        data = {
-            "complaint_id": str(event.originator_id),
-            "owner": event.owner,
-            **dict(event.context),
-        }
+        # v2: not the action's text, v3 not its owner (a person's name typed
+        # by staff), which stay here (issue 18)
+        data = {"complaint_id": str(event.originator_id), **dict(event.context)}
     elif isinstance(event, Complaint.Acknowledged):
         event_type, version = COMPLAINT_ACKNOWLEDGED
         data = {

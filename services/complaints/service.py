@@ -28,7 +28,8 @@ class ComplaintsService(Pingable, CaseHistory):
     app: ComplaintsApplication = Application(ComplaintsApplication)
     relay = OutboxRelayRunner(to_envelope)
 
-    @integration_handler("catalog", "PolicyChanged")
+    # v2: without the admin's reason, which no limit depends on
+    @integration_handler("catalog", "PolicyChanged", 2)
     def handle_catalog_policy_changed(self, envelope):
         """A copy of every version of the institutions' service policies:
         each complaint's deadlines are its institution's (9.4)."""

@@ -81,7 +81,7 @@ class EvaluationApplication(PolicyCopyMixin, ServiceApplication):
         """Note a published fact in its case record; a resolved demand or a
         completed referral issues a survey, an agreed corrective action opens
         an improvement item (its text from ``read_action``, complaints'
-        ``corrective_action``, for a v2 message). False for a duplicate."""
+        ``corrective_action``, for a v2 or v3 message). False for a duplicate."""
         return self.process(envelope, FactPolicy(self, self.calendar, read_action))
 
     # -- satisfaction (9.2.1) ----------------------------------------------

@@ -3,11 +3,12 @@ the case's record (9.1.2); a resolved demand or a completed referral issues a
 satisfaction survey (9.2.1); an agreed corrective action opens an improvement
 item (9.3). Ids are derived from the cause, so nothing is opened twice.
 
-The action's text is free text that can name a person (issue 18): since v2
-CorrectiveActionAgreed does not carry it, and the item reads it from
-complaints (``corrective_action``) as it is opened; complaints not answering is
-``DependencyUnavailable``, and the message goes back to the queue. A v1
-message opens its item with the action it carries."""
+The action's text and its owner are free text that can name a person (issue
+18): since v2 CorrectiveActionAgreed does not carry the text, since v3 not the
+owner either, and the item reads them from complaints (``corrective_action``)
+as it is opened; complaints not answering is ``DependencyUnavailable``, and
+the message goes back to the queue. A v1 or v2 message opens its item with
+what it carries."""
 
 from __future__ import annotations
 
@@ -130,12 +131,13 @@ class FactPolicy:
         at = aware(envelope.occurred_at, "occurred_at")
         institution = data.get("institution_id") or record.institution_id
         outcome = COMPLAINT_OUTCOMES.get(data.get("outcome", ""), "不成立")
-        action = data.get("action")
-        if action is None:  # v2: the action's words stay in complaints
+        action, owner = data.get("action"), data.get("owner")
+        if action is None or owner is None:  # v2, v3: the words stay in complaints
             if self.read_action is None:
                 raise ValueError("CorrectiveActionAgreed v2 needs corrective_action")
             agreed = self.read_action(data["complaint_id"], envelope.aggregate_version)
-            action = agreed["action"]
+            action = agreed["action"] if action is None else action
+            owner = agreed["owner"] if owner is None else owner
         return ImprovementItem.open(
             {
                 "source": "complaint",
@@ -143,7 +145,7 @@ class FactPolicy:
                 "institution_id": institution,
                 "demand_id": data.get("demand_id", ""),
                 "finding": f"投诉 {data.get('number', '')}（{outcome}）的纠正措施",
-                "owner": data.get("owner", ""),
+                "owner": owner,
                 "actions": [action],
                 **improvement_terms(self.repository, self.calendar, institution, at),
                 "opened_at": at,

@@ -42,7 +42,8 @@ class EvaluationService(Pingable, CaseHistory):
     app: EvaluationApplication = Application(EvaluationApplication)
     relay = OutboxRelayRunner(to_envelope)
 
-    @integration_handler("catalog", "PolicyChanged")
+    # v2: without the admin's reason, which no limit depends on
+    @integration_handler("catalog", "PolicyChanged", 2)
     def handle_catalog_policy_changed(self, envelope):
         """A copy of every version of the institutions' service policies: a
         survey's window and an improvement item's deadline are its
@@ -95,8 +96,9 @@ class EvaluationService(Pingable, CaseHistory):
         """A suggestion card becomes an improvement item (9.3.1)."""
         return self.app.on_suggestion(envelope, self.complaints.suggestion_text)
 
-    # v2: without the action's text, read from complaints as the item opens
-    @integration_handler("complaints", "CorrectiveActionAgreed", 2)
+    # v2: without the action's text, v3 without its owner either, both read
+    # from complaints as the item opens
+    @integration_handler("complaints", "CorrectiveActionAgreed", 3)
     def handle_complaints_corrective_action_agreed(self, envelope):
         """An agreed corrective action becomes an improvement item (9.3)."""
         return self.app.on_fact(envelope, self.complaints.corrective_action)

@@ -48,8 +48,12 @@ REPORT_METHODS = {"post": "邮寄", "email": "电子邮件", "download": "在线
 # -- RPC for notify only ----------------------------------------------------------
 # ``notification_contact(demand_id)`` -> {demand_id, applicant, contact_person,
 # contact_phone, contact_email, progress_code, institution}: read by notify
-# when it sends a message to the customer, never carried in an event. nameko
-# RPC has no caller identity: any client of the broker can call it.
+# when it sends a message to the customer, never carried in an event.
+# ``materials_notice(demand_id, version)`` -> {demand_id, requested,
+# nonconforming: {material: what is wrong with it}}: the one-time notice the
+# demand's event at ``version`` issued (7.4.3), read by notify when it writes
+# it (NotFound for anything else). nameko RPC has no caller identity: any
+# client of the broker can call them.
 
 # -- integration events ---------------------------------------------------------
 # Versioned; no applicant name or phone leaves intake (7.3.3).
@@ -74,12 +78,17 @@ DEMAND_RESOLVED = ("DemandResolved", 1)
 # DemandHandedOver v1 {demand_id, staff_id, at} — the receiver now owns it;
 # ContractReviewed v1 {demand_id, staff_id, passed} (5.3.1.2);
 # NoticeViolation v1 {demand_id, staff_id, late: [materials]} (7.4.3).
-# MaterialsNoticeIssued v1 {demand_id, staff_id, requested: [materials, as
-# listed], nonconforming: {material: what is wrong with it}, contacts (the
-# platform's service phone from catalog's guide, no person's), issued_at}:
-# the one-time notice of every missing or non-conforming material (7.4.3),
-# which notify delivers to the customer.
-MATERIALS_NOTICE_ISSUED = ("MaterialsNoticeIssued", 1)
+# MaterialsNoticeIssued v2 {demand_id, staff_id, requested: [materials, as
+# listed], nonconforming: [those of ``requested`` found non-conforming],
+# contacts (the platform's service phone from catalog's guide, no person's),
+# issued_at}: the one-time notice of every missing or non-conforming
+# material (7.4.3), which notify delivers to the customer. Material names come
+# from catalog's checklist. v1 carried ``nonconforming`` as {material: what
+# is wrong with it}, staff's own words, which can name a person (issue 18):
+# they stay here, and notify reads them with ``materials_notice(demand_id,
+# version)`` (the envelope's aggregate_version; RPC below) when it writes the
+# notice; a v1 message is read with the words it carries.
+MATERIALS_NOTICE_ISSUED = ("MaterialsNoticeIssued", 2)
 # In-house service's deadline (8.3.2, 8.3.5), swept by intake once each, as
 # referral does for referrals; notify tells the people:
 # InHouseReminded v1 {demand_id, owner (staff id), institution, items: [item

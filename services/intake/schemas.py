@@ -73,7 +73,9 @@ def to_envelope(event: object, notification: Notification) -> Envelope | None:
             notification,
             MATERIALS_NOTICE_ISSUED,
             requested=list(event.requested),
-            nonconforming=dict(event.nonconforming),
+            # v2: the materials only; what is wrong with each is staff's own
+            # words, which stay here (issue 18; notify reads them)
+            nonconforming=[m for m in event.requested if m in event.nonconforming],
             contacts=event.contacts,
             issued_at=event.timestamp.isoformat(),
         )

@@ -170,6 +170,13 @@ class IntakeService(Pingable, CaseHistory):
         progress code (see ``services.intake.contacts`` for the risk)."""
         return contacts.notification_contact(self.app, demand_id)
 
+    @rpc(expected_exceptions=(NotFound,))
+    def materials_notice(self, demand_id, version):
+        """For notify only, when it writes the one-time notice (7.4.3): what
+        staff wrote is wrong with each material, which MaterialsNoticeIssued
+        (v2) does not carry (issue 18; ``services.intake.contacts``)."""
+        return contacts.materials_notice(self.app, demand_id, version)
+
     @rpc(expected_exceptions=EXPECTED)
     def stale_demands(self, now, working_hours, institution=None):
         return self.app.stale_demands(aware(now, "now"), working_hours, institution)

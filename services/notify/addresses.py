@@ -1,5 +1,8 @@
 """Whom a message reaches, read when it is sent (7.3.3: personal contact data
-never travels in an integration event, nor is it kept by notify).
+never travels in an integration event, nor is it kept by notify), and the
+words staff typed that a message quotes, read from their owner when the
+message is written (issue 18: the materials notice's non-conformities from
+intake, a qualification flag's detail from referral).
 
 - a customer: the phone and e-mail of the demand's form, from intake
   (``notification_contact``);
@@ -31,10 +34,11 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 class Directory:
     """What notify reads of other services by RPC: the proxies of a worker."""
 
-    def __init__(self, intake, complaints, catalog):
+    def __init__(self, intake, complaints, catalog, referral=None):
         self.intake = intake
         self.complaints = complaints
         self.catalog = catalog
+        self.referral = referral
 
     @property
     def front_door(self) -> str:
@@ -51,6 +55,28 @@ class Directory:
             return None
         try:
             return self.complaints.complainant_contact(complaint_id)
+        except NotFound:
+            return None
+
+    def materials_notice(self, demand_id: str, version: int) -> dict | None:
+        """The notice's words from intake (``materials_notice``): what is
+        wrong with each material, which MaterialsNoticeIssued v2 does not
+        carry (issue 18). None if intake knows no such notice."""
+        if not demand_id:
+            return None
+        try:
+            return self.intake.materials_notice(demand_id, version)
+        except NotFound:
+            return None
+
+    def escalation_detail(self, referral_id: str, version: int) -> dict | None:
+        """A qualification flag's detail from referral (``escalation_detail``),
+        which ReferralEscalated v2 does not carry (issue 18). None if referral
+        knows no such escalation."""
+        if not referral_id or self.referral is None:
+            return None
+        try:
+            return self.referral.escalation_detail(referral_id, version)
         except NotFound:
             return None
 

@@ -20,7 +20,10 @@ with the people outside the platform).
 Each draft is ``{kind, audience, institution, demand_id, complaint_id,
 context}``; ``prepare`` adds what it reads from other services now (the
 progress code for a customer's links, a complaint's number and decision, an
-institution's name) and renders it, never a phone or an e-mail.
+institution's name, and the words staff typed that the events no longer
+carry, issue 18: what is wrong with each material of a materials notice from
+intake, a qualification flag's detail from referral) and renders it, never a
+phone or an e-mail.
 """
 
 from __future__ import annotations
@@ -153,6 +156,20 @@ SURVEYS = ("survey_invitation", "survey_reminder")
 DEMAND_PAGES = ("in_house_due_soon", "in_house_overdue")
 
 
+def _flag_detail(envelope: Envelope, context: dict, directory) -> str:
+    """A qualification flag's detail (the certificate and why it changed),
+    read from referral for a ReferralEscalated v2, which carries the
+    certificate's number only (issue 18); that number if referral does not
+    know the escalation."""
+    found = directory.escalation_detail(
+        context.get("referral_id", ""), envelope.aggregate_version
+    )
+    if found is None:
+        log.warning("no escalation detail for %s", envelope.event_id)
+        return context.get("cert_no", "")
+    return found["detail"]
+
+
 def public_base() -> str:
     return config.get("QI_PUBLIC_BASE_URL").rstrip("/")
 
@@ -174,6 +191,15 @@ def prepare(envelope: Envelope, draft: dict, directory, now: datetime):
         page = "rate" if draft["kind"] in SURVEYS else "progress"
         link = f"{base}/{page}?code={code}"
         context["progress_code"] = code
+        if draft["kind"] == "materials_notice" and envelope.schema_version >= 2:
+            # what is wrong with each material: staff's words, from intake
+            notice = directory.materials_notice(
+                draft["demand_id"], envelope.aggregate_version
+            )
+            if notice is None:
+                log.warning("no materials notice for %s", envelope.event_id)
+                return None
+            context["nonconforming"] = dict(notice["nonconforming"])
     elif audience == "complainant":
         found = directory.complainant(draft["complaint_id"])
         if found is None:
@@ -195,6 +221,8 @@ def prepare(envelope: Envelope, draft: dict, directory, now: datetime):
         context["institution_name"] = (
             named.get("name", "") if audience == "partner" else ""
         )
+        if draft["kind"] == "qualification_flag" and "detail" not in context:
+            context["detail"] = _flag_detail(envelope, context, directory)
         if draft["kind"] in DEMAND_PAGES and draft["demand_id"]:
             link = f"{base}/console/demands/{draft['demand_id']}"
     context["link"] = link

@@ -51,19 +51,22 @@ class NotifyService(Pingable, CaseHistory):
     intake = BoundedRpcProxy("intake")
     complaints = BoundedRpcProxy("complaints")
     catalog = BoundedRpcProxy("catalog")
+    # a qualification flag's detail, which ReferralEscalated v2 does not carry
+    referral = BoundedRpcProxy("referral")
 
     app: NotifyApplication = Application(NotifyApplication)
 
     @property
     def directory(self) -> Directory:
-        return Directory(self.intake, self.complaints, self.catalog)
+        return Directory(self.intake, self.complaints, self.catalog, self.referral)
 
     def _queue(self, envelope):
         return self.app.on_event(envelope, self.directory)
 
     # -- the events that must reach a person (services/notify/policy.py) ------
 
-    @integration_handler("intake", "MaterialsNoticeIssued")
+    # v2: the materials without staff's words, read from intake as it is made
+    @integration_handler("intake", "MaterialsNoticeIssued", 2)
     def handle_intake_materials_notice_issued(self, envelope):
         """7.4.3: the one-time notice, to the customer."""
         return self._queue(envelope)
@@ -90,7 +93,8 @@ class NotifyService(Pingable, CaseHistory):
     def handle_referral_referral_due_soon(self, envelope):
         return self._queue(envelope)
 
-    @integration_handler("referral", "ReferralEscalated")
+    # v2: without a flag's detail, read from referral as the message is made
+    @integration_handler("referral", "ReferralEscalated", 2)
     def handle_referral_referral_escalated(self, envelope):
         """9.4: to the managers (and an overdue one to the partner too)."""
         return self._queue(envelope)

@@ -29,6 +29,7 @@ from services.referral.qualified import (
 )
 from services.referral.reports import new_verification_code, normalise_code
 from services.referral.rules import REPORT_STATUS
+from services.referral.schemas import ESCALATION_REASONS
 from services.referral.scopes import case_scope
 from services.referral.standing import StandingMixin
 from services.referral.views import summary
@@ -307,6 +308,37 @@ class ReferralApplication(
         if not feedback:
             raise NotFound("referral feedback")
         return feedback["summary"]
+
+    def escalation_detail(self, referral_id, version: int) -> dict:
+        """``{referral_id, reason, cert_no, detail}`` of the referral's
+        escalation at ``version`` (4.1, 9.4), for notify's message to the
+        managers: a qualification flag's detail is the certificate and why
+        catalog's admin changed it, which the published ReferralEscalated
+        (v2) does not carry (issue 18); a deadline's escalation has none."""
+        referral = self._referral(referral_id)
+        try:
+            version = int(version)
+        except (TypeError, ValueError):
+            raise NotFound(f"escalation {referral_id}@{version}") from None
+        for stored in self.recorder.select_events(
+            referral.id, gt=version - 1, lte=version
+        ):
+            event = self.mapper.to_domain_event(stored)
+            if isinstance(event, Referral.QualificationFlagged):
+                return {
+                    "referral_id": str(referral.id),
+                    "reason": f"qualification_{event.change}",
+                    "cert_no": event.cert_no,
+                    "detail": f"{event.cert_no}: {event.reason}",
+                }
+            if isinstance(event, Referral.Escalated):
+                return {
+                    "referral_id": str(referral.id),
+                    "reason": ESCALATION_REASONS[event.stage],
+                    "cert_no": "",
+                    "detail": "",
+                }
+        raise NotFound(f"escalation {referral_id}@{version}")
 
     def referrals_for(self, demand_id: str, item_codes: list[str]) -> list[dict]:
         """The referrals of a demand's items (the gateway's progress page)."""

@@ -58,14 +58,21 @@ REFERRAL_COMPLETED = ("ReferralCompleted", 1)
 # referral, and intake reads them with ``feedback_summary`` (below) when it
 # records the feedback; a v1 message is read with the summary it carries.
 REFERRAL_FEEDBACK = ("ReferralFeedback", 2)
-# ReferralEscalated v1 — data: {referral_id, demand_id, kind, item_code,
-# institution_id, origin_institution, reason, due, detail}: a manager's
+# ReferralEscalated v2 — data: {referral_id, demand_id, kind, item_code,
+# institution_id, origin_institution, reason, due, cert_no}: a manager's
 # attention is needed; ``reason`` is acceptance_overdue | completion_overdue |
 # unroutable | qualification_suspended | qualification_revoked | unsent (opened
-# but not sent to a partner within QI_REFERRAL_UNSENT_WORKING_HOURS).
+# but not sent to a partner within QI_REFERRAL_UNSENT_WORKING_HOURS);
+# ``cert_no`` the certificate of a qualification_* ("" otherwise).
 # ``origin_institution`` (the referring institution, whose managers it
 # concerns) was added later: "" in older messages, read as the front door.
-REFERRAL_ESCALATED = ("ReferralEscalated", 1)
+# v1 carried ``detail`` instead of ``cert_no``: a qualification flag's
+# certificate and catalog's reason for the change, an admin's own words,
+# which can name a person (issue 18). They stay here, and notify reads them
+# with ``escalation_detail(referral_id, version)`` (the envelope's
+# aggregate_version; RPC below) when it writes the managers' message; a v1
+# message is read with the detail it carries.
+REFERRAL_ESCALATED = ("ReferralEscalated", 2)
 # For the partner, who must sign for and finish in time (8.3.4, 8.3.5); each
 # data: {referral_id, demand_id, kind, item_code, institution_id (the
 # partner; "" for an expert without one), assignee_kind, origin_institution}
@@ -84,6 +91,13 @@ REFERRAL_DUE_SOON = ("ReferralDueSoon", 1)
 # feedback was delivered (NotFound before): read by intake when it records a
 # ReferralFeedback on the demand, never carried in an event. nameko RPC has no
 # caller identity: any client of the broker can call it.
+
+# -- RPC for notify only ----------------------------------------------------------
+# ``escalation_detail(referral_id, version)`` -> {referral_id, reason,
+# cert_no, detail}: the escalation of the referral's event at ``version``;
+# ``detail`` is "<cert_no>: <catalog's reason>" for a qualification flag, ""
+# for a deadline. Read by notify when it writes the managers' message, never
+# carried in an event (NotFound for anything else). Same caveat.
 
 # What the customer is shown of the partner's work on the progress page
 # (7.4.6): these stages only, never the partner's notes. A partner's own

@@ -102,21 +102,22 @@ def _escalated(event) -> dict:
         "institution_id",
         "origin_institution",
     )
+    # v2: not the detail (a qualification flag's reason is an admin's own
+    # words), which stays here (issue 18); the certificate's number only
     if isinstance(event, Referral.QualificationFlagged):
         reason, due = f"qualification_{event.change}", event.effective_on
-        detail = f"{event.cert_no}: {event.reason}"
         facts = {**dict(event.facts), "institution_id": event.institution_id}
         return {
             **{k: facts.get(k, "") for k in fields},
             "reason": reason,
             "due": due,
-            "detail": detail,
+            "cert_no": event.cert_no,
         }
     return {
         **_facts(event, fields),
         "reason": ESCALATION_REASONS[event.stage],
         "due": event.due,
-        "detail": "",
+        "cert_no": "",
     }
 
 

@@ -37,14 +37,18 @@ class ReferralService(Pingable, CaseHistory):
     def handle_intake_demand_referred(self, envelope):
         return self.app.on_demand_referred(envelope, self.catalog)
 
-    @integration_handler("catalog", "PolicyChanged")
+    # v2: without the admin's reason, which no limit depends on
+    @integration_handler("catalog", "PolicyChanged", 2)
     def handle_catalog_policy_changed(self, envelope):
         """A copy of every version of the institutions' service policies."""
         return self.app.on_policy_changed(envelope)
 
-    @integration_handler("catalog", "QualificationChanged")
+    # v2: without the admin's reason, read from catalog if a referral is flagged
+    @integration_handler("catalog", "QualificationChanged", 2)
     def handle_catalog_qualification_changed(self, envelope):
-        return self.app.on_qualification_changed(envelope)
+        return self.app.on_qualification_changed(
+            envelope, self.catalog.qualification_change
+        )
 
     # -- routing (4.1, 8.3.4, 5.2.2 b-c, 6.9) -------------------------------
 
@@ -177,6 +181,15 @@ class ReferralService(Pingable, CaseHistory):
         knows a referral's id could read its summary here; the gateway never
         exposes it beyond the referral's own readers."""
         return self.app.feedback_summary(referral_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def escalation_detail(self, referral_id, version):
+        """For notify only, when it writes the managers' message of an
+        escalation (4.1, 9.4): the detail a qualification flag records (the
+        certificate and catalog's reason), which ReferralEscalated v2 does
+        not carry (issue 18). As above, no caller identity: any client of
+        the broker that knows a referral's id could read it here."""
+        return self.app.escalation_detail(referral_id, version)
 
     @rpc
     def referrals_for(self, demand_id, item_codes):

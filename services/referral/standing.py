@@ -1,8 +1,16 @@
 """Partners' qualifications as catalog reports them (4.1), and what a
-suspension or revocation means for the referrals open with that partner."""
+suspension or revocation means for the referrals open with that partner.
+
+Why a qualification changed is an admin's own words, which can name a person
+(issue 18): since v2 QualificationChanged does not carry them, and a referral
+flagged by the change reads them from catalog (``qualification_change``) as
+the flag is recorded, for the referral's page and the managers' message;
+catalog not answering is ``DependencyUnavailable``, and the message goes back
+to the queue. A v1 message flags with the reason it carries."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from eventsourcing.application import AggregateNotFoundError
@@ -14,15 +22,24 @@ from shared import audit
 from shared.envelope import Envelope
 
 FLAGGING_CHANGES = ("suspended", "revoked")
+# (institution id, the envelope's aggregate version) -> {reason, ...}:
+# catalog's ``qualification_change``
+ReasonReader = Callable[[str, int], dict]
 
 
 class StandingMixin:
     """Part of ``ReferralApplication``: the PartnerStanding mirror."""
 
-    def on_qualification_changed(self, envelope: Envelope) -> bool:
-        return self.process(envelope, self._note_qualification)
+    def on_qualification_changed(
+        self, envelope: Envelope, read_reason: ReasonReader | None = None
+    ) -> bool:
+        """Catalog's ``QualificationChanged``, once; the reason of a v2
+        change from ``read_reason`` if it flags a referral."""
+        return self.process(
+            envelope, lambda e: self._note_qualification(e, read_reason)
+        )
 
-    def _note_qualification(self, envelope: Envelope) -> list:
+    def _note_qualification(self, envelope: Envelope, read_reason=None) -> list:
         data = envelope.data
         institution = data["institution_id"]
         try:
@@ -35,10 +52,28 @@ class StandingMixin:
         standing.note(data["cert_no"], data["change"], details, envelope.position)
         if data["change"] not in FLAGGING_CHANGES:
             return [standing]
-        return [standing, *self._flag_open_referrals(standing, data)]
+        return [
+            standing,
+            *self._flag_open_referrals(standing, envelope, read_reason),
+        ]
 
-    def _flag_open_referrals(self, standing: PartnerStanding, data: dict) -> list:
+    def _flag_open_referrals(
+        self, standing: PartnerStanding, envelope: Envelope, read_reason
+    ) -> list:
         """Referrals open with the partner it no longer qualifies for (4.1)."""
+        data = envelope.data
+        reasons: list[str] = []  # read once, when a referral is flagged
+
+        def reason() -> str:
+            if "reason" in data:  # v1 carried it
+                return data["reason"]
+            if not reasons:
+                if read_reason is None:
+                    raise ValueError("QualificationChanged v2 needs its reason")
+                found = read_reason(data["institution_id"], envelope.aggregate_version)
+                reasons.append(found["reason"])
+            return reasons[0]
+
         day = date.fromisoformat(data["effective_on"])
         self.view.catch_up()
         rows = self.kernel.query(
@@ -58,7 +93,7 @@ class StandingMixin:
                 data["cert_no"],
                 data["change"],
                 data["effective_on"],
-                data.get("reason", ""),
+                reason(),
             )
             # the alert belongs to the referral's case, not to the institution
             context = audit.current().with_correlation(referral.demand_id)

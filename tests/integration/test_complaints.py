@@ -106,9 +106,12 @@ def test_events_of_a_demand_linked_complaint_carry_the_demand_as_correlation(
     assert published[2].data["outcome"] == "upheld"
     improvement = published[3]
     assert improvement.data["institution_id"] == "inst-1"
-    # v2: the action's words stay here; evaluation reads them by RPC (issue 18)
-    assert improvement.schema_version == 2 and "action" not in improvement.data
+    # v2: the action's words stay here, v3 its owner too; evaluation reads
+    # them by RPC (issue 18)
+    assert improvement.schema_version == 3 and "action" not in improvement.data
+    assert "owner" not in improvement.data
     assert "报价与收费自动核对" not in str(improvement.to_dict())
+    assert "财务部" not in str(improvement.to_dict())
     agreed = complaints.corrective_action(cid, improvement.aggregate_version)
     assert agreed["action"] == "报价与收费自动核对" and agreed["owner"] == "财务部"
     with pytest.raises(NotFound):  # the version of another event

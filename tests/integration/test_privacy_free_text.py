@@ -1,7 +1,9 @@
 """Free text that can carry personal data stays out of integration events
 (issue 18, item 6): a partner's feedback summary (ReferralFeedback v2), an
-agreed corrective action (CorrectiveActionAgreed v2) and a suggestion card's
-text (SuggestionReceived v2) are published as ids and facts only; the
+agreed corrective action and its owner (CorrectiveActionAgreed v2, v3) and a
+suggestion card's text (SuggestionReceived v2) are published as ids and facts
+only (staff's and admins' words in the other events: in
+test_privacy_free_text_staff.py); the
 consumer reads the words from the service that owns them when it needs them
 (intake from referral, evaluation from complaints, by RPC), so the demand's
 page and the improvement items still show them. A reader that does not answer
@@ -43,6 +45,7 @@ TAPPED = (
 SUMMARY = "已电话告知联系人王小明，报告可到窗口领取"
 ACTION = "约谈窗口人员李强，组织一次性告知复训"
 SUGGESTION = "希望给我母亲张桂兰这样的老人设绿色通道"
+OWNER = "窗口组长周敏"  # the person responsible, as the handler typed it
 
 
 @pytest.fixture
@@ -118,7 +121,7 @@ def test_a_corrective_action_and_a_suggestion_reach_the_items_not_the_events(
     decided(gateway, complaint_id)
     agreed = gateway.post(
         f"/api/v1/complaints/{complaint_id}/agree_corrective_action",
-        {"action": ACTION, "owner": "zhao"},
+        {"action": ACTION, "owner": OWNER},
         "cheng",
     )
     assert agreed.status_code == 200, agreed.text
@@ -137,10 +140,10 @@ def test_a_corrective_action_and_a_suggestion_reach_the_items_not_the_events(
     assert classified.status_code == 200, classified.text
 
     (action,) = support.wait_for(lambda: tap("CorrectiveActionAgreed"), timeout=15)
-    assert action["schema_version"] == 2 and "action" not in action["data"]
+    assert action["schema_version"] == 3 and "action" not in action["data"]
     assert action["data"]["complaint_id"] == complaint_id
-    assert action["data"]["owner"] == "zhao"
-    assert carries_none_of(action, ACTION, "李强")
+    assert "owner" not in action["data"]  # v3: a name typed by staff
+    assert carries_none_of(action, ACTION, "李强", OWNER, "周敏")
     (suggestion,) = support.wait_for(lambda: tap("SuggestionReceived"), timeout=15)
     assert suggestion["schema_version"] == 2 and "text" not in suggestion["data"]
     assert suggestion["data"]["card_id"] == card_id
@@ -154,7 +157,7 @@ def test_a_corrective_action_and_a_suggestion_reach_the_items_not_the_events(
 
     shown = support.wait_for(lambda: len(items()) == 2 and items(), timeout=15)
     assert shown["complaint"]["actions"] == [ACTION]
-    assert shown["complaint"]["owner"] == "zhao"
+    assert shown["complaint"]["owner"] == OWNER
     assert shown["suggestion"]["ref"] == card_id
     assert SUGGESTION in shown["suggestion"]["finding"]
 
@@ -274,7 +277,20 @@ def test_an_item_waits_for_complaints_and_old_messages_keep_their_text(evaluatio
     assert evaluation.on_fact(agreed, complaints) is True
     assert complaints.asked == [(complaint_id, 7), (complaint_id, 7)]
     (item,) = views.improvements(evaluation, "jsqi")
-    assert item["actions"] == [ACTION]
+    assert item["actions"] == [ACTION] and item["owner"] == "zhao"
+
+    # v3: the owner is read from complaints too
+    later_id = str(uuid.uuid4())
+    later = {k: v for k, v in facts.items() if k != "owner"}
+    later["complaint_id"] = later_id
+    complaints = Owner({"action": ACTION, "owner": OWNER})
+    agreed = envelope("complaints", "CorrectiveActionAgreed", 3, later_id, later)
+    with pytest.raises(DependencyUnavailable):
+        evaluation.on_fact(agreed, complaints)
+    complaints.up = True
+    assert evaluation.on_fact(agreed, complaints) is True
+    owners = sorted(i["owner"] for i in views.improvements(evaluation, "jsqi"))
+    assert owners == sorted(["zhao", OWNER])
 
     card_id = str(uuid.uuid4())
     card = {

@@ -525,16 +525,38 @@ def test_a_suspension_flags_the_open_referral_and_alerts_the_manager(
     catalog.change_qualification_status(
         labs["A"]["id"], "CMA-A", "suspend", "2026-11-03", "能力验证不满意"
     )
+    (changed,) = [
+        e
+        for e in published(catalog, catalog_envelope, "QualificationChanged")
+        if e.data["change"] == "suspended"
+    ]
+    # v2: the admin's reason stays in catalog (issue 18); referral reads it
+    # from there as it flags the referral
+    assert changed.schema_version == 2 and "reason" not in changed.data
+    asked = []
+
+    def reason(institution_id, version):
+        asked.append((institution_id, version))
+        return catalog.qualification_change(institution_id, version)
+
     for envelope in published(catalog, catalog_envelope, "QualificationChanged"):
-        referral.on_qualification_changed(envelope)
+        referral.on_qualification_changed(envelope, reason)
+    assert asked == [(labs["A"]["id"], changed.aggregate_version)]
     with audit_scope(STAFF):
         flagged = referral.referral(rid(case))
     (flag,) = flagged["flags"]
     assert flag["change"] == "suspended" and flag["effective_on"] == "2026-11-03"
     assert flag["institution_id"] == labs["A"]["id"]
+    assert flag["reason"] == "能力验证不满意"
     (alert,) = published(referral, referral_envelope, "ReferralEscalated")
     assert alert.data["reason"] == "qualification_suspended"
     assert alert.correlation_id == case  # in the demand's case history
+    # v2: the detail stays here; notify reads it by RPC (issue 18)
+    assert alert.schema_version == 2 and "detail" not in alert.data
+    assert alert.data["cert_no"] == "CMA-A"
+    assert "能力验证不满意" not in str(alert.to_dict())
+    detail = referral.escalation_detail(rid(case), alert.aggregate_version)
+    assert detail["detail"] == "CMA-A: 能力验证不满意"
     assert referral.partner_standing(labs["A"]["id"], "2026-11-03")[0]["status"] == (
         "suspended"
     )

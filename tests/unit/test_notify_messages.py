@@ -12,6 +12,7 @@ from services.notify.contract import KINDS
 from services.notify.policy import drafts, prepare
 from services.notify.render import TEMPLATES, render
 from shared.envelope import Envelope
+from shared.errors import DependencyUnavailable
 
 NOW = datetime(2026, 11, 4, 1, 30, tzinfo=UTC)
 DEMAND = "6b0f7e3c-1d2a-4b5c-9e8f-0a1b2c3d4e5f"
@@ -27,11 +28,13 @@ REFERRAL = {
 }
 
 
-def envelope(source: str, event_type: str, data: dict, case: str = DEMAND):
+def envelope(
+    source: str, event_type: str, data: dict, case: str = DEMAND, version: int = 1
+):
     return Envelope(
         event_id=f"evt-{source}-{event_type}",
         type=event_type,
-        schema_version=1,
+        schema_version=version,
         occurred_at="2026-11-04T09:30:00+08:00",
         source=source,
         position=7,
@@ -66,6 +69,28 @@ class Directory:
     def institution(self, institution_id):
         names = {PARTNER: {"name": "江苏省计量测试研究院（演示）"}}
         return names.get(institution_id)
+
+    # the words staff typed, which the v2 events no longer carry (issue 18)
+    asked: list = []
+
+    def materials_notice(self, demand_id, version):
+        self.asked.append(("intake", demand_id, version))
+        if demand_id != DEMAND:
+            return None
+        return {
+            "demand_id": DEMAND,
+            "requested": ["营业执照副本", "检测委托书"],
+            "nonconforming": {"检测委托书": "经办人王建国未签字"},
+        }
+
+    def escalation_detail(self, referral_id, version):
+        self.asked.append(("referral", referral_id, version))
+        return {
+            "referral_id": referral_id,
+            "reason": "qualification_revoked",
+            "cert_no": "CMA 241000DEMO0101",
+            "detail": "CMA 241000DEMO0101: 管理员李卫东核查后撤销",
+        }
 
 
 EVENTS = {
@@ -347,3 +372,54 @@ def test_text_is_kept_as_typed_and_html_escaped():
 def test_a_template_never_renders_with_a_hole():
     with pytest.raises(UndefinedError):
         render("referral_sent", {"item_code": "6.3"})
+
+
+# -- v2 events without staff's words: read from their owner (issue 18) ---------
+
+
+def test_a_v2_materials_notice_reads_what_is_wrong_from_intake():
+    Directory.asked = []
+    data = {**EVENTS["materials_notice"].data, "nonconforming": ["检测委托书"]}
+    event = envelope("intake", "MaterialsNoticeIssued", data, version=2)
+    (notice,) = messages(event)
+    assert Directory.asked == [("intake", DEMAND, event.aggregate_version)]
+    assert "1. 营业执照副本（未提供）" in notice.text
+    assert "2. 检测委托书（不符合要求：经办人王建国未签字）" in notice.text
+    assert "不符合要求：经办人王建国未签字" in notice.html
+    # a v1 message is written with the words it carries, intake not asked
+    Directory.asked = []
+    (old,) = messages(EVENTS["materials_notice"])
+    assert "（不符合要求：未盖公章）" in old.text and Directory.asked == []
+
+
+def test_a_v2_qualification_flag_reads_its_detail_from_referral():
+    Directory.asked = []
+    data = {**REFERRAL, "reason": "qualification_revoked", "due": "2026-11-06"}
+    event = envelope(
+        "referral",
+        "ReferralEscalated",
+        {**data, "cert_no": "CMA 241000DEMO0101"},
+        version=2,
+    )
+    (flag,) = messages(event)
+    assert flag.kind == "qualification_flag"
+    assert Directory.asked == [("referral", "r-1", event.aggregate_version)]
+    assert "（CMA 241000DEMO0101: 管理员李卫东核查后撤销）" in flag.text
+    # a deadline's escalation quotes nothing: referral is not asked
+    Directory.asked = []
+    overdue = {**REFERRAL, "reason": "acceptance_overdue", "cert_no": ""}
+    overdue["due"] = "2026-11-05T17:30:00+08:00"
+    made = messages(envelope("referral", "ReferralEscalated", overdue, version=2))
+    assert len(made) == 2 and Directory.asked == []
+
+
+def test_the_owner_not_answering_makes_no_message_yet():
+    class Away(Directory):
+        def materials_notice(self, demand_id, version):
+            raise DependencyUnavailable("intake did not answer within 10s")
+
+    data = {**EVENTS["materials_notice"].data, "nonconforming": ["检测委托书"]}
+    event = envelope("intake", "MaterialsNoticeIssued", data, version=2)
+    (draft,) = drafts(event, "jsqi")
+    with pytest.raises(DependencyUnavailable):  # the message goes back
+        prepare(event, draft, Away(), NOW)
