@@ -52,8 +52,11 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
 MIN_PASSWORD = 10
 
 _hasher = PasswordHasher()
-# At most a hash per core at once: each argon2 run takes a core for ~0.1 s.
-HASHING_AT_ONCE = os.cpu_count() or 2
+# Each argon2 run takes a core for ~0.1 s. One core is always left to the
+# event loop and the services beside it (on two cores, one hash at a time):
+# with a hash per core, a storm of logins held both and other routes' p99
+# rose to 64 ms (bench/login_storm.py).
+HASHING_AT_ONCE = max(1, (os.cpu_count() or 2) - 1)
 _hashing = Semaphore(HASHING_AT_ONCE)
 # Hashes running or waiting, at most: each holds one of the process's
 # QI_MAX_WORKERS request workers meanwhile, so a login storm may take only a
