@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 import eventlet
-from nameko.exceptions import deserialize_to_instance, registry
+from nameko.exceptions import UnknownService, deserialize_to_instance, registry
 from nameko.rpc import RpcProxy
 
 import shared.nameko_fixes  # noqa: F401 - must patch before consumers run
@@ -93,6 +93,14 @@ class _BoundedService:
                     return method(*args, **kwargs)
             except eventlet.Timeout:
                 raise _not_answered(f"{service}.{name}", seconds) from None
+            except UnknownService:
+                # a service that is not running (no RPC queue) is unavailable,
+                # as one that does not answer is: raised as DependencyUnavailable,
+                # a caller's caller gets it too (an UnknownService raised in a
+                # service reached the gateway as a RemoteError, and a 500)
+                raise DependencyUnavailable(
+                    f"{service} is not running (no RPC queue)"
+                ) from None
 
         call.call_async = method.call_async
         return call
