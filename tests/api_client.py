@@ -26,12 +26,18 @@ class ApiClient:
         self.session = session or requests.Session()
         self.token = ""
 
-    def login(self, username: str, password: str) -> ApiClient:
-        reply = self.session.post(
-            f"{self.base_url}/api/v1/auth/login",
-            json={"username": username, "password": password},
-            timeout=10,
-        )
+    def login(self, username: str, password: str, attempts: int = 30) -> ApiClient:
+        """Log in as a person would: a 429 (too many logins hashing at once)
+        is tried again after its Retry-After, up to ``attempts`` times."""
+        for _ in range(attempts):
+            reply = self.session.post(
+                f"{self.base_url}/api/v1/auth/login",
+                json={"username": username, "password": password},
+                timeout=10,
+            )
+            if reply.status_code != 429:
+                break
+            time.sleep(float(reply.headers.get("Retry-After", "1")))
         reply.raise_for_status()
         self.token = reply.json()["token"]
         return self

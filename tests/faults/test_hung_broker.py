@@ -94,13 +94,17 @@ def test_a_hung_broker_loses_and_doubles_nothing(
     env = {
         "QI_CIPHER_KEY": os.environ["QI_CIPHER_KEY"],
         "QI_AMQP_URI": proxy.uri,
-        "QI_SERVICES": "intake,evaluation,gateway",
+        # catalog: intake checks a demand's item with it at registration
+        "QI_SERVICES": "intake,catalog,evaluation,gateway",
         "QI_INTAKE_DATABASE_URL": urls["intake"],
+        "QI_CATALOG_DATABASE_URL": urls["catalog"],
         "QI_EVALUATION_DATABASE_URL": urls["evaluation"],
         "QI_RPC_TIMEOUT_SECONDS": "3",
         "QI_VAR_DIR": str(tmp_path),
     }
-    services = support.ServicesProcess(env, ("intake", "evaluation", "gateway"))
+    services = support.ServicesProcess(
+        env, ("intake", "catalog", "evaluation", "gateway")
+    )
     registered = threading.Semaphore(0)
     deadline = time.monotonic() + 120
 
