@@ -122,6 +122,26 @@ class ServiceApplication(Application):
         """A process recorder: it stores tracking records with new events."""
         return self.factory.process_recorder()
 
+    # -- the words an integration event leaves out (issue 18) ---------------
+
+    def event_at(self, aggregate_id, version, kind, what: str):
+        """The stored event of class ``kind`` (a class or a union) at ``version``:
+        where a consumer reads the words a published event does not carry (a
+        person's free text stays in the owning service). ``NotFound`` naming
+        ``what`` for a malformed id or version, or any other event there."""
+        try:
+            version = int(version)
+            stored = self.recorder.select_events(
+                UUID(str(aggregate_id)), gt=version - 1, lte=version
+            )
+        except (TypeError, ValueError):
+            raise NotFound(f"{what} {aggregate_id}@{version}") from None
+        for record in stored:
+            event = self.mapper.to_domain_event(record)
+            if isinstance(event, kind):
+                return event
+        raise NotFound(f"{what} {aggregate_id}@{version}")
+
     # -- storing: audit stamp and hash chain --------------------------------
 
     def _record(self, processing_event: ProcessingEvent) -> list:

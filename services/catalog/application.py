@@ -264,23 +264,19 @@ class CatalogApplication(ServiceApplication):
         published QualificationChanged (v2) does not carry (issue 18), for a
         service that shows it to a person (referral's flag on a referral)."""
         found = self._institution(institution)
-        try:
-            version = int(version)
-        except (TypeError, ValueError):
-            raise NotFound(f"qualification change {institution}@{version}") from None
-        for stored in self.recorder.select_events(
-            found.id, gt=version - 1, lte=version
-        ):
-            changed = self.mapper.to_domain_event(stored)
-            if isinstance(changed, Institution.QualificationStatusChanged):
-                return {
-                    "institution_id": str(found.id),
-                    "cert_no": changed.cert_no,
-                    "change": changed.status,
-                    "effective_on": changed.effective_on,
-                    "reason": changed.reason,
-                }
-        raise NotFound(f"qualification change {institution}@{version}")
+        changed = self.event_at(
+            found.id,
+            version,
+            Institution.QualificationStatusChanged,
+            "qualification change",
+        )
+        return {
+            "institution_id": str(found.id),
+            "cert_no": changed.cert_no,
+            "change": changed.status,
+            "effective_on": changed.effective_on,
+            "reason": changed.reason,
+        }
 
     def institution(self, institution: str, on_date=None) -> dict:
         found = self._institution(institution)

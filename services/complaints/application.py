@@ -221,22 +221,15 @@ class ComplaintsApplication(PolicyCopyMixin, ServiceApplication):
         ``version`` (ISO 10002 8.8; 9.3): its text and owner, which the
         published CorrectiveActionAgreed (v2) no longer carries."""
         complaint = self._complaint(complaint_id)
-        try:
-            version = int(version)
-        except (TypeError, ValueError):
-            raise NotFound(f"corrective action {complaint_id}@{version}") from None
-        for stored in self.recorder.select_events(
-            complaint.id, gt=version - 1, lte=version
-        ):
-            agreed = self.mapper.to_domain_event(stored)
-            if isinstance(agreed, Complaint.CorrectiveActionAgreed):
-                return {
-                    "complaint_id": str(complaint.id),
-                    "number": complaint.number,
-                    "action": agreed.action,
-                    "owner": agreed.owner,
-                }
-        raise NotFound(f"corrective action {complaint_id}@{version}")
+        agreed = self.event_at(
+            complaint.id, version, Complaint.CorrectiveActionAgreed, "corrective action"
+        )
+        return {
+            "complaint_id": str(complaint.id),
+            "number": complaint.number,
+            "action": agreed.action,
+            "owner": agreed.owner,
+        }
 
     def suggestion_text(self, card_id) -> str:
         """What a comment card classified as a suggestion says (9.3.1), which

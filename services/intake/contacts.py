@@ -12,10 +12,7 @@ gateway never exposes it.
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from services.intake.domain import Demand
-from shared.errors import NotFound
 
 
 def notification_contact(app, demand_id: str) -> dict:
@@ -40,19 +37,11 @@ def materials_notice(app, demand_id: str, version) -> dict:
     (issue 18): the published MaterialsNoticeIssued (v2) names the materials
     only, and notify reads the words here when it writes the notice.
     ``NotFound`` for anything else. Same caveat as above: no caller identity."""
-    try:
-        version = int(version)
-        stored = app.recorder.select_events(
-            UUID(str(demand_id)), gt=version - 1, lte=version
-        )
-    except (TypeError, ValueError):
-        raise NotFound(f"materials notice {demand_id}@{version}") from None
-    for record in stored:
-        issued = app.mapper.to_domain_event(record)
-        if isinstance(issued, Demand.MaterialsNoticeIssued):
-            return {
-                "demand_id": str(issued.originator_id),
-                "requested": list(issued.requested),
-                "nonconforming": dict(issued.nonconforming),
-            }
-    raise NotFound(f"materials notice {demand_id}@{version}")
+    issued = app.event_at(
+        demand_id, version, Demand.MaterialsNoticeIssued, "materials notice"
+    )
+    return {
+        "demand_id": str(issued.originator_id),
+        "requested": list(issued.requested),
+        "nonconforming": dict(issued.nonconforming),
+    }

@@ -316,29 +316,25 @@ class ReferralApplication(
         catalog's admin changed it, which the published ReferralEscalated
         (v2) does not carry (issue 18); a deadline's escalation has none."""
         referral = self._referral(referral_id)
-        try:
-            version = int(version)
-        except (TypeError, ValueError):
-            raise NotFound(f"escalation {referral_id}@{version}") from None
-        for stored in self.recorder.select_events(
-            referral.id, gt=version - 1, lte=version
-        ):
-            event = self.mapper.to_domain_event(stored)
-            if isinstance(event, Referral.QualificationFlagged):
-                return {
-                    "referral_id": str(referral.id),
-                    "reason": f"qualification_{event.change}",
-                    "cert_no": event.cert_no,
-                    "detail": f"{event.cert_no}: {event.reason}",
-                }
-            if isinstance(event, Referral.Escalated):
-                return {
-                    "referral_id": str(referral.id),
-                    "reason": ESCALATION_REASONS[event.stage],
-                    "cert_no": "",
-                    "detail": "",
-                }
-        raise NotFound(f"escalation {referral_id}@{version}")
+        event = self.event_at(
+            referral.id,
+            version,
+            Referral.QualificationFlagged | Referral.Escalated,
+            "escalation",
+        )
+        if isinstance(event, Referral.QualificationFlagged):
+            return {
+                "referral_id": str(referral.id),
+                "reason": f"qualification_{event.change}",
+                "cert_no": event.cert_no,
+                "detail": f"{event.cert_no}: {event.reason}",
+            }
+        return {
+            "referral_id": str(referral.id),
+            "reason": ESCALATION_REASONS[event.stage],
+            "cert_no": "",
+            "detail": "",
+        }
 
     def referrals_for(self, demand_id: str, item_codes: list[str]) -> list[dict]:
         """The referrals of a demand's items (the gateway's progress page)."""
