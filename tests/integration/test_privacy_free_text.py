@@ -15,6 +15,7 @@ published envelopes are read from a queue of the test's own bound to the
 publishers' exchanges, as any consumer would receive them.
 """
 
+import contextlib
 import itertools
 import json
 import uuid
@@ -48,26 +49,35 @@ SUGGESTION = "希望给我母亲张桂兰这样的老人设绿色通道"
 OWNER = "窗口组长周敏"  # the person responsible, as the handler typed it
 
 
-@pytest.fixture
-def tap(gateway, clean_broker):
-    """A queue bound to the events under test, declared once the services
-    (and so their exchanges) are up; returns a reader of what it got."""
-    with Connection(clean_broker) as conn:
+@contextlib.contextmanager
+def event_tap(broker: str, name: str, tapped):
+    """A queue ``name`` bound to the (source, event type) pairs ``tapped``,
+    declared once the services (and so their exchanges) are up; gives a
+    reader of what it got, and deletes the queue at the end."""
+    with Connection(broker) as conn:
         channel = conn.channel()
-        channel.queue_declare(TAP, durable=False, auto_delete=False)
-        for source, event_type in TAPPED:
+        channel.queue_declare(name, durable=False, auto_delete=False)
+        for source, event_type in tapped:
             exchange = topology.event_exchange(source).name
             channel.exchange_declare(exchange, "topic", durable=True, passive=True)
-            channel.queue_bind(TAP, exchange, routing_key=event_type)
+            channel.queue_bind(name, exchange, routing_key=event_type)
     seen: list[dict] = []
 
     def published(event_type: str) -> list[dict]:
-        seen.extend(support.drain(clean_broker, TAP, expect=1, timeout=0.5))
+        seen.extend(support.drain(broker, name, expect=1, timeout=0.5))
         return [b for b in seen if b["type"] == event_type]
 
-    yield published
-    with Connection(clean_broker) as conn:
-        conn.channel().queue_delete(TAP)
+    try:
+        yield published
+    finally:
+        with Connection(broker) as conn:
+            conn.channel().queue_delete(name)
+
+
+@pytest.fixture
+def tap(gateway, clean_broker):
+    with event_tap(clean_broker, TAP, TAPPED) as published:
+        yield published
 
 
 def carries_none_of(body: dict, *words: str) -> bool:

@@ -19,15 +19,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from kombu import Connection
 
 from services.complaints.application import ComplaintsApplication
 from services.evaluation.application import EvaluationApplication
 from services.referral.application import ReferralApplication
-from shared import topology
 from tests import support
 from tests.integration import test_gateway_access as access_tests
-from tests.integration.test_privacy_free_text import carries_none_of
+from tests.integration.test_privacy_free_text import carries_none_of, event_tap
 
 backend = access_tests.backend
 gateway = access_tests.gateway
@@ -47,24 +45,8 @@ POLICY_REASON = "应局长马丽华要求缩短签收期限"
 
 @pytest.fixture
 def tap(gateway, clean_broker):
-    """A queue bound to the events under test, declared once the services
-    (and so their exchanges) are up; returns a reader of what it got."""
-    with Connection(clean_broker) as conn:
-        channel = conn.channel()
-        channel.queue_declare(TAP, durable=False, auto_delete=False)
-        for source, event_type in TAPPED:
-            exchange = topology.event_exchange(source).name
-            channel.exchange_declare(exchange, "topic", durable=True, passive=True)
-            channel.queue_bind(TAP, exchange, routing_key=event_type)
-    seen: list[dict] = []
-
-    def published(event_type: str) -> list[dict]:
-        seen.extend(support.drain(clean_broker, TAP, expect=1, timeout=0.5))
-        return [b for b in seen if b["type"] == event_type]
-
-    yield published
-    with Connection(clean_broker) as conn:
-        conn.channel().queue_delete(TAP)
+    with event_tap(clean_broker, TAP, TAPPED) as published:
+        yield published
 
 
 def today() -> str:
