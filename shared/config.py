@@ -398,6 +398,18 @@ def kept_secret(filename: str, make: Callable[[], str]) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+def write_private(path: Path, text: str) -> None:
+    """``text`` as the whole of the file at ``path``, readable by its owner
+    only from the moment it exists (written to a 0600 file beside it, then
+    moved into place): a secret is never in a file others may read."""
+    private_dir(path.parent)
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.new")
+    descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(descriptor, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(fresh, path)
+
+
 def database_url(service: str) -> str:
     """The database of one service; SQLite under ``var/`` unless told otherwise."""
     own = os.environ.get(f"QI_{service.upper()}_DATABASE_URL", "")

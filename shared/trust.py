@@ -213,8 +213,8 @@ def use_own_users(names) -> None:
     }
     document = definitions(vhost, users)
     kept = config.var_dir() / DEFINITIONS_FILE
-    kept.write_text(json.dumps(document, indent=1), encoding="utf-8")
-    kept.chmod(0o600)
+    # it holds every service's broker password
+    config.write_private(kept, json.dumps(document, indent=1))
     uris = {s: uri_for(base, name, password) for s, (name, password) in users.items()}
     if (urlsplit(base).hostname or "") not in ("127.0.0.1", "localhost", "::1"):
         why = "its broker is not on this machine"

@@ -1,7 +1,10 @@
 """Configuration: every variable is documented with its default."""
 
+import os
+
 from shared import config
 from shared.persistence import DatabaseURL
+from shared.relay_lock import FileLock
 
 
 def test_the_readme_lists_every_setting_with_its_default():
@@ -81,3 +84,32 @@ def test_stores_made_without_a_key_are_not_given_one(monkeypatch, tmp_path, capl
     monkeypatch.setenv("QI_DATABASE_URL", "postgresql://u@h/db")
     assert installation_cipher_key(["intake"]) == ""
     assert not (tmp_path / "cipher.key").exists()
+
+
+def test_a_private_file_is_never_readable_by_others(tmp_path, monkeypatch):
+    """The broker definitions (every service's password) and the relay's lock
+    file: 0600 from the moment they exist, also over a file made 0644."""
+    monkeypatch.setenv("QI_VAR_DIR", str(tmp_path))
+    previous = os.umask(0o022)  # the usual one, which makes files 0644
+    try:
+        made_under_a_usual_umask(tmp_path)
+    finally:
+        os.umask(previous)
+
+
+def made_under_a_usual_umask(tmp_path):
+    kept = tmp_path / "broker-definitions.json"
+    kept.write_text("old", encoding="utf-8")
+    kept.chmod(0o644)
+
+    config.write_private(kept, '{"users": []}')
+
+    assert kept.read_text(encoding="utf-8") == '{"users": []}'
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["broker-definitions.json"]
+    lock = FileLock(str(tmp_path / "intake.sqlite.relay.lock"))
+    assert lock.acquire()
+    try:
+        assert (tmp_path / "intake.sqlite.relay.lock").stat().st_mode & 0o777 == 0o600
+    finally:
+        lock.release()
