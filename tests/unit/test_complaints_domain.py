@@ -53,7 +53,8 @@ def test_a_complaint_has_a_random_id_not_derived_from_its_code_and_is_linked():
     c = received()
     assert c.id != complaint_id_for("ABCDEFGHJK") and c.id.version == 4
     assert received().id != c.id  # the same code twice: two random ids
-    assert c.number.startswith("TS-2026-") and len(c.number) == 14
+    assert c.number.startswith("TS-2026-") and len(c.number) == 18
+    assert c.number[8:].isdigit()
     assert c.status == "received" and c.links == {
         "demand_id": "d-1",
         "staff_id": "staff-7",
