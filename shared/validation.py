@@ -20,9 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any, TypeVar
 
+from shared.calendar import SHANGHAI
 from shared.errors import ValidationFailed
 
 T = TypeVar("T")
@@ -39,7 +40,7 @@ MOMENT_EXAMPLE = "2026-05-06T09:00:00+08:00"
 TYPED_MOMENT_EXAMPLE = "2026-11-26 10:00"
 # China keeps one clock all year (UTC+8, no daylight saving): a time typed
 # on a page without an offset is on it
-CHINA_TIME = timezone(timedelta(hours=8))
+CHINA_TIME = SHANGHAI
 
 
 def require_text(value: Any, field: str, label: str, max_len: int = 500) -> str:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
 from services.catalog.rules import dated_reason, item_codes
 from shared.application import AuditedAggregate
+from shared.calendar import SHANGHAI
 from shared.errors import ValidationFailed
 from shared.qualification import covers
 from shared.validation import (
@@ -29,7 +30,8 @@ from shared.validation import (
     require_text,
 )
 
-CST = timezone(timedelta(hours=8))  # opening hours are China Standard Time
+# opening hours are China Standard Time
+CST = SHANGHAI
 VENUE_KINDS = {"window": "服务窗口", "site": "服务场所"}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS = {d: "星期" + n for d, n in zip(DAYS, "一二三四五六日", strict=True)}

@@ -14,14 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from services.notify.contract import KINDS
+from shared.calendar import SHANGHAI
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-CHINA = ZoneInfo("Asia/Shanghai")
+CHINA = SHANGHAI
 PLATFORM = "质量基础设施“一站式”服务平台"
 SIGNATURE = f"{PLATFORM}\n（本消息由系统自动发送，请勿直接回复）"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug.wrappers import Response
 
 from services.intake.contract import CHANNELS, STATUS_LABELS
+from shared.calendar import SHANGHAI
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -99,7 +100,7 @@ def percent(rate) -> str:
 
 
 # pages show Beijing time whatever the server's zone
-BEIJING = timezone(timedelta(hours=8))
+BEIJING = SHANGHAI
 
 
 def _moment(value) -> datetime | date | None:

@@ -4,13 +4,12 @@ visit "today", are Beijing's)."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta, timezone
+from datetime import UTC
 
 from shared import calendar
 from shared.audit import Actor
 from shared.rpc import audit_dict
 
-BEIJING = timezone(timedelta(hours=8))
 # a customer acting by a code they hold (rating, complaint), never logged in
 CUSTOMER = Actor(id="customer", role="customer")
 
