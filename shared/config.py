@@ -101,6 +101,13 @@ SETTINGS = (
     ),
     Setting("QI_HTTP_ADDRESS", "127.0.0.1:8000", "gateway HTTP listen address"),
     Setting(
+        "QI_CHECK_ANSWERS",
+        "",
+        "`1` (set for test runs): the gateway checks each JSON answer of a 2xx "
+        "against its route's answer schema (the one /openapi.json publishes), "
+        "logs the route and JSON path of a mismatch and answers 500; empty: off",
+    ),
+    Setting(
         "QI_METRICS_PORT",
         "9102",
         "port of the process's Prometheus /metrics endpoint (0 = off)",

@@ -19,6 +19,9 @@ import os  # noqa: E402
 # small pools keep them under PostgreSQL's max_connections (100 here).
 os.environ.setdefault("QI_POSTGRES_POOL_SIZE", "2")
 os.environ.setdefault("QI_POSTGRES_MAX_OVERFLOW", "4")
+# every answer of the gateway is checked against the schema its route
+# declares (services/gateway/routing/checked_answers.py): a mismatch is a 500
+os.environ.setdefault("QI_CHECK_ANSWERS", "1")
 # `make run`'s demo province and broker users are for a person trying the
 # system; a test opens exactly the institutions and accounts it names.
 for _setting in ("QI_SEED_ACCOUNTS", "QI_BROKER_USERS"):

@@ -27,6 +27,7 @@ from services.gateway.access import ANONYMOUS
 from services.gateway.problems import json_response, problem
 from services.gateway.replays import fingerprint
 from services.gateway.routing import body as bodies
+from services.gateway.routing import checked_answers
 from services.gateway.routing.query import (
     checked_path,
     checked_query,
@@ -239,7 +240,8 @@ def serve(gw, request, ids: dict, member) -> Response:
 
 
 def answered(declared: Route, result: object) -> Response:
-    """A handler's plain data as JSON with the route's status."""
+    """A handler's plain data as JSON with the route's status (checked
+    against the route's answer schema with QI_CHECK_ANSWERS: checked_answers)."""
     if isinstance(result, Response):  # a file: a case export, a report, a PDF
         if not public_data(declared):
             result.headers.setdefault("Cache-Control", "no-store")
@@ -247,7 +249,17 @@ def answered(declared: Route, result: object) -> Response:
     headers = {} if public_data(declared) else {"Cache-Control": "no-store"}
     if declared.location:
         headers["Location"] = declared.location.format(**result)
-    return json_response(result, declared.status, headers)
+    response = json_response(result, declared.status, headers)
+    if checked_answers.enabled() and checked_answers.mismatch(
+        declared.method,
+        declared.path,
+        declared.answer,
+        response.get_data(as_text=True),
+    ):  # a test run: an answer unlike its documented schema fails (500)
+        failed = problem(500, "服务器内部错误", "系统出错了，请稍后再试")
+        failed.headers["Cache-Control"] = "no-store"
+        return failed
+    return response
 
 
 def opens_to_anyone(use: UseCase) -> bool:
