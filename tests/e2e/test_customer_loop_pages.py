@@ -153,6 +153,17 @@ def the_loop(drive, seen: dict) -> None:
     seen["uploaded_text"] = customer.inner_text("[data-uploads]")
     kept = staff.get(f"{path}/materials").json()["items"]
     seen["staff_sees"] = [f["material"] for f in kept]
+    # and on the staff member's own page of the demand, each to open
+    desk = drive.person(DESKTOP)
+    drive.login(desk, STAFF)
+    drive.go(desk, f"/console/demands/{demand_id}")
+    seen["desk_uploaded"] = desk.inner_text("[data-uploaded]")
+    seen["desk_rows"] = desk.locator("[data-uploaded] tbody tr").count()
+    first = desk.locator("[data-uploaded] a").first.get_attribute("href")
+    seen["desk_file_same"] = desk.request.get(drive.base_url + first).body() == (
+        MATERIAL_FILE
+    )
+    drive.shot(desk, "loop-staff-sees-uploads")
 
     # staff record the supplement, review and refer; the referral is sent
     staff.post(f"{path}/supplements", {"items": seen["listed"]})
@@ -286,6 +297,9 @@ def test_the_customer_and_the_partner_close_the_loop_in_the_browser(seen):
     assert seen["staff_sees"] == seen["listed"]
     for material in seen["listed"]:
         assert material in seen["uploaded_text"]
+        assert material in seen["desk_uploaded"]
+    assert seen["desk_rows"] == len(seen["listed"])
+    assert seen["desk_file_same"] is True
     # the partner's inbox, the report kept as uploaded
     assert "转办" in seen["partner_message"]
     assert seen["partner_sha256"] == hashlib.sha256(REPORT_FILE).hexdigest()

@@ -29,7 +29,7 @@ from services.gateway.pages.rendering import (
     render,
     typed,
 )
-from services.gateway.usecases import catalog, demands, referrals
+from services.gateway.usecases import catalog, demands, files, referrals
 from services.referral.contract import PROGRESS_STAGES
 from shared.errors import NotFound
 
@@ -80,6 +80,13 @@ class DemandPages:
         names = catalog.institution_names(
             self, actor, ids={found["demand"]["institution"]}
         )
+        # what the customer uploaded against the notice (7.4.3), for the
+        # roles that may open it: the page the staff member checks them on
+        uploaded = (
+            files.materials(self, actor, demand_id=demand_id)
+            if actor.role in files.materials.roles
+            else []
+        )
         return render(
             request,
             "demand.html",
@@ -90,6 +97,7 @@ class DemandPages:
             outcomes=OUTCOMES,
             corrected_lines=CORRECTED_LINES,
             institutions=names,
+            uploaded=uploaded,
             form=context.pop("form", {}),
             done=DONE_MESSAGES.get(request.args.get("done", "")),
             **context,
