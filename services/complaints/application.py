@@ -311,7 +311,7 @@ class ComplaintsApplication(PolicyCopyMixin, ServiceApplication):
 
     def status_by_code(self, code: str) -> dict:
         """For the complainant: stage labels only, by the code they hold."""
-        return status_for_complainant(self._by_code(code))
+        return status_for_complainant(self._by_code(code), self.calendar)
 
     def respond_by_code(self, code: str, accept: bool, reason: str = "") -> dict:
         """The complainant, by the code they hold, accepts the communicated

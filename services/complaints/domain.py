@@ -379,7 +379,8 @@ class Complaint(AuditedAggregate):
             stage: cal.deadline(start, n) for stage, n in self.deadline_days().items()
         }
 
-    def _stage_done(self, stage: str) -> bool:
+    def stage_done(self, stage: str) -> bool:
+        """Whether the stage a deadline is set for (9.4) is behind it."""
         if stage == "acknowledge":
             return self.status != "received"
         if stage == "respond":
@@ -391,7 +392,7 @@ class Complaint(AuditedAggregate):
         return [
             stage
             for stage, due in self.deadlines(calendar).items()
-            if not self._stage_done(stage) and now > due
+            if not self.stage_done(stage) and now > due
         ]
 
     def escalate_overdue(self, now: datetime, calendar=None) -> list[str]:
@@ -417,7 +418,7 @@ class Complaint(AuditedAggregate):
         fresh = [
             stage
             for stage, due in self.deadlines(calendar).items()
-            if not self._stage_done(stage)
+            if not self.stage_done(stage)
             and due - lead <= now <= due
             and stage not in self.reminded_stages
         ]

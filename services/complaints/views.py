@@ -7,6 +7,7 @@ from services.complaints.domain import Complaint
 from services.complaints.rules import (
     CHANNELS,
     IDENTITY_ROLES,
+    OUTCOMES,
     STATUS_LABELS,
 )
 from shared.calendar import WorkingCalendar
@@ -60,12 +61,45 @@ def summary(
     }
 
 
-def status_for_complainant(complaint: Complaint) -> dict:
-    """What a complaint code shows: the number and stage labels, nothing else."""
+# what the complainant is promised by when (ISO 10002 8.3, 8.4; 9.4)
+STAGE_PROMISES = {
+    "acknowledge": "确认收到您的投诉",
+    "respond": "告知处理结果",
+    "close": "办结",
+}
+
+
+def status_for_complainant(
+    complaint: Complaint, calendar: WorkingCalendar | None = None
+) -> dict:
+    """What a complaint code shows its holder (the complainant): the number,
+    the stage labels, by when each stage is promised and whether it is done,
+    and once communicated the decision and whether they may still accept it
+    or ask for an internal review (ISO 10002 8.6, 8.7). Nothing of who
+    handles it or of anyone's identity."""
+    communicated = bool(getattr(complaint, "communicated", False))
+    decision = dict(complaint.decision) if communicated else {}
     return {
         "number": complaint.number,
         "stage": STATUS_LABELS[complaint.status],
         "stages": [STATUS_LABELS[s] for s in complaint.history],
+        "deadlines": [
+            {
+                "stage": stage,
+                "label": STAGE_PROMISES[stage],
+                "due": due.isoformat(),
+                "done": complaint.stage_done(stage),
+            }
+            for stage, due in complaint.deadlines(calendar).items()
+        ],
+        "decision": {
+            "outcome_label": OUTCOMES[decision["outcome"]],
+            "response": decision["response"],
+            "remedy": decision.get("remedy", ""),
+        }
+        if decision
+        else None,
+        "may_respond": complaint.status == "communicated",
     }
 
 

@@ -10,6 +10,8 @@ Services run in this process on the real RabbitMQ, stores on PostgreSQL.
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import requests
+
 from services.complaints.domain import complaint_id_for
 from tests import support
 from tests.integration import test_gateway_access as access_tests
@@ -146,3 +148,66 @@ def test_integrity_counts_the_verified_complaints_about_the_staffs_cases(gateway
         "/api/v1/evaluation/staff/liqiang/efficiency", "zhao", params=period
     ).json()
     assert liqiang["integrity"]["complaints_naming_staff"] == 0
+
+
+def test_the_complainants_page_shows_the_promised_times_and_takes_the_answer(
+    gateway,
+):
+    """By the code alone, on the page: by when each stage is promised (9.4),
+    the decision once communicated, and the forms to accept it or ask for an
+    internal review with a reason (ISO 10002 8.6, 8.7); a rejection without
+    a reason is refused naming the field, nothing recorded."""
+    first = gateway.post(FILE, COMPLAINT).json()
+    second = gateway.post(FILE, COMPLAINT).json()
+    page = requests.Session()
+
+    def status_page(code: str) -> str:
+        shown = page.get(
+            f"{gateway.base}/complaint/status", params={"code": code}, timeout=10
+        )
+        assert shown.status_code == 200, shown.text
+        return shown.text
+
+    received = status_page(first["code"])
+    for promise in ("确认收到您的投诉", "告知处理结果", "办结"):
+        assert promise in received
+    assert "data-deadlines" in received and "办理中" in received
+    assert "接受，办结投诉" not in received  # nothing decided yet
+    api = gateway.get(f"{FILE}/{first['code']}").json()
+    assert [row["stage"] for row in api["deadlines"]] == [
+        "acknowledge",
+        "respond",
+        "close",
+    ]
+    assert api["decision"] is None and api["may_respond"] is False
+
+    for complaint in (first, second):
+        decided(gateway, complaint["id"])
+    communicated = status_page(first["code"])
+    assert "处理结果：投诉成立" in communicated and "情况属实" in communicated
+    assert "补救措施：致歉" in communicated
+
+    def answer(command: str, code: str, **fields) -> requests.Response:
+        return page.post(
+            f"{gateway.base}/complaint/{command}",
+            data={"code": code, "csrf": page.cookies["qi_csrf"], **fields},
+            timeout=10,
+        )
+
+    accepted = answer("acceptance", first["code"])
+    assert accepted.status_code == 200, accepted.text
+    assert "您已接受处理结果，投诉办结" in accepted.text
+    assert gateway.get(f"{FILE}/{first['code']}").json()["may_respond"] is False
+
+    unreasoned = answer("rejection", second["code"], reason="")
+    assert unreasoned.status_code == 400
+    assert 'id="reason-error"' in unreasoned.text
+    handled = gateway.get(f"/api/v1/complaints/{second['id']}", "cheng").json()
+    assert handled["status"] == "communicated"  # nothing recorded
+    rejected = answer("rejection", second["code"], reason="补救不够，要求复核")
+    assert rejected.status_code == 200, rejected.text
+    assert "已提请内部复核" in rejected.text
+    handled = gateway.get(f"/api/v1/complaints/{second['id']}", "cheng").json()
+    assert handled["status"] == "escalated"
+    assert handled["review"]["reason"] == "补救不够，要求复核"
+    assert answer("approval", second["code"]).status_code == 404

@@ -220,11 +220,25 @@ def test_identity_is_masked_unless_the_reader_may_see_it():
     assert full["complainant_phone"] == "13812345678"
 
 
-def test_the_complainant_sees_stage_labels_only():
+def test_the_complainant_sees_stages_and_promised_times_never_who_handles_it():
     c = decided()
     shown = status_for_complainant(c)
-    assert set(shown) == {"number", "stage", "stages"}
+    assert set(shown) == {
+        "number",
+        "stage",
+        "stages",
+        "deadlines",
+        "decision",
+        "may_respond",
+    }
     assert shown["stage"] == "已作出处理决定"
+    assert [(d["stage"], d["done"]) for d in shown["deadlines"]] == [
+        ("acknowledge", True),
+        ("respond", False),
+        ("close", False),
+    ]
+    # decided but not yet communicated: the decision is not shown yet
+    assert shown["decision"] is None and shown["may_respond"] is False
     assert "13812345678" not in str(shown) and "inv-2" not in str(shown)
 
 

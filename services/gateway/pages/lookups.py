@@ -70,6 +70,51 @@ class LookupPages:
             "未找到该投诉查询码，请核对后重新输入",
         )
 
+    @http("POST", "/complaint/<string:answer>")
+    @html_errors
+    @with_csrf
+    def complaint_answer_submit(self, request, answer):
+        """The complainant, by their code, accepts the communicated decision
+        or asks for an internal review with a reason (ISO 10002 8.6, 8.7):
+        the same use cases as the API's routes."""
+        if answer not in ("acceptance", "rejection"):
+            raise NotFound(answer)
+        self.count_anonymous_write(request)
+        shown = typed(request.form)
+        code = shown.get("code", "")
+        self.count_guess(request, "code")
+        try:
+            if answer == "acceptance":
+                found = complaints.accept_decision(self, ANONYMOUS, code=code)
+            else:
+                found = complaints.reject_decision(
+                    self, ANONYMOUS, code=code, form={"reason": shown.get("reason", "")}
+                )
+        except NotFound:
+            errors = {"code": "未找到该投诉查询码，请核对后重新输入"}
+            return render(
+                request, "complaint_status.html", 404, code=code, errors=errors
+            )
+        except ValidationFailed as exc:
+            found = complaints.status(self, ANONYMOUS, code=code)
+            return render(
+                request,
+                "complaint_status.html",
+                400,
+                code=code,
+                status=found,
+                form=shown,
+                errors=field_errors(exc.errors),
+            )
+        done = (
+            "您已接受处理结果，投诉办结"
+            if answer == "acceptance"
+            else ("已提请内部复核，我们将另行答复")
+        )
+        return render(
+            request, "complaint_status.html", code=code, status=found, done=done
+        )
+
     @http("GET", "/verify")
     @html_errors
     def verify_page(self, request):
