@@ -79,10 +79,35 @@ ITEM_ANSWER = answers.record(
     code=answers.STRING,
     name=answers.STRING,
     description=answers.STRING,
-    materials=answers.LIST,
+    materials=answers.listing(answers.STRING),  # 所需材料的名称
     cycle_days=answers.maybe(answers.INTEGER),
     parent=answers.maybe(answers.STRING),
     version=answers.INTEGER,
+)
+QUALIFICATION_FIELDS = {
+    "cert_no": answers.STRING,
+    "kind": answers.STRING,
+    "kind_label": answers.STRING,
+    "scope_codes": answers.listing(answers.STRING),
+    "scope_text": answers.STRING,
+    "valid_from": answers.STRING,
+    "valid_to": answers.STRING,
+    "status": answers.STRING,  # 在所查日期的状态
+    "status_label": answers.STRING,
+}
+QUALIFICATION_ROW = answers.record(
+    "资质及其在某日的状态（4.1）",
+    ("cert_no", "kind", "scope_codes", "valid_from", "valid_to", "status"),
+    **QUALIFICATION_FIELDS,
+)
+QUALIFIED_INSTITUTION = answers.record(
+    "具备该事项资质的机构及其资质",
+    ("institution_id", "institution_name", "cert_no", "scope_codes", "status"),
+    institution_id=answers.STRING,
+    institution_code=answers.STRING,
+    institution_name=answers.STRING,
+    institution_kind=answers.STRING,
+    **QUALIFICATION_FIELDS,
 )
 INSTITUTION_ANSWER = answers.record(
     "机构及其资质",
@@ -94,15 +119,21 @@ INSTITUTION_ANSWER = answers.record(
     kind_label=answers.STRING,
     contact_phone=answers.STRING,
     address=answers.STRING,
-    qualifications=answers.listing(answers.OBJECT),
+    qualifications=answers.listing(QUALIFICATION_ROW),
     version=answers.INTEGER,
 )
 INSTITUTIONS_ON = answers.record(
-    "某日有效的机构",
+    "某日的认证机构及其资质",
     ("on", "institutions"),
     on=answers.STRING,
+    institutions=answers.listing(INSTITUTION_ANSWER),
+)
+QUALIFIED_ON = answers.record(
+    "某日具备某服务事项资质的机构",
+    ("on", "item", "institutions"),
+    on=answers.STRING,
     item=answers.STRING,
-    institutions=answers.listing(answers.OBJECT),
+    institutions=answers.listing(QUALIFIED_INSTITUTION),
 )
 
 
@@ -146,7 +177,7 @@ class CatalogRoutes:
         catalog.qualified,
         "某日具备某服务事项资质的机构（4.1）",
         query=(param("item", required=True), ON),
-        answer=INSTITUTIONS_ON,
+        answer=QUALIFIED_ON,
     )
     def qualified_institutions(self, call: Call):
         """Who may serve an item on a day: ``?item=6.4.3&on=2026-05-31``."""

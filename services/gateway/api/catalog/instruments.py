@@ -58,20 +58,43 @@ BOOKING_ANSWER = answers.record(
     start=answers.STRING,
     end=answers.STRING,
 )
+BOOKING_ROW = answers.record(
+    "仪器的一次预约",
+    ("id", "requester", "start", "end", "state"),
+    id=answers.STRING,
+    requester=answers.STRING,
+    start=answers.STRING,
+    end=answers.STRING,
+    requested_at=answers.STRING,
+    state=answers.STRING,
+    state_label=answers.STRING,
+    decided_by=answers.STRING,
+    reason=answers.STRING,
+    checked_in_at=answers.maybe(answers.STRING),
+    checked_out_at=answers.maybe(answers.STRING),
+    overrun_minutes=answers.INTEGER,
+)
+# a period as [start, end], ISO moments
+PERIOD_PAIR = {**answers.listing(answers.STRING), "minItems": 2, "maxItems": 2}
 INSTRUMENT_ANSWER = answers.record(
     "共享仪器（预约与占用时段）",
     ("id",),
     id=answers.STRING,
     name=answers.STRING,
-    bookings=answers.LIST,
-    busy=answers.LIST,
+    owner_id=answers.STRING,
+    capabilities=answers.listing(answers.STRING),
+    price_per_hour=answers.maybe(answers.STRING),  # 金额的文字；未定：null
+    price_per_sample=answers.maybe(answers.STRING),
+    slots=answers.listing(PERIOD_PAIR),  # 开放预约的时段
+    bookings=answers.listing(BOOKING_ROW),  # 他机构只见到本机构的预约
+    busy=answers.listing(PERIOD_PAIR),  # 已被占用的时段
     version=answers.INTEGER,
 )
 NO_SHOWS_ANSWER = answers.record(
     "记录的爽约",
     ("instrument_id", "no_shows"),
     instrument_id=answers.STRING,
-    no_shows=answers.ANY,
+    no_shows=answers.listing(answers.STRING),  # 记为爽约的预约编号
 )
 UTILISATION_ANSWER = answers.record(
     "仪器使用率",
@@ -79,7 +102,7 @@ UTILISATION_ANSWER = answers.record(
     instrument_id=answers.STRING,
     start=answers.STRING,
     end=answers.STRING,
-    utilisation=answers.ANY,
+    utilisation=answers.NUMBER,  # 使用小时数 / 开放小时数（0 到 1）
 )
 
 

@@ -20,14 +20,25 @@ CHANGE = fields(
     },
     required=("limits", "reason"),
 )
+POLICY_ITEM = answers.record(
+    "一项限值：名称、现值、默认值、范围与依据",
+    ("key", "label", "value", "default", "lowest", "highest", "basis"),
+    key=answers.STRING,
+    label=answers.STRING,
+    value=answers.INTEGER,
+    default=answers.INTEGER,
+    lowest=answers.INTEGER,
+    highest=answers.INTEGER,
+    basis=answers.STRING,
+)
 POLICY_ANSWER = answers.record(
     "服务政策限值",
     ("institution", "version", "limits"),
     institution=answers.STRING,
     version=answers.INTEGER,
-    limits=answers.OBJECT,
-    changed_at=answers.STRING,
-    items=answers.LIST,
+    limits=answers.mapping(answers.INTEGER),  # 限值名 -> 值
+    changed_at=answers.STRING,  # 从未修改（默认值）：""
+    items=answers.listing(POLICY_ITEM),  # 读取时附上；修改的答复没有
 )
 
 
@@ -37,7 +48,7 @@ class PolicyRoutes:
         POLICY,
         policy.policy,
         "机构的服务政策限值及其版本（各项的依据与默认值）",
-        answer=answers.record("服务政策限值及其版本"),
+        answer=POLICY_ANSWER,
     )
     change_policy = endpoint(
         "POST",
@@ -46,5 +57,5 @@ class PolicyRoutes:
         "修改机构的服务政策限值（平台管理员，写明理由；自修改时起生效）",
         form,
         body=CHANGE,
-        answer=answers.record("服务政策限值及其版本"),
+        answer=POLICY_ANSWER,
     )

@@ -131,13 +131,41 @@ EXPERT_ANSWER = answers.record("专家", (), id=answers.STRING)
 REGISTERED_INSTRUMENT = answers.record(
     "共享仪器", ("id",), id=answers.STRING, name=answers.STRING
 )
+# amounts and percents are decimal text ("12.50"), never binary numbers
+QUOTE_LINE = answers.record(
+    "报价的一行：检测参数、样品数与金额",
+    ("item_code", "parameter", "unit_price", "samples", "amount", "net"),
+    item_code=answers.STRING,
+    parameter=answers.STRING,
+    unit_price=answers.STRING,
+    samples=answers.INTEGER,
+    amount=answers.STRING,
+    volume_discount_percent=answers.STRING,
+    volume_discount=answers.STRING,
+    net=answers.STRING,
+)
+BREAKDOWN = answers.record(
+    "报价的计算：各行、折扣、加急费与合计",
+    ("lines", "subtotal", "total"),
+    lines=answers.listing(QUOTE_LINE),
+    customer_kind=answers.STRING,
+    subtotal=answers.STRING,
+    discount_percent=answers.STRING,
+    discount_amount=answers.STRING,
+    green_channel=answers.BOOLEAN,
+    surcharge_percent=answers.STRING,
+    surcharge_waived=answers.BOOLEAN,
+    surcharge=answers.STRING,
+    total=answers.STRING,
+)
 QUOTE_ANSWER = answers.record(
     "收费报价",
-    ("id", "demand_id"),
+    ("id", "demand_id", "state", "revision", "breakdown"),
     id=answers.STRING,
     demand_id=answers.STRING,
-    status=answers.STRING,
-    lines=answers.LIST,
+    state=answers.STRING,  # 草稿、已出具、已接受或已撤回
+    revision=answers.INTEGER,
+    breakdown=BREAKDOWN,  # 当前版本的计算
     version=answers.INTEGER,
 )
 

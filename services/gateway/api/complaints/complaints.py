@@ -89,6 +89,21 @@ STEPS = {
     ),
 }
 # -- answers -----------------------------------------------------------------
+# what the complaint is about, each link present only when known (9.2.2)
+COMPLAINT_LINKS = answers.record(
+    "投诉关联的需求、转办、机构与服务人员",
+    (),
+    demand_id=answers.STRING,
+    referral_id=answers.STRING,
+    institution_id=answers.STRING,
+    staff_id=answers.STRING,
+)
+CORRECTIVE_ACTION = answers.record(
+    "纠正措施",
+    ("action", "owner"),
+    action=answers.STRING,
+    owner=answers.STRING,
+)
 COMPLAINT_ANSWER = answers.record(
     "投诉（对无权查看身份的角色已遮蔽）",
     ("id", "number", "status"),
@@ -100,9 +115,9 @@ COMPLAINT_ANSWER = answers.record(
     channel_label=answers.STRING,
     anonymous=answers.BOOLEAN,
     received_at=answers.STRING,
-    links=answers.OBJECT,
-    escalated_stages=answers.LIST,
-    corrective_actions=answers.LIST,
+    links=COMPLAINT_LINKS,
+    escalated_stages=answers.listing(answers.STRING),  # 已逾期上报的阶段
+    corrective_actions=answers.listing(CORRECTIVE_ACTION),
     version=answers.INTEGER,
     # the service policy it is judged by (null: the defaults) and the
     # deadline of each stage: acknowledge, respond, close (9.4)

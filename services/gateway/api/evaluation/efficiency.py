@@ -37,17 +37,99 @@ EFFICIENCY_FIGURES = answers.record("服务人员效能数据（9.2.2）")
 ASSESSMENT_ANSWER = answers.record("效能评价（9.2.2）", (), id=answers.STRING)
 IMPROVEMENT_ANSWER = answers.record("改进事项（9.3）", (), id=answers.STRING)
 RECORDS_ANSWER = answers.record("服务记录、意见与满意度（9.1.2）")
+# rows of evaluation's read model (services/evaluation/tables.py): every
+# column is text, "" when not yet known, so each is always present
+CASE_FACTS = answers.record(
+    "需求的办理事实",
+    ("case_id",),
+    case_id=answers.STRING,
+    institution_id=answers.STRING,
+    channel=answers.STRING,
+    registered_at=answers.STRING,
+    outcome=answers.STRING,
+    resolved_at=answers.STRING,
+    resolved_by=answers.STRING,
+    first_taker=answers.STRING,
+    taken_at=answers.STRING,
+    owner=answers.STRING,
+)
+SURVEY_ROW = answers.record(
+    "一次服务的评价",
+    ("survey_id", "source", "case_id", "staff_id", "status", "dimensions"),
+    survey_id=answers.STRING,
+    source=answers.STRING,
+    source_label=answers.STRING,
+    case_id=answers.STRING,
+    institution_id=answers.STRING,
+    staff_id=answers.STRING,
+    ended_at=answers.STRING,
+    due_at=answers.STRING,
+    status=answers.STRING,
+    status_label=answers.STRING,
+    overall=answers.STRING,  # 满意程度；尚未评价：""
+    dimensions=answers.mapping(answers.STRING),  # 各维度的满意程度
+    comments=answers.STRING,
+    rated_at=answers.STRING,
+)
+OPINION = answers.record(
+    "客户意见",
+    ("survey_id", "comments"),
+    survey_id=answers.STRING,
+    comments=answers.STRING,
+)
+SATISFACTION = answers.record(
+    "满意度（已评价的服务）",
+    ("rated", "average", "distribution", "satisfied_rate", "dimensions"),
+    rated=answers.INTEGER,
+    average=answers.maybe(answers.NUMBER),  # 无评价：null
+    distribution=answers.mapping(answers.INTEGER),  # 满意程度 -> 次数
+    satisfied_rate=answers.maybe(answers.NUMBER),
+    dimensions=answers.mapping(answers.maybe(answers.NUMBER)),  # 维度 -> 平均分
+)
+COMPLAINT_ROW = answers.record(
+    "关于该需求的投诉",
+    ("complaint_id", "received_at", "outcome"),
+    complaint_id=answers.STRING,
+    received_at=answers.STRING,
+    outcome=answers.STRING,
+)
+CALL_BACK_ROW = answers.record(
+    "回访",
+    ("call_back_id", "survey_id", "due_at", "status"),
+    call_back_id=answers.STRING,
+    survey_id=answers.STRING,
+    due_at=answers.STRING,
+    status=answers.STRING,
+)
+IMPROVEMENT_ROW = answers.record(
+    "改进事项（9.3）",
+    ("item_id", "status", "actions"),
+    item_id=answers.STRING,
+    source=answers.STRING,
+    ref=answers.STRING,
+    institution_id=answers.STRING,
+    staff_id=answers.STRING,
+    demand_id=answers.STRING,
+    finding=answers.STRING,
+    owner=answers.STRING,
+    actions=answers.listing(answers.STRING),
+    deadline=answers.STRING,
+    opened_at=answers.STRING,
+    status=answers.STRING,
+    escalated=answers.INTEGER,
+    closed_at=answers.STRING,
+)
 DEMAND_RECORDS = answers.record(
     "一项需求的服务记录（9.1.2）",
     ("demand_id",),
     demand_id=answers.STRING,
-    case=answers.OBJECT,
-    services=answers.LIST,
-    opinions=answers.LIST,
-    satisfaction=answers.OBJECT,
-    complaints=answers.LIST,
-    call_backs=answers.LIST,
-    improvements=answers.LIST,
+    case=answers.maybe(CASE_FACTS),  # 评价服务尚未收到该需求的事实：null
+    services=answers.listing(SURVEY_ROW),
+    opinions=answers.listing(OPINION),
+    satisfaction=SATISFACTION,
+    complaints=answers.listing(COMPLAINT_ROW),
+    call_backs=answers.listing(CALL_BACK_ROW),
+    improvements=answers.listing(IMPROVEMENT_ROW),
 )
 
 

@@ -93,22 +93,72 @@ def _run(call: Call, *args, **named):
 
 
 # -- answers -----------------------------------------------------------------
+VISIT_ROW = answers.record(
+    "上门服务申请（上门受理或上门取样）",
+    ("kind", "kind_label", "address", "preferred_date", "contact", "phone"),
+    kind=answers.STRING,
+    kind_label=answers.STRING,
+    address=answers.STRING,  # 无权查看个人信息者见到的是遮盖后的文字
+    preferred_date=answers.STRING,
+    contact=answers.STRING,
+    phone=answers.STRING,
+)
+SAMPLE_ROW = answers.record(
+    "样品及其当前持有人",
+    ("id", "description", "quantity", "condition", "holder", "state"),
+    id=answers.STRING,
+    description=answers.STRING,
+    quantity=answers.INTEGER,
+    condition=answers.STRING,
+    note=answers.STRING,
+    holder=answers.maybe(answers.STRING),  # 处置后无人持有
+    state=answers.STRING,
+    state_label=answers.STRING,
+    movements=answers.INTEGER,
+)
+MOVEMENT_ROW = answers.record(
+    "样品的一次流转（交接、退还或处置）",
+    ("action", "action_label", "samples", "from_party", "at"),
+    action=answers.STRING,
+    action_label=answers.STRING,
+    samples=answers.listing(answers.STRING),
+    from_party=answers.STRING,
+    to_party=answers.maybe(answers.STRING),  # 处置：无接收人
+    at=answers.STRING,
+    place=answers.STRING,
+    condition=answers.maybe(answers.STRING),  # 处置：不记样品状态
+    note=answers.STRING,
+)
+DELIVERY_ROW = answers.record(
+    "报告的一次送达",
+    ("report_no", "method", "method_label", "by", "at"),
+    report_no=answers.STRING,
+    method=answers.STRING,
+    method_label=answers.STRING,
+    fee=answers.maybe(answers.NUMBER),  # 邮寄：邮费按价目表另计
+    by=answers.STRING,
+    at=answers.STRING,
+    address=answers.STRING,
+    email=answers.STRING,
+    tracking_no=answers.STRING,
+    reason=answers.STRING,
+)
 CUSTODY_ANSWER = answers.record(
     "上门服务、样品流转与报告送达",
     ("demand_id", "visits", "samples", "movements", "deliveries"),
     demand_id=answers.STRING,
-    visits=answers.LIST,
-    samples=answers.LIST,
-    movements=answers.LIST,
-    deliveries=answers.LIST,
+    visits=answers.listing(VISIT_ROW),
+    samples=answers.listing(SAMPLE_ROW),
+    movements=answers.listing(MOVEMENT_ROW),
+    deliveries=answers.listing(DELIVERY_ROW),
     version=answers.INTEGER,
 )
 SAMPLE_CHAIN = answers.record(
     "样品及其流转链",
     ("demand_id", "sample", "chain"),
     demand_id=answers.STRING,
-    sample=answers.OBJECT,
-    chain=answers.LIST,
+    sample=SAMPLE_ROW,
+    chain=answers.listing(MOVEMENT_ROW),
 )
 RECORDED = answers.record("记录（上门服务、样品、流转或送达）")
 

@@ -150,12 +150,44 @@ DEMAND_FIELDS = {
     "version": answers.INTEGER,
 }
 DEMAND_ANSWER = answers.record("需求", ("id", "status", "version"), **DEMAND_FIELDS)
+# Appendix B's form as registered (masked for a reader without need of
+# personal data); a line the customer left empty is ""
+REGISTRATION_ANSWER = answers.record(
+    "登记表（附录 B）",
+    ("applicant", "contact_phone", "channel", "needs"),
+    applicant=answers.STRING,
+    contact_phone=answers.STRING,
+    channel=answers.STRING,
+    needs=answers.listing(NEED_ANSWER),
+    customer_kind=answers.STRING,
+    credit_code=answers.STRING,
+    address=answers.STRING,
+    contact_person=answers.STRING,
+    position=answers.STRING,
+    service_staff=answers.STRING,
+    feedback_time=answers.STRING,
+    main_business=answers.STRING,
+    contact_email=answers.STRING,
+)
+REFERRAL_BRIEF = answers.record(
+    "需求某一事项的转办",
+    ("id", "demand_id", "item_code", "state"),
+    id=answers.STRING,
+    demand_id=answers.STRING,
+    item_code=answers.STRING,
+    state=answers.STRING,
+    state_label=answers.STRING,
+    opened_at=answers.STRING,
+)
+STAGE = answers.record(
+    "办理阶段", ("stage", "at"), stage=answers.STRING, at=answers.STRING
+)
 DEMAND_VIEW = answers.record(
     "需求、登记表（对监管人员脱敏）与转办",
     ("id", "status", "registration", "referrals"),
     **DEMAND_FIELDS,
-    registration=answers.OBJECT,
-    referrals=answers.listing(answers.OBJECT),
+    registration=REGISTRATION_ANSWER,
+    referrals=answers.listing(REFERRAL_BRIEF),
 )
 # a customer online is told the demand's id and its code, nothing else
 REGISTERED = answers.record(
@@ -187,5 +219,5 @@ PROGRESS = answers.record(
     green_channel=answers.BOOLEAN,
     items=answers.listing(answers.STRING),
     outstanding_materials=answers.listing(answers.STRING),
-    stages=answers.LIST,
+    stages=answers.listing(STAGE),
 )

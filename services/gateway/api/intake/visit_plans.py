@@ -46,13 +46,47 @@ def _on(call: Call) -> str:
 
 
 # -- answers -----------------------------------------------------------------
+VISIT_RECORD = answers.record(
+    "走访记录（收集的需求以编号列出）",
+    ("visited_on", "met", "findings", "demand_ids"),
+    visited_on=answers.STRING,
+    met=answers.record(
+        "会见人",
+        ("name", "position"),
+        name=answers.STRING,  # 无权查看个人信息者见到的是遮盖后的姓名
+        position=answers.STRING,
+    ),
+    findings=answers.STRING,
+    demand_ids=answers.listing(answers.STRING),
+    recorded_by=answers.STRING,
+)
+VISIT_CHANGE = answers.record(
+    "走访的改期（from、to）或取消（cancelled），附原因",
+    ("reason",),
+    reason=answers.STRING,
+    cancelled=answers.BOOLEAN,
+    to=answers.STRING,
+    **{"from": answers.STRING},
+)
+PLANNED_VISIT = answers.record(
+    "计划中的一次走访",
+    ("visit_id", "company", "planned_on", "status", "changes", "record"),
+    visit_id=answers.STRING,
+    company=answers.STRING,
+    address=answers.STRING,
+    planned_on=answers.STRING,
+    staff_id=answers.STRING,
+    status=answers.STRING,
+    changes=answers.listing(VISIT_CHANGE),
+    record=answers.maybe(VISIT_RECORD),  # 尚未走访：null
+)
 PLAN_ANSWER = answers.record(
     "走访计划",
     (),
     id=answers.STRING,
     institution_id=answers.STRING,
     period=answers.STRING,
-    visits=answers.LIST,
+    visits=answers.listing(PLANNED_VISIT),
     version=answers.INTEGER,
 )
 VISIT_ANSWER = answers.record("走访", ())

@@ -82,25 +82,104 @@ IDENTITY = answers.record(
     role=answers.STRING,
     institution=answers.STRING,
 )
+# the demand as it stood (intake's summary, masked for a reader without need
+# of personal data); its other fields (corrections, hand-over, ...) are
+# intake's own records and not listed here
+AUDITED_DEMAND = answers.record(
+    "需求在核查时点的状态",
+    ("id", "status", "needs", "version"),
+    id=answers.STRING,
+    applicant=answers.STRING,
+    contact_phone=answers.STRING,
+    channel=answers.STRING,
+    institution=answers.STRING,
+    customer_kind=answers.STRING,
+    main_business=answers.STRING,
+    feedback_time=answers.STRING,
+    needs=answers.listing(
+        answers.record(
+            "服务需求", (), item_code=answers.STRING, description=answers.STRING
+        )
+    ),
+    status=answers.STRING,
+    registered_at=answers.STRING,
+    owner=answers.maybe(answers.STRING),
+    outstanding_materials=answers.listing(answers.STRING),
+    in_house_due=answers.maybe(answers.STRING),
+    materials_complete_at=answers.maybe(answers.STRING),
+    version=answers.INTEGER,
+)
+# one event of the case's timeline: who did what when, never its data
+TIMELINE_ENTRY = answers.record(
+    "案件时间线上的一个事件",
+    (
+        "at",
+        "service",
+        "event",
+        "actor",
+        "role",
+        "institution",
+        "channel",
+        "aggregate_id",
+        "version",
+    ),
+    at=answers.STRING,
+    service=answers.STRING,
+    event=answers.STRING,
+    actor=answers.STRING,
+    role=answers.STRING,
+    institution=answers.STRING,
+    channel=answers.STRING,
+    aggregate_id=answers.STRING,
+    version=answers.INTEGER,
+)
 AUDIT = answers.record(
     "案件审计：时间线与哈希链核验",
     ("case_id", "timeline", "verification"),
     case_id=answers.STRING,
     as_of=answers.maybe(answers.STRING),
-    demand=answers.ANY,
-    timeline=answers.listing(answers.OBJECT),
+    demand=answers.maybe(AUDITED_DEMAND),  # 核查时点尚未登记：null
+    timeline=answers.listing(TIMELINE_ENTRY),
     verification=answers.record(
         "核验结果", ("passed",), passed=answers.BOOLEAN, streams=answers.INTEGER
+    ),
+)
+# each operation of /openapi.json (routing/openapi.py), keyed by path, then
+# by method; the schemas inside are JSON Schema documents of their own
+OPERATION = answers.record(
+    "OpenAPI 操作",
+    ("summary", "responses"),
+    summary=answers.STRING,
+    responses=answers.mapping(
+        answers.record("响应", ("description",), description=answers.STRING)
     ),
 )
 DOCUMENT = answers.record(
     "OpenAPI 3.1 文档",
     ("openapi", "paths"),
     openapi=answers.STRING,
-    paths=answers.OBJECT,
+    paths=answers.mapping(answers.mapping(OPERATION)),
 )
 READY = answers.record("就绪", ("status",), status=answers.STRING)
-PARKED = answers.record("各服务暂存的消息", ("services",), services=answers.ANY)
+PARKED_MESSAGE = answers.record(
+    "暂存（未能处理）的消息，不含内容",
+    ("id", "consumer", "event_type", "event_id", "attempts", "status", "parked_at"),
+    id=answers.INTEGER,
+    consumer=answers.STRING,
+    source=answers.STRING,
+    event_type=answers.STRING,
+    event_id=answers.STRING,
+    error=answers.STRING,
+    attempts=answers.INTEGER,
+    status=answers.STRING,
+    parked_at=answers.STRING,
+)
+PARKED = answers.record(
+    "各服务暂存的消息",
+    ("services",),
+    # service -> its parked messages; null: the service did not answer
+    services=answers.mapping(answers.maybe(answers.listing(PARKED_MESSAGE))),
+)
 
 
 class SystemRoutes:

@@ -121,6 +121,14 @@ REFERRAL_ANSWER = answers.record(
     status=answers.STRING,
     version=answers.INTEGER,
 )
+CERTIFICATE_STANDING = answers.record(
+    "资质证书在某日的状态：有效、暂停、撤销或过期",
+    ("cert_no", "scope_codes", "valid_to", "status"),
+    cert_no=answers.STRING,
+    scope_codes=answers.listing(answers.STRING),
+    valid_to=answers.STRING,
+    status=answers.STRING,
+)
 STANDING_ANSWER = answers.record(
     "合作机构的资质在某日的状态（4.1）",
     ("institution_id", "on", "total", "offset", "limit", "items"),
@@ -129,7 +137,7 @@ STANDING_ANSWER = answers.record(
     total=answers.INTEGER,
     offset=answers.INTEGER,
     limit=answers.INTEGER,
-    items=answers.listing(answers.OBJECT),
+    items=answers.listing(CERTIFICATE_STANDING),
 )
 REPORT_CHECK = answers.record("报告核验结果：有效、已替换或已撤销")
 
