@@ -19,6 +19,7 @@ from services.intake.projections import (
     progress,
 )
 from services.intake.registration import (
+    KnownItems,
     RegistrationForm,
     demand_id_for,
     require_catalog_items,
@@ -76,6 +77,8 @@ class IntakeApplication(ServiceApplication):
         super().__init__(url, env)
         self.view = ProjectionRunner(self, IntakeView())
         self.calendar = calendar_from_env()
+        # item codes the catalog has confirmed (clause 6; issue 22)
+        self.known_items = KnownItems()
 
     def register_demand(
         self, form: dict, idempotency_key: str | None = None, known_item=None

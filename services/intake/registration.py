@@ -10,6 +10,7 @@ stored. One need may be given in short as ``service_item_code`` and
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
@@ -108,6 +109,34 @@ def _needs(form: dict, errors: Errors) -> list[dict]:
             ".description": "description",
         }.get(error["field"], error["field"])
     return [need]
+
+
+class KnownItems:
+    """The service item codes the catalog has confirmed (clause 6), kept for
+    the life of intake's application so a registration does not ask the
+    catalog (one RPC round trip, issue 22) about an item it has confirmed
+    before.
+
+    Only a "yes" is kept: a catalog item is defined once and then only
+    revised, never withdrawn (``ServiceItem``'s events are Defined and
+    Revised), so a code once confirmed stays an item of the catalog. An
+    unknown code is asked every time, since it may be defined meanwhile, and
+    a catalog that does not answer (``DependencyUnavailable``) is said as
+    such and keeps nothing. What is kept is the code alone: the item's name,
+    materials and cycle, which a revision changes, are read from the catalog
+    where they are used."""
+
+    def __init__(self) -> None:
+        self._confirmed: set[str] = set()
+
+    def check(self, code: str, ask: Callable[[str], bool]) -> bool:
+        """Whether ``code`` is an item of the catalog; ``ask(code)`` asks it."""
+        if code in self._confirmed:
+            return True
+        if not ask(code):
+            return False
+        self._confirmed.add(code)
+        return True
 
 
 def require_catalog_items(form: dict, needs, known_item) -> None:

@@ -36,7 +36,11 @@ class IntakeService(Pingable, CaseHistory):
         return self.app.register_demand(form, idempotency_key, self._known_item)
 
     def _known_item(self, code: str) -> bool:
-        """Whether the service catalog has the item (clause 6)."""
+        """Whether the service catalog has the item (clause 6): asked of the
+        catalog once per item code, a "yes" kept (``KnownItems``)."""
+        return self.app.known_items.check(code, self._ask_catalog)
+
+    def _ask_catalog(self, code: str) -> bool:
         try:
             self.catalog.item(code)
         except NotFound:
