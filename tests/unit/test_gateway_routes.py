@@ -167,3 +167,33 @@ def test_what_no_schema_can_say_is_still_refused_by_name():
     assert refused(catalog, {"name": "a\x07"}) == [
         {"field": "name", "message": "不能含有控制字符"}
     ]
+
+
+def walk_all(schema: dict, at: str = ""):
+    """``walk``, into each choice of an ``anyOf`` too (a field that may be null)."""
+    for where, inner in walk(schema, at):
+        if "anyOf" in inner:
+            for index, choice in enumerate(inner["anyOf"]):
+                yield from walk_all(choice, f"{where}|{index}")
+        else:
+            yield where, inner
+
+
+def test_no_answer_leaves_a_field_of_unknown_shape():
+    """Inside an answer every object names its fields (or is a mapping of one
+    kind of value) and every list its items: /openapi.json documents what a
+    client reads, and QI_CHECK_ANSWERS checks it (issue 18)."""
+    loose = []
+    for route in REGISTRY:
+        if route.answer is None:
+            continue
+        for at, schema in walk_all(route.answer):
+            if not at:
+                continue  # the answer itself may still be a bare record
+            bare_object = schema.get("type") == "object" and not (
+                schema.get("properties") or schema.get("additionalProperties")
+            )
+            bare_list = schema.get("type") == "array" and "items" not in schema
+            if schema == {} or bare_object or bare_list:
+                loose.append(f"{route.method} {route.path} {at}")
+    assert not loose, loose

@@ -16,6 +16,26 @@ MATERIAL_FIELDS = {
     "properties": {"material": text("材料名称（告知书所列）", 200)},
 }
 
+# a file the customer uploaded (services/gateway/uploads.py), never its content
+FILE_FIELDS = {
+    "material": answers.STRING,
+    "sha256": answers.STRING,
+    "size": answers.INTEGER,
+    "media_type": answers.STRING,
+    "filename": answers.STRING,
+}
+FILE_REQUIRED = ("material", "sha256", "size", "media_type")
+# the upload's answer names its moment ``at``; the stored list ``uploaded_at``
+RECEIVED = answers.record(
+    "收到的材料", (*FILE_REQUIRED, "at"), **FILE_FIELDS, at=answers.STRING
+)
+UPLOADED = answers.record(
+    "客户上传的材料",
+    (*FILE_REQUIRED, "uploaded_at"),
+    **FILE_FIELDS,
+    uploaded_at=answers.STRING,
+)
+
 
 class MaterialRoutes:
     @route(
@@ -27,7 +47,7 @@ class MaterialRoutes:
         upload=blobs.MATERIAL_TYPES,
         upload_fields=MATERIAL_FIELDS,
         guard="progress",
-        answer=answers.record("收到的材料"),
+        answer=RECEIVED,
     )
     def upload_material(self, call: Call):
         content, filename = file_of(call.request)
@@ -44,7 +64,7 @@ class MaterialRoutes:
         "客户按告知书上传的材料（本机构服务人员）",
         paged=True,
         query=PAGE,
-        answer=answers.page(answers.record("客户上传的材料")),
+        answer=answers.page(UPLOADED),
     )
 
     @route(
