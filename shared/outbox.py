@@ -38,7 +38,7 @@ from shared.amqp import ConfirmingPublisher, Unroutable
 from shared.application import ServiceApplication
 from shared.envelope import Envelope
 from shared.metrics import for_service
-from shared.relay_lock import relay_lock
+from shared.relay_lock import AdvisoryLock, relay_lock
 from shared.tables import relay_position
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,7 @@ class OutboxRelay:
         self._signer: signing.Signer | None = None
         # the recorded position, cached while this relay holds the lock
         self._position: int | None = None
+        self._saving = None  # the statement that records the position
         # read here, not at import, so a test can shorten the bounds
         self.stall = Stall(STUCK_AFTER_ATTEMPTS, STUCK_AFTER_SECONDS)
 
@@ -146,15 +147,22 @@ class OutboxRelay:
         return int(recorded or 0)
 
     def _save_position(self, position: int) -> None:
-        saving = self.app.kernel.insert(relay_position).values(
-            service=self.service, position=position
-        )
-        self.app.kernel.execute(
-            saving.on_conflict_do_update(
+        """Record how far the relay got (delivery contract 1). While it holds
+        PostgreSQL's advisory lock, on the lock's own session in autocommit:
+        one round trip instead of a pooled connection's BEGIN, INSERT and
+        COMMIT after every batch (issue 22), and a relay whose lock session
+        has died records nothing. Otherwise (SQLite, or a pump run without
+        the lock) in a write transaction of the kernel."""
+        if self._saving is None:  # built once: it runs after every batch
+            saving = self.app.kernel.insert(relay_position)
+            self._saving = saving.on_conflict_do_update(
                 index_elements=[relay_position.c.service],
                 set_={"position": saving.excluded.position},
             )
-        )
+        params = {"service": self.service, "position": position}
+        on_lock = isinstance(self.lock, AdvisoryLock)
+        if not (on_lock and self.lock.execute(self._saving, params)):
+            self.app.kernel.execute(self._saving, params)
 
     def lag(self) -> int:
         newest = self.app.recorder.max_notification_id() or 0

@@ -79,6 +79,16 @@ class AdvisoryLock:
             self.release()
             return False
 
+    def execute(self, statement, params: dict) -> bool:
+        """Run one write on the lock's own session, in autocommit (one round
+        trip; the outbox relay records its position so, issue 22). False,
+        with nothing run, when no session holds the lock; a session that has
+        died raises, and what it was to write is not written."""
+        if self._conn is None:
+            return False
+        self._conn.execute(statement, params)
+        return True
+
     def release(self) -> None:
         if self._conn is not None:
             try:

@@ -96,3 +96,30 @@ def test_only_one_of_two_relays_is_active_and_the_other_takes_over(
         for thread in threads:
             thread.wait()
         second_instance.close()
+
+
+def test_the_lock_holder_records_its_position_on_the_lock_session_only(
+    intake, clean_broker
+):
+    """PostgreSQL (issue 22): a relay holding its advisory lock records how
+    far it got on the lock's own session, so when that session has died (the
+    lock gone with it, another relay free to take over) the batch's position
+    is not recorded: the relay fails, and its events go out again later
+    rather than a position being written by a relay no longer active."""
+    if intake.kernel.dialect != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's; SQLite's is a file")
+    relay = OutboxRelay(intake, to_envelope, amqp_uri=clean_broker)
+    assert relay.lock.acquire()
+    intake.register_demand(FORM)
+    assert relay.pump_once() == 1
+    assert relay.position() == 1
+
+    holder = relay.lock._conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with intake.kernel.transaction() as conn:
+        conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(holder)})")
+    intake.register_demand(FORM)
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the driver's error
+        relay.pump_once()
+    assert relay.position() == 1
+    relay.lock.release()
+    assert len(support.drain(clean_broker, QUEUE, expect=2)) == 2
