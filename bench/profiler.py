@@ -134,8 +134,18 @@ def _is_ours(frame: str) -> bool:
     return _frame_package(frame) in ("shared", "services")
 
 
+def _idle_pool_thread(frames: list[str]) -> bool:
+    """An eventlet thread-pool worker waiting for work (``tworker`` blocked in
+    ``Queue.get``): py-spy reports that wait as running, and in `one` mode it
+    was more than half the samples (issue 22), hiding where the time went."""
+    return frames[-1].startswith("Condition.wait") and any(
+        f.startswith("tworker ") for f in frames
+    )
+
+
 def summarise_profile(path: Path, possible_samples: float, top: int = 10) -> list[str]:
-    """Busy share; own time by package and function; our code inclusive."""
+    """Busy share; own time by package and function; our code inclusive.
+    Idle thread-pool workers are left out (``_idle_pool_thread``)."""
     if not path.exists():
         return ["(no profile written)"]
     packages: Counter[str] = Counter()
@@ -148,6 +158,8 @@ def summarise_profile(path: Path, possible_samples: float, top: int = 10) -> lis
             continue
         count = int(count_text)
         frames = stack.split(";")
+        if _idle_pool_thread(frames):
+            continue
         total += count
         packages[_frame_package(frames[-1])] += count
         functions[frames[-1]] += count
