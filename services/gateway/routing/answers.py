@@ -4,7 +4,10 @@ success, written into /openapi.json beside its problems.
 An answer names the fields a client may rely on, with their types, and
 requires the ones every answer carries; it does not forbid others (a service
 may add a field without breaking a client). schemathesis checks each real
-answer against its route's schema (``response_schema_conformance``).
+answer against its route's schema (``response_schema_conformance``), and with
+QI_CHECK_ANSWERS (every test run) the gateway checks every JSON answer it
+sends (routing/checked_answers.py). Keep ``OBJECT``, ``LIST`` and ``ANY`` out
+of an answer's fields: tests/unit/test_gateway_routes.py refuses them.
 """
 
 from __future__ import annotations

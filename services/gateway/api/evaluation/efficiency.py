@@ -33,10 +33,8 @@ def _fields(call: Call) -> dict:
 
 
 # -- answers -----------------------------------------------------------------
-EFFICIENCY_FIGURES = answers.record("服务人员效能数据（9.2.2）")
 ASSESSMENT_ANSWER = answers.record("效能评价（9.2.2）", (), id=answers.STRING)
 IMPROVEMENT_ANSWER = answers.record("改进事项（9.3）", (), id=answers.STRING)
-RECORDS_ANSWER = answers.record("服务记录、意见与满意度（9.1.2）")
 # rows of evaluation's read model (services/evaluation/tables.py): every
 # column is text, "" when not yet known, so each is always present
 CASE_FACTS = answers.record(
@@ -118,6 +116,52 @@ IMPROVEMENT_ROW = answers.record(
     status=answers.STRING,
     escalated=answers.INTEGER,
     closed_at=answers.STRING,
+)
+RATE = answers.maybe(answers.NUMBER)  # 0 到 1；无可计数的事项：null
+EFFICIENCY_FIGURES = answers.record(
+    "服务人员效能数据（9.2.2）",
+    ("staff_id", "since", "until", "professionalism", "timeliness", "integrity"),
+    staff_id=answers.STRING,
+    since=answers.STRING,
+    until=answers.STRING,
+    professionalism=answers.record(
+        "专业性",
+        (),
+        contract_reviews=answers.INTEGER,
+        contract_reviews_passed=answers.INTEGER,
+        contract_review_pass_rate=RATE,
+        notice_violations=answers.INTEGER,
+    ),
+    timeliness=answers.record(
+        "及时性",
+        (),
+        referrals_completed=answers.INTEGER,
+        referrals_on_time=answers.INTEGER,
+        sla_hit_rate=RATE,
+        first_responses=answers.INTEGER,
+        first_response_working_hours=answers.maybe(answers.NUMBER),
+    ),
+    integrity=answers.record(
+        "廉洁性",
+        (),
+        complaints_naming_staff=answers.INTEGER,
+        upheld_complaints=answers.INTEGER,
+        integrity_basis=answers.STRING,
+    ),
+    satisfaction=SATISFACTION,
+)
+# a staff member's (staff_id) or an institution's (institution_id) services
+# ended in [since, until)
+RECORDS_ANSWER = answers.record(
+    "服务记录、意见与满意度（9.1.2）",
+    ("since", "until", "services", "opinions", "satisfaction"),
+    staff_id=answers.STRING,
+    institution_id=answers.STRING,
+    since=answers.STRING,
+    until=answers.STRING,
+    services=answers.listing(SURVEY_ROW),
+    opinions=answers.listing(OPINION),
+    satisfaction=SATISFACTION,
 )
 DEMAND_RECORDS = answers.record(
     "一项需求的服务记录（9.1.2）",

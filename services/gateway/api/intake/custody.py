@@ -75,7 +75,7 @@ DELIVERY = fields(
 )
 
 
-def _write(path: str, command: str, summary: str, body: dict, what: str):
+def _write(path: str, command: str, summary: str, body: dict, what: str, answer: dict):
     return route(
         "POST",
         DEMAND + path,
@@ -84,7 +84,7 @@ def _write(path: str, command: str, summary: str, body: dict, what: str):
         body=body,
         status=201,
         once=f"demand/{{demand_id}}/{what}",
-        answer=RECORDED,
+        answer=answer,
     )
 
 
@@ -160,7 +160,19 @@ SAMPLE_CHAIN = answers.record(
     sample=SAMPLE_ROW,
     chain=answers.listing(MOVEMENT_ROW),
 )
-RECORDED = answers.record("记录（上门服务、样品、流转或送达）")
+
+
+def recorded(row: dict, title: str, *unlabelled: str) -> dict:
+    """A command's answer: the record as intake stored it, without the
+    labels (``unlabelled``) the custody view adds."""
+    required = [name for name in row["required"] if name not in unlabelled]
+    return answers.record(title, required, **row["properties"])
+
+
+VISIT_MADE = recorded(VISIT_ROW, "申请的上门服务", "kind_label")
+SAMPLE_MADE = recorded(SAMPLE_ROW, "登记的样品")
+MOVED = recorded(MOVEMENT_ROW, "记录的流转", "action_label")
+DELIVERED = recorded(DELIVERY_ROW, "记录的送达", "method_label")
 
 
 class CustodyRoutes:
@@ -172,7 +184,7 @@ class CustodyRoutes:
         answer=CUSTODY_ANSWER,
     )
 
-    @_write("/visits", "visit", "申请上门受理或上门取样", VISIT, "visits")
+    @_write("/visits", "visit", "申请上门受理或上门取样", VISIT, "visits", VISIT_MADE)
     def request_visit(self, call: Call):
         b = call.body
         return _run(call, **{k: b.get(k) for k in VISIT["properties"]})
@@ -183,6 +195,7 @@ class CustodyRoutes:
         "登记样品（客户持有，或由上门取样人员持有）",
         SAMPLE,
         "samples",
+        SAMPLE_MADE,
     )
     def register_sample(self, call: Call):
         b = call.body
@@ -210,6 +223,7 @@ class CustodyRoutes:
         "样品交接（只能由当前持有人交出）",
         HANDOVER,
         "handovers",
+        MOVED,
     )
     def hand_over_samples(self, call: Call):
         b = call.body
@@ -221,7 +235,14 @@ class CustodyRoutes:
             note=b.get("note", ""),
         )
 
-    @_write("/samples/returns", "return", "样品退还（默认退还客户）", RETURN, "returns")
+    @_write(
+        "/samples/returns",
+        "return",
+        "样品退还（默认退还客户）",
+        RETURN,
+        "returns",
+        MOVED,
+    )
     def return_samples(self, call: Call):
         b = call.body
         found = {k: b.get(k) for k in ("sample_ids", "from_party", "place")}
@@ -241,6 +262,7 @@ class CustodyRoutes:
         "样品处置（写明处置方式）",
         DISPOSAL,
         "disposals",
+        MOVED,
     )
     def dispose_samples(self, call: Call):
         b = call.body
@@ -259,6 +281,7 @@ class CustodyRoutes:
         "报告送达：邮寄、电子邮件（免费）或在线下载；再次送达须写明原因",
         DELIVERY,
         "deliveries",
+        DELIVERED,
     )
     def deliver_report(self, call: Call):
         """Delivered by the caller; again only with a reason."""
