@@ -87,9 +87,17 @@ PLAN_ANSWER = answers.record(
     institution_id=answers.STRING,
     period=answers.STRING,
     visits=answers.listing(PLANNED_VISIT),
+    completion_rate=answers.maybe(answers.NUMBER),  # 无计入的走访：null
+    overdue=answers.listing(answers.STRING),  # 逾期未走访的编号（读取时）
     version=answers.INTEGER,
 )
-VISIT_ANSWER = answers.record("走访", ())
+# the plan after the visit was recorded, and the visit itself as ``result``
+VISIT_ANSWER = answers.record(
+    "记录走访后的走访计划及该次走访",
+    ("id", "visits", "result"),
+    **PLAN_ANSWER["properties"],
+    result=PLANNED_VISIT,
+)
 
 
 class VisitPlanRoutes:
