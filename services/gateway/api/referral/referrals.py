@@ -139,7 +139,16 @@ STANDING_ANSWER = answers.record(
     limit=answers.INTEGER,
     items=answers.listing(CERTIFICATE_STANDING),
 )
-REPORT_CHECK = answers.record("报告核验结果：有效、已替换或已撤销")
+REPORT_CHECK = answers.record(
+    "报告核验结果：有效、已替换或已撤销",
+    ("report_no", "issued_on", "sha256", "status", "status_label", "item_code"),
+    report_no=answers.STRING,
+    issued_on=answers.STRING,
+    sha256=answers.STRING,  # 报告文件的 SHA-256，可与手中的文件比对
+    status=answers.STRING,
+    status_label=answers.STRING,
+    item_code=answers.STRING,
+)
 
 
 COMMANDS = {
