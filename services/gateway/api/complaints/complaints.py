@@ -133,10 +133,30 @@ FILED_ANSWER = answers.record(
 )
 STATUS_ANSWER = answers.record(
     "凭投诉码看到的处理进度（不含个人信息）",
-    ("number", "stage", "stages"),
+    ("number", "stage", "stages", "deadlines", "decision", "may_respond"),
     number=answers.STRING,
     stage=answers.STRING,
     stages=answers.listing(answers.STRING),
+    deadlines=answers.listing(
+        answers.record(
+            "承诺时限",
+            ("stage", "label", "due", "done"),
+            stage=answers.STRING,
+            label=answers.STRING,
+            due=answers.STRING,
+            done=answers.BOOLEAN,
+        )
+    ),
+    decision=answers.maybe(
+        answers.record(
+            "已告知的处理结果",
+            ("outcome_label", "response", "remedy"),
+            outcome_label=answers.STRING,
+            response=answers.STRING,
+            remedy=answers.STRING,
+        )
+    ),
+    may_respond=answers.BOOLEAN,
 )
 CARD_ANSWER = answers.record(
     "意见卡", ("id",), id=answers.STRING, institution_id=answers.STRING
