@@ -24,6 +24,30 @@ DEPARTMENT_RATING = fields(
 )
 
 
+RATED_TASK = answers.record(
+    "委托部门的评价",
+    ("id", "status", "rating"),
+    id=answers.STRING,
+    source=answers.STRING,
+    demand_id=answers.maybe(answers.STRING),
+    referral_id=answers.maybe(answers.STRING),
+    institution_id=answers.STRING,
+    staff_id=answers.maybe(answers.STRING),
+    ended_at=answers.maybe(answers.STRING),
+    due_at=answers.maybe(answers.STRING),
+    invited_at=answers.maybe(answers.STRING),
+    respondent=answers.maybe(answers.STRING),
+    status=answers.STRING,
+    status_label=answers.STRING,
+    rating=answers.mapping(
+        answers.one_of(answers.STRING, answers.mapping(answers.STRING))
+    ),
+    policy_version=answers.maybe(answers.INTEGER),
+    # improvement items opened for an unsatisfactory rating (9.3)
+    follow_up=answers.listing(answers.STRING),
+)
+
+
 class DepartmentRatingRoutes:
     @route(
         "POST",
@@ -33,7 +57,7 @@ class DepartmentRatingRoutes:
         "办结后5个工作日内、仅一次）",
         body=DEPARTMENT_RATING,
         once="referral-tasks/{referral_id}/rating",
-        answer=answers.record("委托部门的评价"),
+        answer=RATED_TASK,
     )
     def rate_referral_task(self, call: Call):
         return call.run(body=call.body)

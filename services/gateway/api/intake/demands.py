@@ -62,6 +62,75 @@ def _run_command(gw, call: Call):
     return call.run(body=call.body, channel=call.body.get("channel", "window"))
 
 
+def _rows(title: str, **properties: dict) -> dict:
+    return answers.listing(answers.record(title, (), **properties))
+
+
+TEXT, MAYBE_TEXT = answers.STRING, answers.maybe(answers.STRING)
+BOARD = answers.record(
+    "时限与超期看板",
+    (
+        "stale",
+        "referrals",
+        "unopened",
+        "in_house_overdue",
+        "disabled_owners",
+        "staff",
+        "reviews",
+    ),
+    # 7.4.2: open demands whose owner did nothing for the working hours
+    stale=_rows(
+        "超时未处理的需求",
+        demand_id=TEXT,
+        owner=MAYBE_TEXT,
+        status=TEXT,
+        idle_working_hours=answers.NUMBER,
+    ),
+    # 8.3.4, 9.4: referrals past a deadline or escalated, either side
+    referrals=_rows(
+        "超期或已升级的转办",
+        id=TEXT,
+        state=TEXT,
+        side=TEXT,
+        overdue=MAYBE_TEXT,
+    ),
+    unopened=_rows(
+        "未能开立的转办",
+        demand_id=TEXT,
+        items=answers.listing(TEXT),
+        reason=TEXT,
+        parked_at=TEXT,
+        attempts=answers.INTEGER,
+    ),
+    in_house_overdue=_rows(
+        "自主服务超期",
+        demand_id=TEXT,
+        owner=MAYBE_TEXT,
+        due_at=MAYBE_TEXT,
+        department=TEXT,
+    ),
+    disabled_owners=_rows(
+        "停用账号名下的需求",
+        demand_id=TEXT,
+        owner=TEXT,
+        owner_name=TEXT,
+        status=TEXT,
+        registered_at=TEXT,
+    ),
+    staff=_rows("本机构服务人员及其效能数据（9.2.2）", username=TEXT),
+    # 9.1.3, 9.2.2: the half-year summary and the efficiency review
+    reviews=_rows(
+        "应完成的总结与评价",
+        kind=TEXT,
+        label=TEXT,
+        period=TEXT,
+        due_on=TEXT,
+        done=answers.BOOLEAN,
+        overdue=answers.BOOLEAN,
+    ),
+)
+
+
 class DemandRoutes:
     @route(
         "POST",
@@ -140,7 +209,7 @@ class DemandRoutes:
         "时限与超期看板（管理人员）：超时未处理、超期或已升级的转办、未能开立的转办、"
         "自主服务超期、停用账号名下的需求",
         query=(WORKING_HOURS, param("now", schema=MOMENT)),
-        answer=answers.record("时限与超期看板"),
+        answer=BOARD,
     )
     def manager_board(self, call: Call):
         hours = _hours(call.arg("working_hours"))

@@ -8,6 +8,33 @@ from services.gateway.routing.declare import Call, route
 from services.gateway.routing.query import PAGE
 from services.gateway.usecases import messages
 
+DELIVERY = answers.record(
+    "一个渠道的送达情况",
+    ("status", "status_label", "attempts"),
+    status=answers.STRING,
+    status_label=answers.STRING,
+    to=answers.maybe(answers.STRING),  # the address, masked by notify
+    attempts=answers.INTEGER,
+)
+MESSAGE = answers.record(
+    "消息",
+    ("id", "kind", "kind_label", "subject", "text", "created_at", "status"),
+    id=answers.STRING,
+    kind=answers.STRING,
+    kind_label=answers.STRING,
+    audience=answers.STRING,
+    institution=answers.STRING,
+    demand_id=answers.maybe(answers.STRING),
+    complaint_number=answers.maybe(answers.STRING),
+    subject=answers.STRING,
+    text=answers.STRING,
+    link=answers.maybe(answers.STRING),
+    created_at=answers.STRING,
+    status=answers.STRING,
+    status_label=answers.STRING,
+    deliveries=answers.mapping(DELIVERY),
+)
+
 
 class InboxRoutes:
     @route(
@@ -16,7 +43,7 @@ class InboxRoutes:
         messages.inbox,
         "本人收件箱：发给本机构、本角色的消息（转办派发、签收、期限提醒、督办等）",
         query=PAGE,
-        answer=answers.record("收件箱", ()),
+        answer=answers.page(MESSAGE),
     )
     def inbox(self, call: Call):
         """Only the caller's own: the institution and role come from the login."""
