@@ -102,31 +102,26 @@ class EvaluationApplication(PolicyCopyMixin, ServiceApplication):
                 "code", "查询码不正确：只有服务申请人可以评价"
             ) from None
         at = aware(now or utcnow(), "now")
-
-        def run():
-            survey = self._survey(survey_id)
-            survey.rate(demand_id, form, at)
-            changed = [survey]
-            if survey.unsatisfied:
-                changed += self._follow_up(survey, at)
-            suggested = suggestions.item_for_rating(
-                survey, at, self.calendar, self.repository
-            )
-            changed += [suggested] if suggested else []
-            with case_scope(survey.demand_id):
-                self.save(*changed)
-            return {**survey.as_dict(), "follow_up": [str(a.id) for a in changed[1:]]}
-
-        return self.retry_on_conflict(run)
+        return self._rate_with_follow_up(
+            survey_id, at, lambda s: s.rate(demand_id, form, at)
+        )
 
     def rate_for_department(self, survey_id, respondent: str, form: dict) -> dict:
         """The requesting department's rating of a government or recall task
         (``Survey.rate_by_department``); unsatisfied, the same follow-up."""
         at = utcnow()
+        return self._rate_with_follow_up(
+            survey_id, at, lambda s: s.rate_by_department(respondent, form, at)
+        )
+
+    def _rate_with_follow_up(self, survey_id, at: datetime, rate) -> dict:
+        """``rate(survey)`` on a fresh survey, then in one transaction the
+        rating, an unsatisfied one's call-back and improvement item (9.2.1,
+        9.3) and a suggestion's item; tried again on a version conflict."""
 
         def run():
             survey = self._survey(survey_id)
-            survey.rate_by_department(respondent, form, at)
+            rate(survey)
             changed = [survey]
             if survey.unsatisfied:
                 changed += self._follow_up(survey, at)

@@ -128,6 +128,15 @@ class Survey(AuditedAggregate):
         self.invited_at = delivered_at
         self.due_at = due_at
 
+    def _require_open(self, now: datetime) -> None:
+        """A survey is rated once, before its due moment (9.2.1)."""
+        if self.status == "rated":
+            raise ValidationFailed.single("status", "该项服务已评价，不能重复评价")
+        if self.status == "expired" or now > self.due:
+            raise ValidationFailed.single(
+                "status", f"评价期限已过（截止 {self.due_at}），不能再评价"
+            )
+
     def rate(self, code_demand_id: str, form: dict, now: datetime) -> dict:
         """Only the holder of the demand's progress code, once, before the due
         moment; the form is checked before anything is stored."""
@@ -136,12 +145,7 @@ class Survey(AuditedAggregate):
             raise ValidationFailed.single(
                 "code", "查询码与该项服务不符：只有服务申请人可以评价"
             )
-        if self.status == "rated":
-            raise ValidationFailed.single("status", "该项服务已评价，不能重复评价")
-        if self.status == "expired" or now > self.due:
-            raise ValidationFailed.single(
-                "status", f"评价期限已过（截止 {self.due_at}），不能再评价"
-            )
+        self._require_open(now)
         checked = rating_form(form)
         self._rated(**checked, rated_at=now.isoformat())
         return checked
@@ -155,12 +159,7 @@ class Survey(AuditedAggregate):
         respondent = require_text(respondent, "respondent", "评价部门及联系人", 100)
         if self.source != "referral":
             raise ValidationFailed.single("survey", "只有转办任务可由委托部门评价")
-        if self.status == "rated":
-            raise ValidationFailed.single("status", "该项服务已评价，不能重复评价")
-        if self.status == "expired" or now > self.due:
-            raise ValidationFailed.single(
-                "status", f"评价期限已过（截止 {self.due_at}），不能再评价"
-            )
+        self._require_open(now)
         checked = rating_form(form)
         self._rated(**checked, rated_at=now.isoformat())
         self._respondent_noted(respondent)

@@ -336,25 +336,28 @@ class ReferralApplication(
             "detail": "",
         }
 
-    def referrals_for(self, demand_id: str, item_codes: list[str]) -> list[dict]:
-        """The referrals of a demand's items (the gateway's progress page)."""
-        found = []
+    def referrals_of(self, demand_id: str, item_codes: list[str]):
+        """The referrals opened for a demand's items (an item has at most one,
+        its id derived from both), in the items' order."""
         for code in item_codes:
             try:
-                referral = self._referral(Referral.create_id(demand_id, code))
+                yield self._referral(Referral.create_id(demand_id, code))
             except NotFound:
                 continue
-            found.append(
-                {
-                    "id": str(referral.id),
-                    "demand_id": referral.demand_id,
-                    "item_code": referral.item_code,
-                    "state": referral.status,
-                    "state_label": STATUS_LABELS[referral.status],
-                    "opened_at": referral.created_on.isoformat(),
-                }
-            )
-        return found
+
+    def referrals_for(self, demand_id: str, item_codes: list[str]) -> list[dict]:
+        """The referrals of a demand's items (the gateway's progress page)."""
+        return [
+            {
+                "id": str(referral.id),
+                "demand_id": referral.demand_id,
+                "item_code": referral.item_code,
+                "state": referral.status,
+                "state_label": STATUS_LABELS[referral.status],
+                "opened_at": referral.created_on.isoformat(),
+            }
+            for referral in self.referrals_of(demand_id, item_codes)
+        ]
 
     def inbox(self, institution_id: str) -> list[dict]:
         """The referrals addressed to the caller's institution (9, security)."""

@@ -22,7 +22,6 @@ from services.referral.rules import (
     completion_days,
 )
 from shared.calendar import SHANGHAI
-from shared.errors import NotFound
 
 # no date to expect: the referral will not be finished by this partner
 ENDED = ("cancelled", "failed")
@@ -90,11 +89,7 @@ class CustomerViewMixin:
 
     def customer_progress(self, demand_id: str, item_codes: list[str]) -> list[dict]:
         found = []
-        for code in item_codes:
-            try:
-                referral = self._referral(Referral.create_id(demand_id, code))
-            except NotFound:
-                continue
+        for referral in self.referrals_of(demand_id, item_codes):
             events = [
                 self.mapper.to_domain_event(stored)
                 for stored in self.recorder.select_events(referral.id)
