@@ -33,20 +33,30 @@ def published(referral: Referral, *types: str) -> list:
     return found
 
 
-def served() -> Referral:
+def sent_to(demand_id: str, lab: str, **request) -> Referral:
+    """A referral of item 6.3.1 from jsqi's staff-a, sent to ``lab`` on a
+    Monday at 9:00; ``request`` overrides the customer's plain demand."""
     r = Referral.request(
-        "demand-9",
+        demand_id,
         "6.3.1",
-        description="",
-        kind="demand",
-        requester={"kind": "customer", "name": ""},
-        first_responder="staff-a",
-        origin_institution="jsqi",
-        green_channel=False,
-        cycle_days=15,
+        **{
+            "description": "",
+            "kind": "demand",
+            "requester": {"kind": "customer", "name": ""},
+            "first_responder": "staff-a",
+            "origin_institution": "jsqi",
+            "green_channel": False,
+            "cycle_days": 15,
+            **request,
+        },
     )
-    r.match([{"kind": "institution", "id": "lab-a", "institution_id": "lab-a"}])
+    r.match([{"kind": "institution", "id": lab, "institution_id": lab}])
     r.send(datetime(2026, 11, 2, 9, tzinfo=CST), CAL)
+    return r
+
+
+def served() -> Referral:
+    r = sent_to("demand-9", "lab-a")
     r.accept(datetime(2026, 11, 2, 15, tzinfo=CST), CAL)
     r.complete(REPORT, datetime(2026, 11, 4, 10, tzinfo=CST), "CODE")
     r.deliver_feedback("结论合格")
@@ -81,19 +91,13 @@ def test_completion_and_feedback_are_published_without_personal_data():
 def test_escalations_and_flags_are_published_for_the_manager():
     r = served()
     r.collect_events()
-    other = Referral.request(
+    other = sent_to(
         "demand-8",
-        "6.3.1",
-        description="",
+        "lab-b",
         kind="government",
         requester={"kind": "department", "name": "省局"},
-        first_responder="staff-a",
-        origin_institution="jsqi",
         green_channel=True,
-        cycle_days=15,
     )
-    other.match([{"kind": "institution", "id": "lab-b", "institution_id": "lab-b"}])
-    other.send(datetime(2026, 11, 2, 9, tzinfo=CST), CAL)
     other.escalate_overdue(datetime(2026, 11, 4, 9, tzinfo=CST))
     other.flag_qualification("lab-b", "CMA-B", "revoked", "2026-11-04", "撤销")
     acceptance, flag = published(other, "ReferralEscalated")
@@ -107,19 +111,12 @@ def test_escalations_and_flags_are_published_for_the_manager():
 
 
 def test_the_partner_is_told_of_a_sending_its_signing_and_a_near_deadline():
-    r = Referral.request(
+    r = sent_to(
         "demand-7",
-        "6.3.1",
+        "lab-a",
         description="客户的描述不外传",
-        kind="demand",
         requester={"kind": "customer", "name": "某公司"},
-        first_responder="staff-a",
-        origin_institution="jsqi",
-        green_channel=False,
-        cycle_days=15,
     )
-    r.match([{"kind": "institution", "id": "lab-a", "institution_id": "lab-a"}])
-    r.send(datetime(2026, 11, 2, 9, tzinfo=CST), CAL)
     r.remind_due(datetime(2026, 11, 4, 15, tzinfo=CST), timedelta(hours=4))
     r.accept(datetime(2026, 11, 4, 16, tzinfo=CST), CAL)
     sent, due_soon, accepted = published(
