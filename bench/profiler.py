@@ -2,7 +2,7 @@
 
 ``Profiler`` records one process. ``BusiestProfiler`` is handed several
 candidate processes (the children of ``QI_PROCESSES=per-service``), watches
-their CPU time for a moment, then records the busiest one.
+their CPU time for a moment, then records the busiest three.
 """
 
 from __future__ import annotations
@@ -69,10 +69,11 @@ class Profiler:
 
 
 class BusiestProfiler:
-    """Record whichever candidate used the most CPU in its first ``delay`` s.
-
-    With one candidate it starts at once. ``label`` names the one recorded.
-    """
+    """Record the ``count`` candidates that used the most CPU in their first
+    ``delay`` s, each with its own py-spy (issue 22 asks the top costs per
+    process). With one candidate it starts at once. ``label`` names the ones
+    recorded; each one's raw profile goes to ``output`` with its name added
+    when more than one is recorded."""
 
     def __init__(
         self,
@@ -80,13 +81,15 @@ class BusiestProfiler:
         output: str,
         progress: Callable[[str], None],
         delay: float = 2.0,
+        count: int = 3,
     ):
         self.candidates = candidates
         self.output = output
         self.progress = progress
         self.delay = delay if len(candidates) > 1 else 0.0
+        self.count = count
         self.label = ""
-        self.profiler: Profiler | None = None
+        self.profilers: list[tuple[str, Profiler]] = []
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="profiler", daemon=True)
@@ -97,31 +100,44 @@ class BusiestProfiler:
         if self._stopped.wait(self.delay):
             return
         used = {pid: cpu_seconds(pid) - cpu for pid, cpu in before.items()}
-        pid = max(used, key=used.__getitem__)
+        busiest = sorted(used, key=used.__getitem__, reverse=True)[: self.count]
         with self._lock:
             if self._stopped.is_set():
                 return
-            self.label = self.candidates[pid]
+            self.label = ", ".join(self.candidates[pid] for pid in busiest)
             if len(self.candidates) > 1:
                 shares = ", ".join(
                     f"{self.candidates[p]} {cpu / self.delay:.0%}"
                     for p, cpu in used.items()
                 )
                 self.progress(f"(c) busiest over {self.delay:.0f}s: {shares}")
-            self.profiler = Profiler.start(pid, self.output, self.progress)
+            for pid in busiest:
+                name = self.candidates[pid]
+                output = self.output
+                if len(busiest) > 1:
+                    path = Path(self.output)
+                    output = str(path.with_name(f"{path.stem}-{name}{path.suffix}"))
+                profiler = Profiler.start(pid, output, self.progress)
+                if profiler is not None:
+                    self.profilers.append((name, profiler))
 
     def stop(self) -> None:
         with self._lock:
             self._stopped.set()
         self._thread.join()
-        if self.profiler is not None:
-            self.profiler.stop()
+        for _, profiler in self.profilers:
+            profiler.stop()
 
     def finish(self) -> list[str]:
         self.stop()
-        if self.profiler is None:
+        if not self.profilers:
             return ["(not recorded: the window ended before sampling started)"]
-        return self.profiler.finish()
+        if len(self.profilers) == 1:
+            return self.profilers[0][1].finish()
+        lines = []
+        for name, profiler in self.profilers:
+            lines += [f"[{name}]", *profiler.finish()]
+        return lines
 
 
 def _frame_package(frame: str) -> str:
