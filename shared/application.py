@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -113,6 +114,10 @@ class ServiceApplication(Application):
         self.kernel = KernelStore(self.name, url)
         # every service's own events, by case (shared.case_history reads it)
         self.case_index = ProjectionRunner(self, CaseIndex())
+        # set after each save commits: the outbox relay in this process
+        # publishes at once instead of finding the events at its next poll
+        # (issue 22; green under eventlet's monkey-patching)
+        self.stored = threading.Event()
 
     def register_transcodings(self, transcoder) -> None:
         super().register_transcodings(transcoder)
@@ -162,6 +167,7 @@ class ServiceApplication(Application):
             raise
         if request is not None:
             rpc_requests.saved()
+        self.stored.set()
         return recordings
 
     def _stamp_and_record(self, processing_event: ProcessingEvent) -> list:

@@ -139,7 +139,12 @@ SETTINGS = (
     Setting(
         "QI_RELAY_BATCH_SIZE", "500", "notifications the outbox relay reads per batch"
     ),
-    Setting("QI_RELAY_IDLE_SECONDS", "0.02", "relay poll interval when nothing is new"),
+    Setting(
+        "QI_RELAY_IDLE_SECONDS",
+        "0.1",
+        "how often an idle outbox relay looks for events another process "
+        "stored (its own process's saves wake it at once)",
+    ),
     Setting(
         "QI_RELAY_STANDBY_SECONDS",
         "1.0",

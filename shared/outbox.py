@@ -252,6 +252,19 @@ class OutboxRelay:
             self.stall.proceeded()  # standing by: another relay publishes
         return held
 
+    def _wait_for_events(self, sleep: Callable[[float], None]) -> None:
+        """Until this process's application stores events, or for
+        ``idle_seconds`` at most: events another process stored (a second
+        instance, a tool) are found by that poll; this one's are published as
+        soon as they are committed, without polling every few milliseconds
+        (issue 22: lag, and the idle reads' CPU)."""
+        stored = getattr(self.app, "stored", None)
+        if stored is None:
+            sleep(self.idle_seconds)
+            return
+        stored.wait(self.idle_seconds)
+        stored.clear()  # before the pump: a save after it wakes the next wait
+
     def _failed(self, exc: BaseException) -> None:
         if self.stall.failed(self._position, exc):
             log.error("relay %s: %s", self.service, self.stuck())
@@ -272,7 +285,7 @@ class OutboxRelay:
                 backoff = 0.1
                 self.stall.proceeded()
                 if not published:
-                    sleep(self.idle_seconds)
+                    self._wait_for_events(sleep)
                     if not self.lock.still_held():
                         self.metrics.relay_active.set(0)
                         self._position = None

@@ -3,6 +3,7 @@
 import json
 
 import eventlet
+import psycopg
 import pytest
 
 from services.intake.application import IntakeApplication
@@ -123,3 +124,51 @@ def test_the_lock_holder_records_its_position_on_the_lock_session_only(
     assert relay.position() == 1
     relay.lock.release()
     assert len(support.drain(clean_broker, QUEUE, expect=2)) == 2
+
+
+def test_an_idle_relay_publishes_its_own_process_save_at_once(
+    intake, clean_broker, monkeypatch
+):
+    """The relay waits for this process's saves instead of polling every few
+    milliseconds (issue 22); the poll, here 30 s, is only for events other
+    processes stored."""
+    monkeypatch.setenv("QI_RELAY_IDLE_SECONDS", "30")
+    relay = OutboxRelay(intake, to_envelope, amqp_uri=clean_broker)
+    relaying = eventlet.spawn(relay.run, eventlet.sleep)
+    try:
+        support.wait_for(lambda: relay.lock.still_held(), timeout=10)
+        eventlet.sleep(0.3)  # idle now, in its 30 s wait
+        intake.register_demand(FORM)
+        bodies = support.drain(clean_broker, QUEUE, expect=1, timeout=5)
+    finally:
+        relay.stop()
+        intake.stored.set()  # ends the wait, so the relay sees stop()
+        relaying.wait()
+    assert [b["position"] for b in bodies] == [1]
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_relay_whose_lock_session_died_records_nothing_and_stands_down(
+    intake, clean_broker
+):
+    """The advisory lock is checked at most every RECHECK_SECONDS, not before
+    every batch (issue 22); a session killed in between is found by the
+    position save on it, which fails, and by the next check."""
+    relay = OutboxRelay(intake, to_envelope, amqp_uri=clean_broker)
+    intake.register_demand(FORM)
+    assert relay.lock.acquire() and relay.pump_once() == 1
+    backend_pid = relay.lock._conn.connection.dbapi_connection.info.backend_pid
+    with psycopg.connect(support.PG_BASE, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+    intake.register_demand(FORM)
+    assert relay.lock.still_held()  # not asked again within the second
+    with pytest.raises(Exception):
+        relay.pump_once()  # published, but the position is not recorded
+    assert relay.position() == 1
+    relay.lock._answered_at -= relay.lock.RECHECK_SECONDS
+    assert not relay.lock.still_held()
+    successor = OutboxRelay(intake, to_envelope, amqp_uri=clean_broker)
+    assert successor.lock.acquire() and successor.pump_once() == 1
+    successor.lock.release()
+    positions = [b["position"] for b in support.drain(clean_broker, QUEUE, 3)]
+    assert positions == [1, 2, 2]  # the second twice: a duplicate, not a loss
