@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup test-deps run test unit integration e2e faults lint format bench verify parked clean
+.PHONY: setup test-deps run test unit integration e2e faults lint format bench bench-scale verify parked clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+# a province's year loaded into PostgreSQL, then the audit, board, summary and
+# rebuild timed against their targets (bench/README.md); ARGS="--demands 2000"
+bench-scale: $(STAMP)
+	$(PY) -m bench.scale $(ARGS)
 
 # every service that stores events, one line each; exit 1 altered, 2 unreadable
 verify: $(STAMP)
