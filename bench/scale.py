@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.scale [--institutions 100] [--demands 100000] \\
         [--staff 8] [--boards 5] [--timelines 200] [--board-reads 3] \\
-        [--mode one] [--seed 1]
+        [--mode one] [--seed 1] [--py-spy /tmp/scale-profile.txt]
 
 (``make bench-scale``; ``make bench-scale ARGS="--demands 2000"``.)
 
@@ -17,6 +17,10 @@
    (``ProjectionRunner.rebuild``, what the services' ``rebuild_view`` RPCs and
    a read model's new version run): events applied per second, per read
    model and in all. This also builds the read models the services read next.
+   Then, for 100 random demands, each service's part of a case timeline
+   (``case_events`` and ``verify_case``, the two RPCs the gateway sends it)
+   is timed in this process, without RabbitMQ or HTTP: what a timeline
+   costs before any messaging.
 3. The services (``python -m shared.run``, QI_PROCESSES=``--mode``) are
    started on those schemas with a vhost of their own; the regulator, and the
    manager of each of the first ``--boards`` windows, log in through the
@@ -31,6 +35,10 @@
      /api/v1/evaluation/half-year-summaries``, the figures computed from
      evaluation's read model, 9.1.3) for the last whole half-year, once per
      window: p50 / max.
+
+``--py-spy OUT`` samples the services (the busiest process) over the first
+10 s of the timeline reads and of the board reads, and prints where their
+time went (OUT.timeline.txt, OUT.board.txt: the raw samples).
 
 Each figure is printed with its target (timeline p99 < 50 ms, board < 200 ms,
 summary < 2 s, rebuild >= 10,000 events/s) and met or MISSED, with the load
@@ -51,7 +59,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -61,6 +70,7 @@ import requests
 from eventsourcing.cryptography import AESCipher
 
 from bench.common import PG_BASE, create_vhost, delete_vhost, progress, retrying
+from bench.profiler import BusiestProfiler
 from bench.scale_load import PASSWORD, Counts, Province, YearLoader, province
 
 # the services whose stores the loader writes (the gateway and notify start
@@ -71,6 +81,7 @@ TARGET_BOARD_MS = 200.0
 TARGET_SUMMARY_MS = 2000.0
 TARGET_REBUILD_EVENTS_PER_S = 10_000.0
 WARM_READS = 3  # untimed reads of each route first: connections, caches
+IN_PROCESS_READS = 100
 
 
 @dataclass
@@ -112,11 +123,13 @@ class ScaleRun:
     counts: Counts
     load_start: float  # 1-minute load average when the run began
     rebuilt: list[Rebuilt]
+    in_process: dict[str, Reads]  # each service's part of a timeline
     started_seconds: float = 0.0  # services start until /healthz
     timeline: Reads = field(default_factory=Reads)
     board: Reads = field(default_factory=Reads)
     summary: Reads = field(default_factory=Reads)
     half: tuple[int, int] = (0, 0)
+    profiles: dict[str, list[str]] = field(default_factory=dict)  # --py-spy
 
     @property
     def rebuild_rate(self) -> float:
@@ -182,6 +195,22 @@ def rebuild_all(apps: dict) -> list[Rebuilt]:
     return rebuilt
 
 
+def case_reads(apps: dict, demand_ids: list[str]) -> dict[str, Reads]:
+    """What each service's part of a case timeline costs in its own process:
+    ``case_events`` and ``verify_case`` (the two RPCs the gateway sends it)
+    on the loaded store, for the same demands, no RabbitMQ nor HTTP."""
+    from shared.case_history import case_events, verify_case
+
+    found = {name: Reads() for name in apps}
+    for demand_id in demand_ids:
+        for name, app in apps.items():
+            started = time.perf_counter()
+            case_events(app, demand_id)
+            verify_case(app, demand_id)
+            found[name].times.append((time.perf_counter() - started) * 1000)
+    return found
+
+
 # -- 3: reads over HTTP ---------------------------------------------------------
 
 
@@ -217,6 +246,25 @@ class Gateway:
             reads.times.append(elapsed)
 
 
+@contextmanager
+def profiled(
+    run: ScaleRun, what: str, processes: dict[int, str], output: str | None
+) -> Iterator[None]:
+    """py-spy on the services (the busiest process) over the first 10 s of
+    a phase, its summary kept in ``run.profiles[what]``."""
+    if not output:
+        yield
+        return
+    path = Path(output)
+    target = str(path.with_name(f"{path.stem}.{what}{path.suffix}"))
+    profiler = BusiestProfiler(processes, target, progress)
+    try:
+        yield
+        run.profiles[what] = profiler.finish()
+    finally:
+        profiler.stop()
+
+
 def measure_reads(
     run: ScaleRun,
     gateway: Gateway,
@@ -224,19 +272,25 @@ def measure_reads(
     demand_ids: list[str],
     args,
     rng: random.Random,
+    processes: dict[int, str],
 ) -> None:
     regulator = gateway.login("scale.regulator")
     managers = {w.code: gateway.login(w.manager) for w in place.windows[: args.boards]}
     sample = rng.sample(demand_ids, min(len(demand_ids), args.timelines + WARM_READS))
     progress(f"regulator's case timeline: {len(sample) - WARM_READS} demands")
-    for n, demand_id in enumerate(sample):
-        reads = run.timeline if n >= WARM_READS else None
-        gateway.timed(reads, "GET", f"/api/v1/audit/cases/{demand_id}", regulator)
+    for demand_id in sample[:WARM_READS]:
+        gateway.timed(None, "GET", f"/api/v1/audit/cases/{demand_id}", regulator)
+    with profiled(run, "timeline", processes, args.py_spy):
+        for demand_id in sample[WARM_READS:]:
+            path = f"/api/v1/audit/cases/{demand_id}"
+            gateway.timed(run.timeline, "GET", path, regulator)
     progress(f"manager's board: {len(managers)} windows x {args.board_reads}")
     for headers in managers.values():
         gateway.timed(None, "GET", "/api/v1/board", headers)
-        for _ in range(args.board_reads):
-            gateway.timed(run.board, "GET", "/api/v1/board", headers)
+    with profiled(run, "board", processes, args.py_spy):
+        for headers in managers.values():
+            for _ in range(args.board_reads):
+                gateway.timed(run.board, "GET", "/api/v1/board", headers)
     year, half = run.half = last_whole_half(datetime.now(UTC).date())
     progress(f"half-year summary {year} H{half}: {len(managers)} windows")
     for headers in managers.values():
@@ -278,6 +332,9 @@ def bench_scale(args, prefix: str, vhost: str, var: Path) -> ScaleRun:
         )
         rebuilt = rebuild_all(apps)
         demand_ids = loader.demand_ids
+        sample = rng.sample(demand_ids, min(len(demand_ids), IN_PROCESS_READS))
+        progress(f"each service's part of {len(sample)} case timelines, in process")
+        in_process = case_reads(apps, sample)
     finally:
         for app in apps.values():
             app.close()
@@ -287,6 +344,7 @@ def bench_scale(args, prefix: str, vhost: str, var: Path) -> ScaleRun:
         counts=counts,
         load_start=load_start,
         rebuilt=rebuilt,
+        in_process=in_process,
     )
     amqp_uri = create_vhost(vhost)
     services = Services(args.mode, amqp_uri, urls, var)
@@ -311,7 +369,9 @@ def bench_scale(args, prefix: str, vhost: str, var: Path) -> ScaleRun:
         started = time.perf_counter()
         services.start()
         run.started_seconds = time.perf_counter() - started
-        measure_reads(run, Gateway(services.base_url), place, demand_ids, args, rng)
+        gateway = Gateway(services.base_url)
+        processes = services.processes()
+        measure_reads(run, gateway, place, demand_ids, args, rng, processes)
     except Exception:
         progress(f"services log (tail):\n{services.log_tail() or '(empty)'}")
         raise
@@ -380,6 +440,14 @@ def report(run: ScaleRun) -> list[str]:
         f">= {TARGET_REBUILD_EVENTS_PER_S:,.0f}/s",
         run.rebuild_rate >= TARGET_REBUILD_EVENTS_PER_S,
     )
+    parts = ", ".join(
+        f"{name} {reads.p50:.1f} / {reads.p(0.99):.1f}"
+        for name, reads in run.in_process.items()
+    )
+    lines.append(
+        "    each service's part of a timeline in its own process "
+        f"(case_events + verify_case, p50 / p99 ms): {parts}"
+    )
     for label, reads in (
         ("timeline", timeline),
         ("board", board),
@@ -389,6 +457,8 @@ def report(run: ScaleRun) -> list[str]:
             lines.append(f"    {label} failed: {failure}")
         if len(reads.failed) > 3:
             lines.append(f"    {label}: {len(reads.failed) - 3} more failed")
+    for what, profile in run.profiles.items():
+        lines += ["", f"py-spy, the services during the {what} reads:", *profile]
     return lines
 
 
@@ -410,6 +480,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--board-reads", type=int, default=3)
     parser.add_argument("--mode", choices=("one", "per-service"), default="one")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument(
+        "--py-spy",
+        metavar="OUT",
+        help="profile the services over the first 10 s of the timeline and "
+        "of the board reads (OUT.timeline.txt, OUT.board.txt) and print a summary",
+    )
     args = parser.parse_args(argv)
     # SIGTERM too unwinds through the finally blocks that clean up
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
