@@ -2,6 +2,7 @@
 store that creates the schema and tables it needs; none of them may fail
 because another created the same thing a moment earlier."""
 
+import time
 import uuid
 
 import eventlet
@@ -29,9 +30,7 @@ def test_kernel_stores_opened_at_once_on_a_new_schema_all_start():
                 conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-def test_a_volatile_transaction_skips_the_disk_wait_for_itself_only(
-    databases, backend
-):
+def test_a_volatile_transaction_skips_the_disk_wait_for_itself_only(databases, backend):
     """``transaction(durable=False)`` (the rate limits' attempts, issue 22):
     its commit does not wait for the disk; the transactions after it do."""
     store = KernelStore("gateway", databases["gateway"])
@@ -54,3 +53,24 @@ def test_a_volatile_transaction_skips_the_disk_wait_for_itself_only(
     # SQLite: NORMAL (1) during, FULL (2) after; PostgreSQL: off, then on
     assert (str(during), str(after)) in {("1", "2"), ("off", "on")}
     assert kept == 7  # committed all the same
+
+
+def test_a_greenlet_waiting_for_postgresql_lets_the_others_run():
+    """psycopg's C build waits inside C unless told otherwise, which would
+    stop every greenlet of a service while one waits for the database
+    (shared.database.green_waits, issue 22)."""
+    ticks = []
+
+    def ticking():
+        for _ in range(15):
+            ticks.append(time.monotonic())
+            eventlet.sleep(0.02)
+
+    ticker = eventlet.spawn(ticking)
+    with psycopg.connect(PG_BASE, autocommit=True) as conn:
+        started = time.monotonic()
+        conn.execute("SELECT pg_sleep(0.3)")
+        ended = time.monotonic()
+    ticker.wait()
+    assert psycopg.pq.__impl__ == "binary"  # the build requirements.txt pins
+    assert sum(started < tick < ended for tick in ticks) >= 8
