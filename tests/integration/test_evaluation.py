@@ -627,3 +627,28 @@ def test_a_demand_filed_online_belongs_to_the_institution_that_took_it(evaluatio
     assert case["first_taker"] == "staff-a"
     evaluation.rebuild_view()
     assert evaluation.kernel.query(select(tables.cases)) == [case]
+
+
+def test_a_registration_opens_its_case_without_looking_for_it_first(evaluation):
+    """Nearly every DemandRegistered is the first fact of its case: its record
+    is stored new without a read (issue 22); a case a later fact opened first
+    is read on the second attempt and keeps both facts."""
+    f = Facts()
+    reads = []
+    select_events = evaluation.recorder.select_events
+
+    def counted(originator_id, *args, **kwargs):
+        reads.append(originator_id)
+        return select_events(originator_id, *args, **kwargs)
+
+    evaluation.recorder.select_events = counted
+    when = at(2026, 11, 3, 9, 0)
+    assert evaluation.on_fact(registered(f, D1, "window", when))
+    assert reads == []
+    taken = {"demand_id": D2, "staff_id": "staff-a", "taken_at": when}
+    assert evaluation.on_fact(f("intake", "DemandTaken", taken, when))
+    assert evaluation.on_fact(registered(f, D2, "window", when))
+    evaluation.view.catch_up()
+    cases = {c["case_id"]: c for c in evaluation.kernel.query(select(tables.cases))}
+    assert cases[D2]["first_taker"] == "staff-a" and cases[D2]["channel"] == "window"
+    assert D1 in cases
