@@ -146,6 +146,13 @@ SETTINGS = (
         "stored (its own process's saves wake it at once)",
     ),
     Setting(
+        "QI_RELAY_SAVE_SECONDS",
+        "0.5",
+        "how often a busy outbox relay records how far it published (at once "
+        "when idle); a crash publishes at most that much again, which "
+        "consumers ignore",
+    ),
+    Setting(
         "QI_RELAY_STANDBY_SECONDS",
         "1.0",
         "how often a standby relay retries to become the active one",

@@ -115,6 +115,7 @@ class OutboxRelay:
         self.batch_size = batch_size or config.get_int("QI_RELAY_BATCH_SIZE")
         self.idle_seconds = config.get_float("QI_RELAY_IDLE_SECONDS")
         self.standby_seconds = config.get_float("QI_RELAY_STANDBY_SECONDS")
+        self.save_seconds = config.get_float("QI_RELAY_SAVE_SECONDS")
         self.lock = relay_lock(app.kernel, app.name)
         self.metrics = for_service(self.service)
         self.exchange = topology.event_exchange(self.service).name
@@ -129,6 +130,9 @@ class OutboxRelay:
         # the recorded position, cached while this relay holds the lock
         self._position: int | None = None
         self._saving = None  # the statement that records the position
+        # a position published but not yet recorded (``pump_once(defer_save)``)
+        self._unsaved = False
+        self._saved_at = float("-inf")
         # read here, not at import, so a test can shorten the bounds
         self.stall = Stall(STUCK_AFTER_ATTEMPTS, STUCK_AFTER_SECONDS)
 
@@ -175,8 +179,17 @@ class OutboxRelay:
             topology.declare_for_source(self.publisher.channel, self.service)
             self._declared = True
 
-    def pump_once(self) -> int:
-        """Publish the next batch; returns how many notifications it covered."""
+    def pump_once(self, defer_save: bool = False) -> int:
+        """Publish the next batch; returns how many notifications it covered.
+
+        ``defer_save`` (the running relay's way): the position is recorded at
+        most every ``save_seconds`` while batches follow each other, and as
+        soon as the relay is idle (``save_pending``), instead of after every
+        batch: under load a batch is a save or two, so a write per batch was
+        as many writes again (issue 22). A crash loses at most that many
+        seconds of positions: those events are published again and the
+        consumers, which track what they applied, ignore them (delivery
+        contract 2)."""
         if self._position is None:
             self._position = self.position()
         notifications = self.app.recorder.select_notifications(
@@ -211,14 +224,27 @@ class OutboxRelay:
             self._declare()
             if messages:
                 self._publish(messages)
-        self._save_position(notifications[-1].id)
         self._position = notifications[-1].id
+        self._unsaved = True
+        if not defer_save or time.monotonic() - self._saved_at >= self.save_seconds:
+            self.save_pending()
         self.metrics.relay_position.set(self._position)
         for routing_key, _ in messages:
             self.metrics.published.labels(event_type=routing_key).inc()
         caught_up = whole_batch < self.batch_size and whole_batch == len(notifications)
-        self.metrics.relay_lag.set(0 if caught_up else self.lag())
+        if caught_up:
+            self.metrics.relay_lag.set(0)
+        else:
+            newest = self.app.recorder.max_notification_id() or 0
+            self.metrics.relay_lag.set(max(0, newest - self._position))
         return len(notifications)
+
+    def save_pending(self) -> None:
+        """Record the position published last, if it is not recorded yet."""
+        if self._unsaved and self._position is not None:
+            self._save_position(self._position)
+            self._unsaved = False
+            self._saved_at = time.monotonic()
 
     def _publish(self, messages: list[tuple[str, dict]]) -> None:
         """Publish a batch; an event a consumer subscribes to that met no
@@ -281,10 +307,11 @@ class OutboxRelay:
                 continue
             self.metrics.relay_active.set(1)
             try:
-                published = self.pump_once()
+                published = self.pump_once(defer_save=True)
                 backoff = 0.1
                 self.stall.proceeded()
                 if not published:
+                    self.save_pending()
                     self._wait_for_events(sleep)
                     if not self.lock.still_held():
                         self.metrics.relay_active.set(0)
@@ -297,8 +324,13 @@ class OutboxRelay:
                 self._failed(exc)
                 self.publisher.close()
                 self._position = None  # re-read: the failed save may have landed
+                self._unsaved = False  # published again from the recorded one
                 sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+        try:
+            self.save_pending()  # a stopping relay leaves nothing to publish again
+        except Exception as exc:  # noqa: BLE001 - the next relay re-publishes
+            log.warning("relay %s: position not kept at stop: %s", self.service, exc)
         self.publisher.close()
         self.lock.release()
         self.metrics.relay_active.set(0)

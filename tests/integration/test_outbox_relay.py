@@ -172,3 +172,28 @@ def test_a_relay_whose_lock_session_died_records_nothing_and_stands_down(
     successor.lock.release()
     positions = [b["position"] for b in support.drain(clean_broker, QUEUE, 3)]
     assert positions == [1, 2, 2]  # the second twice: a duplicate, not a loss
+
+
+def test_a_busy_relay_records_its_position_at_most_every_so_often_and_when_idle(
+    intake, clean_broker, monkeypatch
+):
+    """Batch after batch, the position is written once per QI_RELAY_SAVE_SECONDS
+    (issue 22), and as soon as nothing is left; a crash in between publishes
+    the unrecorded batches again, which consumers ignore."""
+    monkeypatch.setenv("QI_RELAY_SAVE_SECONDS", "60")
+    relay = OutboxRelay(intake, to_envelope, amqp_uri=clean_broker)
+    assert relay.lock.acquire()
+    intake.register_demand(FORM)
+    assert relay.pump_once(defer_save=True) == 1
+    assert relay.position() == 1  # the first batch's: none recorded before
+    for _ in range(3):
+        intake.register_demand(FORM)
+        assert relay.pump_once(defer_save=True) == 1
+    assert relay.position() == 1  # three batches published, not yet recorded
+    crashed_here = OutboxRelay(intake, to_envelope, amqp_uri=clean_broker)
+    assert crashed_here.lag() == 3
+    assert relay.pump_once(defer_save=True) == 0
+    relay.save_pending()  # what the running relay does once idle
+    assert relay.position() == 4
+    relay.lock.release()
+    assert len(support.drain(clean_broker, QUEUE, expect=4)) == 4
