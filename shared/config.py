@@ -148,9 +148,9 @@ SETTINGS = (
     Setting(
         "QI_RELAY_SAVE_SECONDS",
         "0.5",
-        "how often a busy outbox relay records how far it published (at once "
-        "when idle); a crash publishes at most that much again, which "
-        "consumers ignore",
+        "how often a busy outbox relay records how far it published (and "
+        "once idle for QI_RELAY_IDLE_SECONDS); a crash publishes at most that "
+        "much again, which consumers ignore",
     ),
     Setting(
         "QI_RELAY_STANDBY_SECONDS",

@@ -183,10 +183,10 @@ class OutboxRelay:
         """Publish the next batch; returns how many notifications it covered.
 
         ``defer_save`` (the running relay's way): the position is recorded at
-        most every ``save_seconds`` while batches follow each other, and as
-        soon as the relay is idle (``save_pending``), instead of after every
-        batch: under load a batch is a save or two, so a write per batch was
-        as many writes again (issue 22). A crash loses at most that many
+        most every ``save_seconds`` while batches follow each other, and once
+        no event came for ``idle_seconds`` (``save_pending``), instead of
+        after every batch: under load a batch is a save or two, so a write
+        per batch was as many writes again (issue 22). A crash loses at most that many
         seconds of positions: those events are published again and the
         consumers, which track what they applied, ignore them (delivery
         contract 2)."""
@@ -278,18 +278,20 @@ class OutboxRelay:
             self.stall.proceeded()  # standing by: another relay publishes
         return held
 
-    def _wait_for_events(self, sleep: Callable[[float], None]) -> None:
-        """Until this process's application stores events, or for
+    def _wait_for_events(self, sleep: Callable[[float], None]) -> bool:
+        """Until this process's application stores events (True), or for
         ``idle_seconds`` at most: events another process stored (a second
         instance, a tool) are found by that poll; this one's are published as
-        soon as they are committed, without polling every few milliseconds
-        (issue 22: lag, and the idle reads' CPU)."""
+        soon as they are committed, without polling every few milliseconds,
+        and a batch short of ``batch_size`` is not followed by a read that
+        finds nothing (issue 22: lag, and the reads' CPU)."""
         stored = getattr(self.app, "stored", None)
         if stored is None:
             sleep(self.idle_seconds)
-            return
-        stored.wait(self.idle_seconds)
+            return False
+        woken = stored.wait(self.idle_seconds)
         stored.clear()  # before the pump: a save after it wakes the next wait
+        return woken
 
     def _failed(self, exc: BaseException) -> None:
         if self.stall.failed(self._position, exc):
@@ -310,12 +312,13 @@ class OutboxRelay:
                 published = self.pump_once(defer_save=True)
                 backoff = 0.1
                 self.stall.proceeded()
-                if not published:
-                    self.save_pending()
-                    self._wait_for_events(sleep)
+                if published < self.batch_size:  # caught up as of its read
+                    if not self._wait_for_events(sleep):
+                        self.save_pending()  # nothing came: idle
                     if not self.lock.still_held():
                         self.metrics.relay_active.set(0)
                         self._position = None
+                        self._unsaved = False
             except Exception as exc:  # noqa: BLE001 - keep relaying after faults
                 self.metrics.relay_errors.inc()
                 log.warning(

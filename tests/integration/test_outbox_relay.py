@@ -197,3 +197,21 @@ def test_a_busy_relay_records_its_position_at_most_every_so_often_and_when_idle(
     assert relay.position() == 4
     relay.lock.release()
     assert len(support.drain(clean_broker, QUEUE, expect=4)) == 4
+
+
+def test_a_running_relay_records_its_position_once_idle(
+    intake, clean_broker, monkeypatch
+):
+    monkeypatch.setenv("QI_RELAY_SAVE_SECONDS", "60")
+    monkeypatch.setenv("QI_RELAY_IDLE_SECONDS", "0.05")
+    relay = OutboxRelay(intake, to_envelope, amqp_uri=clean_broker)
+    relaying = eventlet.spawn(relay.run, eventlet.sleep)
+    try:
+        support.wait_for(lambda: relay.lock.still_held(), timeout=10)
+        for _ in range(3):
+            intake.register_demand(FORM)
+        assert len(support.drain(clean_broker, QUEUE, expect=3)) == 3
+        support.wait_for(lambda: relay.position() == 3, timeout=5)
+    finally:
+        relay.stop()
+        relaying.wait()
