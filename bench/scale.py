@@ -131,6 +131,8 @@ class ScaleRun:
     summary: Reads = field(default_factory=Reads)
     half: tuple[int, int] = (0, 0)
     profiles: dict[str, list[str]] = field(default_factory=dict)  # --py-spy
+    timeline_events: list[int] = field(default_factory=list)  # per timeline
+    timeline_unverified: list[str] = field(default_factory=list)
 
     @property
     def rebuild_rate(self) -> float:
@@ -232,7 +234,7 @@ class Gateway:
 
     def timed(
         self, reads: Reads | None, method: str, path: str, headers, **kwargs
-    ) -> None:
+    ) -> requests.Response:
         """One request; its wall time in ``reads`` (None: a warm-up)."""
         started = time.perf_counter()
         reply = self.session.request(
@@ -240,11 +242,12 @@ class Gateway:
         )
         elapsed = (time.perf_counter() - started) * 1000
         if reads is None:
-            return
+            return reply
         if reply.status_code >= 300:
             reads.failed.append(f"{reply.status_code} {path}: {reply.text[:200]}")
         else:
             reads.times.append(elapsed)
+        return reply
 
 
 @contextmanager
@@ -284,7 +287,12 @@ def measure_reads(
     with profiled(run, "timeline", processes, args.py_spy):
         for demand_id in sample[WARM_READS:]:
             path = f"/api/v1/audit/cases/{demand_id}"
-            gateway.timed(run.timeline, "GET", path, regulator)
+            reply = gateway.timed(run.timeline, "GET", path, regulator)
+            if reply.ok:
+                audit = reply.json()
+                run.timeline_events.append(len(audit["timeline"]))
+                if not audit["verification"]["passed"]:
+                    run.timeline_unverified.append(demand_id)
     progress(f"manager's board: {len(managers)} windows x {args.board_reads}")
     for headers in managers.values():
         gateway.timed(None, "GET", "/api/v1/board", headers)
@@ -447,6 +455,12 @@ def report(run: ScaleRun) -> list[str]:
         f">= {TARGET_REBUILD_EVENTS_PER_S:,.0f}/s",
         run.rebuild_rate >= TARGET_REBUILD_EVENTS_PER_S,
     )
+    if run.timeline_events:
+        lines.append(
+            f"    the timelines read had {statistics.median(run.timeline_events):.0f}"
+            f" events at the median, {max(run.timeline_events)} at most; "
+            f"hash chains verified in all but {len(run.timeline_unverified)}"
+        )
     parts = ", ".join(
         f"{name} {reads.p50:.1f} / {reads.p(0.99):.1f}"
         for name, reads in run.in_process.items()
