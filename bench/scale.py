@@ -50,6 +50,7 @@ on error, Ctrl-C or SIGTERM. Progress goes to stderr, the table to stdout.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import shutil
@@ -179,6 +180,20 @@ def open_stores(urls: dict[str, str], cipher_key: str) -> dict:
 
 def rebuild_all(apps: dict) -> list[Rebuilt]:
     """Every read model of every loaded service made anew from its events."""
+    # the runner logs each tenth of a rebuild: progress of the long ones
+    meter = logging.getLogger("shared.projection")
+    handler = logging.StreamHandler(sys.stderr)
+    formatted = logging.Formatter("[bench %(asctime)s] %(message)s", "%H:%M:%S")
+    handler.setFormatter(formatted)
+    meter.addHandler(handler)
+    meter.setLevel(logging.INFO)
+    try:
+        return _rebuild_each(apps)
+    finally:
+        meter.removeHandler(handler)
+
+
+def _rebuild_each(apps: dict) -> list[Rebuilt]:
     from shared.projection import ProjectionRunner
 
     rebuilt = []
