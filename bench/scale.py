@@ -125,6 +125,7 @@ class ScaleRun:
     load_start: tuple[float, float, float]  # load averages when it began
     rebuilt: list[Rebuilt]
     in_process: dict[str, Reads]  # each service's part of a timeline
+    statuses: dict[str, int]  # the demands at the end of the year, by status
     started_seconds: float = 0.0  # services start until /healthz
     total_seconds: float = 0.0  # the whole run, load to the last read
     timeline: Reads = field(default_factory=Reads)
@@ -211,6 +212,19 @@ def _rebuild_each(apps: dict) -> list[Rebuilt]:
             )
             rebuilt.append(done)
     return rebuilt
+
+
+def demand_statuses(intake) -> dict[str, int]:
+    """How many demands are in each status now (intake's view): what is
+    still open when the year ends."""
+    from sqlalchemy import func, select
+
+    from services.intake.projections import OPEN
+
+    rows = intake.kernel.query(
+        select(OPEN.status, func.count().label("n")).group_by(OPEN.status)
+    )
+    return {row["status"]: int(row["n"]) for row in rows}
 
 
 def case_reads(apps: dict, demand_ids: list[str]) -> dict[str, Reads]:
@@ -357,6 +371,7 @@ def bench_scale(args, prefix: str, vhost: str, var: Path) -> ScaleRun:
         )
         rebuilt = rebuild_all(apps)
         demand_ids = loader.demand_ids
+        statuses = demand_statuses(apps["intake"])
         sample = rng.sample(demand_ids, min(len(demand_ids), IN_PROCESS_READS))
         progress(f"each service's part of {len(sample)} case timelines, in process")
         in_process = case_reads(apps, sample)
@@ -370,6 +385,7 @@ def bench_scale(args, prefix: str, vhost: str, var: Path) -> ScaleRun:
         load_start=load_start,
         rebuilt=rebuilt,
         in_process=in_process,
+        statuses=statuses,
     )
     amqp_uri = create_vhost(vhost)
     services = Services(args.mode, amqp_uri, urls, var)
@@ -424,6 +440,8 @@ def report(run: ScaleRun) -> list[str]:
         f"loaded {counts.total_events:,} events in {counts.seconds:.0f}s "
         f"({counts.total_events / max(counts.seconds, 1e-9):,.0f}/s): "
         + ", ".join(f"{name} {n:,}" for name, n in counts.events.items()),
+        "demands by status now: "
+        + ", ".join(f"{k} {n:,}" for k, n in sorted(run.statuses.items())),
         f"every read model rebuilt in "
         f"{sum(r.seconds for r in run.rebuilt):.0f}s; services started (to "
         f"/healthz) in {run.started_seconds:.1f}s",
