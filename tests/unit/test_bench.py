@@ -126,7 +126,7 @@ def test_summary_compares_each_figure_with_its_baseline_and_target():
     assert rows["(e) staff commands [one]"][3] == f"{420 / 700:.2f}"
     assert rows["(e) staff commands [one]"][5] == "met"
     lag = rows["(f) lag p50/p99 at 40.0/s [one]"]
-    assert lag[1] == "20/150 ms" and lag[3] == "1.50" and lag[5] == "MISSED"
+    assert lag[1] == "20/150 ms" and lag[3] == "3.00" and lag[5] == "MISSED"
     read = rows["(d) history read p50/p99 at 1M"]
     assert read[3] == "4.0" and read[5] == "met" and "(1M)" in read[4]
     assert rows["    case_events p50/p99 at 1M"][5] == "MISSED"
