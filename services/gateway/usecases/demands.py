@@ -26,7 +26,12 @@ from services.gateway.access import (
 from services.gateway.replays import KeyReused
 from services.gateway.usecases import customer
 from services.gateway.usecases.operation import UseCase, use_case
-from services.gateway.usecases.owners import CODE_HOLDER, DEMAND, OWN_INSTITUTION
+from services.gateway.usecases.owners import (
+    CODE_HOLDER,
+    DEMAND,
+    DEMAND_IN_INTAKE,
+    OWN_INSTITUTION,
+)
 from shared.audit import Actor
 from shared.errors import DependencyUnavailable, ValidationFailed
 from shared.privacy import masked_demand, masked_registration
@@ -191,6 +196,13 @@ class Command:
     arguments: Callable[[Actor, dict], tuple]
     # checks the gateway alone can make (it holds the accounts), before the call
     check: Callable[[object, Actor, dict], None] | None = None
+    # the gateway reads the demand to check its institution first: for the
+    # commands whose intake side reads it before applying them (materials,
+    # triage, resolution, correction ask catalog or referral on its content)
+    # and those the gateway checks a body of (a colleague's name), so another
+    # institution's demand is refused before anything else is said; the
+    # others intake checks as it applies them (DEMAND_IN_INTAKE)
+    read_first: bool = False
 
 
 def require_colleague(gw, actor: Actor, username: object, field: str) -> None:
@@ -221,6 +233,7 @@ SPECS: dict[str, Command] = {
         STAFF_ROLES,
         lambda a, b: (a.id, b.get("to_staff", ""), b.get("reason", "")),
         lambda gw, a, b: require_colleague(gw, a, b.get("to_staff"), "to_staff"),
+        read_first=True,
     ),
     "handover-withdrawal": Command(
         "withdraw_handover", STAFF_ROLES, lambda a, b: (a.id, b.get("reason", ""))
@@ -230,6 +243,7 @@ SPECS: dict[str, Command] = {
         MANAGERS,
         lambda a, b: (b.get("to_staff", ""), b.get("reason", "")),
         lambda gw, a, b: require_colleague(gw, a, b.get("to_staff"), "to_staff"),
+        read_first=True,
     ),
     "correction": Command(
         "correct_registration",
@@ -239,6 +253,7 @@ SPECS: dict[str, Command] = {
             {k: v for k, v in b.items() if k not in NOT_CORRECTED},
             b.get("reason", ""),
         ),
+        read_first=True,
     ),
     "handover-answer": Command(
         "answer_handover",
@@ -252,6 +267,7 @@ SPECS: dict[str, Command] = {
         "notify_materials",
         STAFF_ROLES,
         lambda a, b: (a.id, b.get("provided", []), b.get("nonconforming") or {}),
+        read_first=True,
     ),
     "supplements": Command(
         "supply_materials", STAFF_ROLES, lambda a, b: (b.get("items", []),)
@@ -266,9 +282,13 @@ SPECS: dict[str, Command] = {
         "decide",
         STAFF_ROLES,
         lambda a, b: (a.id, b.get("outcome", ""), b.get("details") or {}),
+        read_first=True,
     ),
     "resolution": Command(
-        "resolve", STAFF_ROLES, lambda a, b: (a.id, b.get("summary", ""))
+        "resolve",
+        STAFF_ROLES,
+        lambda a, b: (a.id, b.get("summary", "")),
+        read_first=True,
     ),
     "reopening": Command(
         "reopen", STAFF_ROLES, lambda a, b: (a.id, b.get("reason", ""))
@@ -277,8 +297,8 @@ SPECS: dict[str, Command] = {
 
 
 def _command(spec: Command) -> UseCase:
-    @use_case(roles=spec.roles, owner=DEMAND)
-    def command(gw, actor: Actor, demand: dict, *, demand_id, body, channel):
+    @use_case(roles=spec.roles, owner=DEMAND if spec.read_first else DEMAND_IN_INTAKE)
+    def command(gw, actor: Actor, demand: dict | None, *, demand_id, body, channel):
         """A staff command on the caller's institution's demand."""
         audit = audit_dict(actor, channel, demand_id)
         if spec.check is not None:
