@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import amqp.exceptions
 import eventlet
+import kombu.exceptions
 from nameko.exceptions import UnknownService, deserialize_to_instance, registry
 from nameko.rpc import RpcProxy
 
@@ -75,6 +77,14 @@ def gather(calls: dict[object, Callable[[], object]]) -> dict[object, object]:
     return found
 
 
+# what kombu and amqp raise when a request cannot reach RabbitMQ at all
+BROKER_UNREACHABLE = (
+    kombu.exceptions.OperationalError,
+    amqp.exceptions.ConnectionError,
+    ConnectionError,
+)
+
+
 class _BoundedService:
     """A service proxy whose calls give up after QI_RPC_TIMEOUT_SECONDS."""
 
@@ -100,6 +110,13 @@ class _BoundedService:
                 # service reached the gateway as a RemoteError, and a 500)
                 raise DependencyUnavailable(
                     f"{service} is not running (no RPC queue)"
+                ) from None
+            except BROKER_UNREACHABLE as exc:
+                # the request could not be sent (RabbitMQ restarting): the
+                # service is as unavailable as one that does not answer, and a
+                # consumer puts its message back instead of parking it
+                raise DependencyUnavailable(
+                    f"{service}.{name}: the broker is unreachable ({exc})"
                 ) from None
 
         call.call_async = method.call_async
