@@ -51,6 +51,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import CanCreateTimestamp
 
+from services.evaluation.contract import DIMENSIONS
 from shared import calendar as platform_calendar
 from shared.audit import Actor, AuditContext
 
@@ -72,14 +73,6 @@ RATED_SHARE = 0.6  # surveys the applicant rates (the rest expire)
 UNSATISFIED_SHARE = 0.05  # of the ratings
 COMPLAINED_SHARE = 0.015  # resolved demands a complaint is made about
 CHUNK = 250  # demands per chunk: each service saves a chunk in one transaction
-RATING_FORM_DIMENSIONS = (
-    "attitude",
-    "efficiency",
-    "professionalism",
-    "timeliness",
-    "fee_transparency",
-    "environment",
-)
 
 
 # -- the province ---------------------------------------------------------------
@@ -792,6 +785,6 @@ def rating_form(rng: random.Random, unsatisfied: bool) -> dict:
     )
     return {
         "overall": rng.choice(levels),
-        "dimensions": {d: rng.choice(levels) for d in RATING_FORM_DIMENSIONS},
+        "dimensions": {d: rng.choice(levels) for d in DIMENSIONS},
         "comments": "等待时间较长（压测）" if unsatisfied else "",
     }
