@@ -168,9 +168,10 @@ class OutboxRelay:
         if not (on_lock and self.lock.execute(self._saving, params)):
             self.app.kernel.execute(self._saving, params)
 
-    def lag(self) -> int:
+    def lag(self, position: int | None = None) -> int:
+        """Notifications stored past ``position`` (default: the recorded one)."""
         newest = self.app.recorder.max_notification_id() or 0
-        return max(0, newest - self.position())
+        return max(0, newest - (self.position() if position is None else position))
 
     # -- publishing --------------------------------------------------------
 
@@ -232,11 +233,7 @@ class OutboxRelay:
         for routing_key, _ in messages:
             self.metrics.published.labels(event_type=routing_key).inc()
         caught_up = whole_batch < self.batch_size and whole_batch == len(notifications)
-        if caught_up:
-            self.metrics.relay_lag.set(0)
-        else:
-            newest = self.app.recorder.max_notification_id() or 0
-            self.metrics.relay_lag.set(max(0, newest - self._position))
+        self.metrics.relay_lag.set(0 if caught_up else self.lag(self._position))
         return len(notifications)
 
     def save_pending(self) -> None:
@@ -278,19 +275,15 @@ class OutboxRelay:
             self.stall.proceeded()  # standing by: another relay publishes
         return held
 
-    def _wait_for_events(self, sleep: Callable[[float], None]) -> bool:
+    def _wait_for_events(self) -> bool:
         """Until this process's application stores events (True), or for
         ``idle_seconds`` at most: events another process stored (a second
         instance, a tool) are found by that poll; this one's are published as
         soon as they are committed, without polling every few milliseconds,
         and a batch short of ``batch_size`` is not followed by a read that
         finds nothing (issue 22: lag, and the reads' CPU)."""
-        stored = getattr(self.app, "stored", None)
-        if stored is None:
-            sleep(self.idle_seconds)
-            return False
-        woken = stored.wait(self.idle_seconds)
-        stored.clear()  # before the pump: a save after it wakes the next wait
+        woken = self.app.stored.wait(self.idle_seconds)
+        self.app.stored.clear()  # before the pump: a later save wakes the next wait
         return woken
 
     def _failed(self, exc: BaseException) -> None:
@@ -313,7 +306,7 @@ class OutboxRelay:
                 backoff = 0.1
                 self.stall.proceeded()
                 if published < self.batch_size:  # caught up as of its read
-                    if not self._wait_for_events(sleep):
+                    if not self._wait_for_events():
                         self.save_pending()  # nothing came: idle
                     if not self.lock.still_held():
                         self.metrics.relay_active.set(0)
