@@ -7,9 +7,10 @@ for its own managers, the admin and the regulator (4.1). Everyone else gets
 Services run in this process on the real RabbitMQ, stores on PostgreSQL.
 """
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 
 from services.evaluation.rules import DIMENSIONS
+from shared.calendar import SHANGHAI
 from tests import support
 from tests.integration import test_gateway_access as access_tests
 from tests.integration.test_gateway_efficiency import settled_events, stored_events
@@ -27,7 +28,7 @@ CARD = {
     "contact_name": "周先生",
     "contact_phone": "13955556666",
 }
-TODAY = date.today()
+TODAY = datetime.now(SHANGHAI).date()  # the services count days in China
 AROUND_TODAY = {
     "since": (TODAY - timedelta(days=1)).isoformat(),
     "until": (TODAY + timedelta(days=1)).isoformat(),
