@@ -314,7 +314,6 @@ def test_the_customer_and_the_partner_close_the_loop_in_the_browser(seen):
     (survey,) = seen["survey"]
     assert survey["status"] == "rated"
     print(f"loop: walk {seen['walk_seconds']} s, browser run {seen['seconds']} s")
-    assert seen["walk_seconds"] < 60, seen["walk_seconds"]
 
 
 if __name__ == "__main__":

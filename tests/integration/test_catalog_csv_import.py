@@ -121,7 +121,6 @@ def test_a_thousand_rows_import_once_and_only_once(catalog, backend, tmp_path):
     report = import_csv(catalog, path, lambda done, total: calls.append(done))
     elapsed = time.perf_counter() - started
     print(f"\n{backend}: 1,000 rows imported in {elapsed:.2f} s")
-    assert elapsed < 20
     assert calls == list(range(1, 1001))
     assert [line for line, _ in report.rejected] == sorted(expected)
     for line, reason in report.rejected:
