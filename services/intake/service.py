@@ -68,6 +68,26 @@ class IntakeService(Pingable, CaseHistory):
         return self.app.open_demands_of(institution, list(owners))
 
     @rpc(expected_exceptions=EXPECTED)
+    def referred_demands(self, institution, limit=50):
+        """The institution's ``limit`` newest referred demands (8.3.4), each
+        ``{demand_id, item_codes}`` with the items it lists now: the manager's
+        board asks for them all in one call, then referral for their
+        referrals, instead of a call per demand."""
+        if not isinstance(institution, str) or not institution:
+            raise ValidationFailed.single("institution", "请指明机构")
+        page = self.app.demands(institution, "referred", 0, limit)
+        return [
+            {
+                "demand_id": row["demand_id"],
+                "item_codes": [
+                    need["item_code"]
+                    for need in self.app.get_demand(row["demand_id"])["needs"]
+                ],
+            }
+            for row in page["items"]
+        ]
+
+    @rpc(expected_exceptions=EXPECTED)
     def overdue_in_house(self, institution):
         return self.app.overdue_in_house(institution)
 

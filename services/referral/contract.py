@@ -25,6 +25,9 @@ STATUS_LABELS = {
 }
 # addressed to an institution that has not finished with it (its open load)
 WITH_PARTNER = ("sent", "accepted", "in_progress", "on_hold")
+# open referrals a referring institution's manager watches on the board: with
+# the partner, and before they are sent (escalated when they wait too long)
+WATCHED = (*WITH_PARTNER, "requested", "matched")
 # the referral's work is over: a demand may be resolved only when each of its
 # referrals is in one of these (7.1.2, 8.3.5)
 CLOSED_STATES = ("completed", "feedback_delivered", "cancelled", "failed")
