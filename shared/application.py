@@ -330,13 +330,20 @@ class ServiceApplication(Application):
     def verify_stream(self, originator_id: UUID) -> ChainBreak | Unreadable | None:
         """The first event of the stream that was altered (its hash or its link
         no longer holds), or the first this key cannot read, or None."""
+        return self.verify_stored(self.recorder.select_events(originator_id))
+
+    def verify_stored(self, stream: Iterable) -> ChainBreak | Unreadable | None:
+        """``verify_stream`` of one stream's stored events already read, in
+        version order (the case audit reads every stream of a case at once)."""
         decoded = []
-        for stored in self.recorder.select_events(originator_id):
+        for stored in stream:
             try:
                 state = self._state_as_stored(stored)
             except Exception:  # noqa: BLE001 - told apart by why_unreadable
                 why = self.why_unreadable(stored) or "it does not decode"
-                return Unreadable(str(originator_id), stored.originator_version, why)
+                return Unreadable(
+                    str(stored.originator_id), stored.originator_version, why
+                )
             decoded.append((stored.topic, state))
         return verify_stream(decoded)
 

@@ -20,7 +20,7 @@ from services.intake.application import IntakeApplication
 from services.intake.service import IntakeService
 from shared import rpc  # noqa: F401 - registers our errors for deserialisation
 from shared.audit import Actor, AuditContext, audit_scope
-from shared.case_history import case_events, verify_case
+from shared.case_history import case_audit, case_events, verify_case
 from shared.providers import application_of
 from shared.tables import stored_events
 from tests import support
@@ -65,6 +65,10 @@ def test_a_case_read_with_the_wrong_key_is_unreadable_not_altered(
         case = demand["id"]
         assert verify_case(app, case)["unreadable"] == []
         assert len(case_events(app, case)) == 2
+        assert case_audit(app, case) == {
+            "events": case_events(app, case),
+            "check": verify_case(app, case),
+        }
     finally:
         app.close()
 
@@ -81,6 +85,8 @@ def test_a_case_read_with_the_wrong_key_is_unreadable_not_altered(
             }
         ]
         assert case_events(wrong, case) == []  # left out, named by the check
+        # the audit's one read of both says the same
+        assert case_audit(wrong, case) == {"events": [], "check": check}
         checked, found = wrong.verify_all()
         assert checked == 1 and [type(f).__name__ for f in found] == ["Unreadable"]
     finally:

@@ -1,12 +1,13 @@
-"""The regulator's audit of one case across every service (audit contract),
-the platform's readiness, and ops' parked messages.
+"""The regulator's audit of one case across every service (audit contract), the
+platform's readiness, and ops' parked messages.
 
-Each service answers for its own streams of the case (``case_events`` and
-``verify_case``); the gateway asks them all at once, merges the timelines,
-cuts them at an ``as_of`` moment, and records the read itself in the case's
-history. A service that does not answer is named, never silently left out;
-an event a service cannot read with its key is named as unreadable, apart
-from the altered ones, and fails the verification without calling it tampering.
+Each service answers for its own streams of the case (``case_audit``: its
+events and their hash-chain check); the gateway asks them all at once,
+merges the timelines, cuts them at an ``as_of`` moment, and records the read
+itself in the case's history. A service that does not answer is named, never
+silently left out; an event a service cannot read with its key is named as
+unreadable, apart from the altered ones, and fails the verification without
+calling it tampering.
 
 Which services answer for cases and which run at all is the system's wiring
 (``services/__init__.py``, read through ``shared.system``).
@@ -49,25 +50,19 @@ def case(gw, actor: Actor, demand: dict, *, demand_id: str, as_of: str, what: st
     verification and the demand as it stood; the read is recorded in the
     case's own history (``what``: timeline, export-json, export-html)."""
     moment = parse_as_of(as_of)
-    asked = {}
-    for name in CASE_SERVICES:
-        proxy = getattr(gw, name)
-        asked[(name, "events")] = partial(proxy.case_events.call_async, demand_id)
-        asked[(name, "check")] = partial(proxy.verify_case.call_async, demand_id)
-    replies = gather(asked)
+    replies = gather(
+        {
+            name: partial(getattr(gw, name).case_audit.call_async, demand_id)
+            for name in CASE_SERVICES
+        }
+    )
     answers: dict = {}
-    for name in CASE_SERVICES:
-        pair = (replies[(name, "events")], replies[(name, "check")])
-        failed = [r for r in pair if isinstance(r, BaseException)]
-        for reply in failed:
-            if not isinstance(reply, NOT_ANSWERING):
-                raise reply
-        answers[name] = None if failed else pair
+    for name, reply in replies.items():
+        if isinstance(reply, BaseException) and not isinstance(reply, NOT_ANSWERING):
+            raise reply
+        answers[name] = None if isinstance(reply, BaseException) else reply
     with gw.auth.as_caller(actor, "internal"):
-        answers["gateway"] = (
-            case_history.case_events(gw.app, demand_id),
-            case_history.verify_case(gw.app, demand_id),
-        )
+        answers["gateway"] = case_history.case_audit(gw.app, demand_id)
     if moment is not None:
         demand = gw.intake.demand_as_of(demand_id, moment.isoformat())
     if demand is not None and not sees_personal_data(actor):
@@ -81,18 +76,19 @@ def case(gw, actor: Actor, demand: dict, *, demand_id: str, as_of: str, what: st
 
 def assemble(
     case_id: str,
-    answers: dict[str, tuple[list[dict], dict] | None],
+    answers: dict[str, dict | None],
     as_of: datetime | None,
     demand: dict | None,
 ) -> dict:
-    """The audit of a case from each service's (timeline, verification);
-    ``answers[service]`` is None when the service did not answer in time."""
+    """The audit of a case from each service's ``case_audit`` (its timeline
+    and verification); ``answers[service]`` is None when the service did not
+    answer in time."""
     missing = sorted(s for s, a in answers.items() if a is None)
-    timelines = [a[0] for a in answers.values() if a is not None]
+    timelines = [a["events"] for a in answers.values() if a is not None]
     timeline = merge_timelines(*timelines)
     if as_of is not None:
         timeline = [e for e in timeline if datetime.fromisoformat(e["at"]) <= as_of]
-    checks = [a[1] for a in answers.values() if a is not None]
+    checks = [a["check"] for a in answers.values() if a is not None]
     breaks = [{**b, "service": c["service"]} for c in checks for b in c["breaks"]]
     unreadable = [
         {**u, "service": c["service"]} for c in checks for u in c.get("unreadable", ())
