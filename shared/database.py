@@ -300,6 +300,55 @@ def _bulk_insert(dialect, table: Table, columns: tuple[str, ...], new_only: bool
     return text(sql).bindparams(*binds)
 
 
+def update_rows(
+    conn: Connection, table: Table, keys: tuple[str, ...], rows: list[dict]
+) -> None:
+    """UPDATE many rows, each found by its ``keys`` columns and given the
+    same other columns, as one statement (a row not there is left out).
+
+    PostgreSQL: ``UPDATE … FROM (SELECT unnest(…), …)`` with one array per
+    column, as ``insert_rows``; SQLite: an executemany of one ``UPDATE``.
+    The rows' keys must differ (PostgreSQL would set a row twice at random).
+    """
+    columns = tuple(name for name in rows[0] if name not in keys)
+    statement = _bulk_update(conn.dialect, table, keys, columns)
+    names = keys + columns
+    if conn.dialect.name == "postgresql":
+        values: Any = {
+            f"c{i}": [row[name] for row in rows] for i, name in enumerate(names)
+        }
+    else:
+        values = [{f"c{i}": row[name] for i, name in enumerate(names)} for row in rows]
+    conn.execute(statement, values)
+
+
+@functools.cache
+def _bulk_update(
+    dialect, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]
+):
+    """The statement ``update_rows`` sends, made once per table and columns
+    (a text SQLAlchemy caches, with the columns' types, as ``_bulk_insert``).
+    Binds are numbered (``c0`` …: keys first), not named after columns."""
+    quote = dialect.identifier_preparer
+    into = quote.format_table(table)
+    names = keys + columns
+    binds = {name: f"c{i}" for i, name in enumerate(names)}
+    if dialect.name == "postgresql":
+        sources = ", ".join(f"unnest(:{binds[n]}) AS {binds[n]}" for n in names)
+        sets = ", ".join(f"{quote.quote(n)} = _v.{binds[n]}" for n in columns)
+        found = " AND ".join(f"{into}.{quote.quote(n)} = _v.{binds[n]}" for n in keys)
+        sql = f"UPDATE {into} SET {sets} FROM (SELECT {sources}) AS _v WHERE {found}"
+        typed = [
+            bindparam(binds[n], type_=postgresql.ARRAY(table.c[n].type)) for n in names
+        ]
+    else:
+        sets = ", ".join(f"{quote.quote(n)} = :{binds[n]}" for n in columns)
+        found = " AND ".join(f"{quote.quote(n)} = :{binds[n]}" for n in keys)
+        sql = f"UPDATE {into} SET {sets} WHERE {found}"
+        typed = [bindparam(binds[n], type_=table.c[n].type) for n in names]
+    return text(sql).bindparams(*typed)
+
+
 def disconnected(exc: BaseException) -> BaseException | None:
     """The driver's own error behind a SQLAlchemy one for a lost connection
     or a locked database: callers deciding whether to retry (an event handler

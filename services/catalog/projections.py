@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, select, update
+from sqlalchemy import Column, Integer, MetaData, Table, Text
+from sqlalchemy.exc import NoResultFound
 
 from services.catalog.domain import Institution, ServiceItem
 from services.catalog.experts import Expert
@@ -58,10 +59,9 @@ QUALIFICATION = qualifications.c
 LISTED = directory.c
 
 
-def _qualification(e):
-    return (QUALIFICATION.institution_id == str(e.originator_id)) & (
-        QUALIFICATION.cert_no == e.cert_no
-    )
+def _qualification(e) -> dict:
+    """The key of the qualification an institution's event is about."""
+    return {"institution_id": str(e.originator_id), "cert_no": e.cert_no}
 
 
 class CatalogView(Projection):
@@ -89,16 +89,16 @@ class CatalogView(Projection):
         )
 
     def _item_revised(self, e, writes: Writes):
-        writes.execute(
-            update(items)
-            .where(ITEM.code == e.code)
-            .values(
-                name=e.name,
-                description=e.description,
-                materials=json.dumps(e.materials, ensure_ascii=False),
-                cycle_days=e.cycle_days,
-                version=e.originator_version,
-            )
+        writes.update(
+            items,
+            {"code": e.code},
+            {
+                "name": e.name,
+                "description": e.description,
+                "materials": json.dumps(e.materials, ensure_ascii=False),
+                "cycle_days": e.cycle_days,
+                "version": e.originator_version,
+            },
         )
 
     def _institution_registered(self, e, writes: Writes):
@@ -128,21 +128,17 @@ class CatalogView(Projection):
         )
 
     def _status_changed(self, e, writes: Writes):
-        found = writes.execute(
-            select(QUALIFICATION.history).where(_qualification(e))
-        ).scalar_one()
-        history = json.loads(found)
+        found = writes.get(qualifications, _qualification(e))
+        if found is None:  # as scalar_one() did: it was granted first
+            raise NoResultFound(f"no qualification {e.cert_no} of {e.originator_id}")
+        history = json.loads(found["history"])
         history.append([e.effective_on, e.status])
-        writes.execute(
-            update(qualifications)
-            .where(_qualification(e))
-            .values(history=json.dumps(history))
+        writes.update(
+            qualifications, _qualification(e), {"history": json.dumps(history)}
         )
 
     def _renewed(self, e, writes: Writes):
-        writes.execute(
-            update(qualifications).where(_qualification(e)).values(valid_to=e.valid_to)
-        )
+        writes.update(qualifications, _qualification(e), {"valid_to": e.valid_to})
 
     def _listed(kind: str, owner: str):
         def handler(self, e, writes: Writes):

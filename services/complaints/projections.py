@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Index, Integer, MetaData, Table, Text, case, update
+from sqlalchemy import Column, Index, Integer, MetaData, Table, Text
 
 from services.complaints.domain import Complaint
 from services.complaints.rules import mask_name, mask_phone
@@ -86,23 +86,32 @@ class ComplaintsView(Projection):
         if isinstance(event, Complaint.Received):
             self._received(event, complaint_id, writes)
             return
-        listed = update(complaints_list).where(LISTED.complaint_id == complaint_id)
+        listed = {"complaint_id": complaint_id}
         if name == "Acknowledged":
-            writes.execute(listed.values(handler=event.handler))
+            writes.update(complaints_list, listed, {"handler": event.handler})
         elif name == "Assessed":
-            writes.execute(listed.values(severity=event.severity))
+            writes.update(complaints_list, listed, {"severity": event.severity})
         elif name == "Escalated":  # a stage past its deadline (SLA breach)
-            stages = LISTED.escalated_stages
-            writes.execute(
-                listed.values(
-                    escalated_stages=case(
-                        (stages == "", event.stage),
-                        else_=stages + "," + event.stage,
-                    )
-                )
-            )
+            row = writes.get(complaints_list, listed)
+            if row is not None:
+                stages = row["escalated_stages"]
+                stages = f"{stages},{event.stage}" if stages else event.stage
+                writes.update(complaints_list, listed, {"escalated_stages": stages})
         if name in STATUS_AFTER:
-            writes.execute(listed.values(status=STATUS_AFTER[name]))
+            writes.update(complaints_list, listed, {"status": STATUS_AFTER[name]})
+
+    def preload(self, events, writes: Writes) -> None:
+        """The complaints a batch's escalations add a stage to."""
+        writes.load(
+            complaints_list,
+            "complaint_id",
+            {
+                str(event.originator_id)
+                for event in events
+                if type(event).__name__ == "Escalated"
+                and isinstance(event, Complaint.Event)
+            },
+        )
 
     @staticmethod
     def _received(event, complaint_id: str, writes: Writes) -> None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import update
-
 from services.evaluation.domain import CallBack, ImprovementItem, Survey
 from services.evaluation.records import (
     CaseRecord,
@@ -81,46 +79,63 @@ class EvaluationView(Projection):
                 },
             )
         elif isinstance(event, CallBack.Done):
-            writes.execute(
-                update(call_backs)
-                .where(call_backs.c.call_back_id == oid)
-                .values(status="done")
-            )
+            writes.update(call_backs, {"call_back_id": oid}, {"status": "done"})
         elif isinstance(event, ImprovementItem.Event):
             self._improvement(event, oid, writes)
+
+    def preload(self, events, writes: Writes) -> None:
+        """The cases and complaints a batch's facts are about: whether each
+        is there, and what it says already, are then known without a read."""
+        noted = [event for event in events if isinstance(event, CaseRecord.Noted)]
+        writes.load(cases, "case_id", {self._case_id(event) for event in noted})
+        writes.load(
+            complaints,
+            "complaint_id",
+            {
+                event.data["complaint_id"]
+                for event in noted
+                if event.event_type in ("ComplaintReceived", "CorrectiveActionAgreed")
+            },
+        )
 
     # -- facts of other services ------------------------------------------
 
     def _fact(self, event, writes: Writes) -> None:
         case_id, data, kind = self._case_id(event), event.data, event.event_type
         writes.insert_new(cases, {"case_id": case_id})
-        case = update(cases).where(CASE.case_id == case_id)
+        case = {"case_id": case_id}
         if kind == "DemandRegistered":
             institution = event.actor.get("institution", "")
-            writes.execute(
-                case.values(
-                    channel=data.get("channel", ""),
-                    registered_at=utc(data.get("registered_at") or event.occurred_at),
+            writes.update(
+                cases,
+                case,
+                {
+                    "channel": data.get("channel", ""),
+                    "registered_at": utc(
+                        data.get("registered_at") or event.occurred_at
+                    ),
                     # filed online, it names no institution: keep what is known
                     **({"institution_id": institution} if institution else {}),
-                )
+                },
             )
         elif kind == "DemandTaken":
             at = utc(data.get("taken_at") or event.occurred_at)
-            writes.execute(
-                case.where(CASE.first_taker == "").values(
-                    first_taker=data["staff_id"], taken_at=at
-                )
+            writes.update(
+                cases,
+                case,
+                {"first_taker": data["staff_id"], "taken_at": at},
+                when={"first_taker": ""},
             )
-            writes.execute(case.values(owner=data["staff_id"]))
+            writes.update(cases, case, {"owner": data["staff_id"]})
             # filed online: the institution whose staff took it (as CaseRecord)
-            writes.execute(
-                case.where(CASE.institution_id == "").values(
-                    institution_id=event.actor.get("institution", "")
-                )
+            writes.update(
+                cases,
+                case,
+                {"institution_id": event.actor.get("institution", "")},
+                when={"institution_id": ""},
             )
         elif kind == "DemandHandedOver":
-            writes.execute(case.values(owner=data["staff_id"]))
+            writes.update(cases, case, {"owner": data["staff_id"]})
         elif kind in ("ContractReviewed", "NoticeViolation"):
             writes.insert(
                 actions,
@@ -134,12 +149,14 @@ class EvaluationView(Projection):
                 },
             )
         elif kind == "DemandResolved":
-            writes.execute(
-                case.values(
-                    outcome=data.get("outcome", ""),
-                    resolved_at=utc(data.get("resolved_at") or event.occurred_at),
-                    resolved_by=data.get("resolved_by", ""),
-                )
+            writes.update(
+                cases,
+                case,
+                {
+                    "outcome": data.get("outcome", ""),
+                    "resolved_at": utc(data.get("resolved_at") or event.occurred_at),
+                    "resolved_by": data.get("resolved_by", ""),
+                },
             )
         elif kind == "ReferralCompleted":
             writes.insert_new(
@@ -164,25 +181,26 @@ class EvaluationView(Projection):
         writes.insert_new(
             complaints, {"complaint_id": data["complaint_id"], "case_id": case_id}
         )
-        complaint = update(complaints).where(
-            COMPLAINT.complaint_id == data["complaint_id"]
-        )
+        complaint = {"complaint_id": data["complaint_id"]}
         if event.event_type == "ComplaintReceived":
-            writes.execute(
-                complaint.values(
-                    institution_id=data.get("institution_id", ""),
-                    staff_id=data.get("staff_id", ""),
-                    verified=int(bool(data.get("verified"))),
-                    received_at=utc(data.get("received_at") or event.occurred_at),
-                )
+            writes.update(
+                complaints,
+                complaint,
+                {
+                    "institution_id": data.get("institution_id", ""),
+                    "staff_id": data.get("staff_id", ""),
+                    "verified": int(bool(data.get("verified"))),
+                    "received_at": utc(data.get("received_at") or event.occurred_at),
+                },
             )
         else:
-            writes.execute(complaint.values(outcome=data.get("outcome", "")))
+            writes.update(complaints, complaint, {"outcome": data.get("outcome", "")})
             if data.get("institution_id"):
-                writes.execute(
-                    complaint.where(COMPLAINT.institution_id == "").values(
-                        institution_id=data["institution_id"]
-                    )
+                writes.update(
+                    complaints,
+                    complaint,
+                    {"institution_id": data["institution_id"]},
+                    when={"institution_id": ""},
                 )
 
     # -- evaluation's own aggregates -----------------------------------------
@@ -204,10 +222,8 @@ class EvaluationView(Projection):
             )
             return
         if isinstance(event, HalfYearSummary.SignedOff):
-            writes.execute(
-                update(reviews)
-                .where(reviews.c.review_id == oid)
-                .values(done_at=utc(event.timestamp))
+            writes.update(
+                reviews, {"review_id": oid}, {"done_at": utc(event.timestamp)}
             )
             return
         actor = (getattr(event, "audit", None) or {}).get("actor") or {}
@@ -223,7 +239,7 @@ class EvaluationView(Projection):
         )
 
     def _survey(self, event, oid: str, writes: Writes) -> None:
-        survey = update(surveys).where(surveys.c.survey_id == oid)
+        survey = {"survey_id": oid}
         if isinstance(event, Survey.Issued):
             writes.insert(
                 surveys,
@@ -239,22 +255,24 @@ class EvaluationView(Projection):
                 },
             )
         elif isinstance(event, Survey.Rated):
-            writes.execute(
-                survey.values(
-                    status="rated",
-                    overall=event.overall,
-                    dimensions=_json(dict(event.dimensions)),
-                    comments=event.comments,
-                    rated_at=utc(event.rated_at),
-                )
+            writes.update(
+                surveys,
+                survey,
+                {
+                    "status": "rated",
+                    "overall": event.overall,
+                    "dimensions": _json(dict(event.dimensions)),
+                    "comments": event.comments,
+                    "rated_at": utc(event.rated_at),
+                },
             )
         elif isinstance(event, Survey.Expired):
-            writes.execute(survey.values(status="expired"))
+            writes.update(surveys, survey, {"status": "expired"})
         elif isinstance(event, Survey.InvitationDelivered):
-            writes.execute(survey.values(due_at=utc(event.due_at)))
+            writes.update(surveys, survey, {"due_at": utc(event.due_at)})
 
     def _improvement(self, event, oid: str, writes: Writes) -> None:
-        item = update(improvements).where(improvements.c.item_id == oid)
+        item = {"item_id": oid}
         if isinstance(event, ImprovementItem.Opened):
             writes.insert(
                 improvements,
@@ -274,14 +292,20 @@ class EvaluationView(Projection):
                 },
             )
         elif isinstance(event, ImprovementItem.Planned):
-            writes.execute(
-                item.values(
-                    owner=event.owner,
-                    actions=_json(list(event.actions)),
-                    deadline=utc(event.deadline),
-                )
+            writes.update(
+                improvements,
+                item,
+                {
+                    "owner": event.owner,
+                    "actions": _json(list(event.actions)),
+                    "deadline": utc(event.deadline),
+                },
             )
         elif isinstance(event, ImprovementItem.Escalated):
-            writes.execute(item.values(escalated=1))
+            writes.update(improvements, item, {"escalated": 1})
         elif isinstance(event, ImprovementItem.Closed):
-            writes.execute(item.values(status="closed", closed_at=utc(event.timestamp)))
+            writes.update(
+                improvements,
+                item,
+                {"status": "closed", "closed_at": utc(event.timestamp)},
+            )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, update
+from sqlalchemy import Column, Integer, MetaData, Table, Text
 
 from services.intake.domain import Demand
 from services.intake.rules import OUTCOMES
@@ -72,24 +72,47 @@ class IntakeView(Projection):
                 },
             )
             return
-        demand = update(open_demands).where(OPEN.demand_id == demand_id)
+        key = {"demand_id": demand_id}
         if isinstance(event, OWNERSHIP):
-            writes.execute(demand.values(owner=event.staff_id))
+            writes.update(open_demands, key, {"owner": event.staff_id})
         if isinstance(event, Demand.Reassigned):  # a manager's, 7.4.2
-            writes.execute(demand.values(owner=event.to_owner, last_owner_action_at=at))
+            writes.update(
+                open_demands,
+                key,
+                {"owner": event.to_owner, "last_owner_action_at": at},
+            )
         status = self._status_after(event)
         if status:
-            writes.execute(demand.values(status=status))
+            writes.update(open_demands, key, {"status": status})
         if isinstance(event, Demand.GreenChannelOpened):
-            writes.execute(demand.values(green_channel=1))
-        # who acted: the staff member the command names, else the caller
-        actor = getattr(event, "staff_id", None) or event.__dict__.get("audit", {}).get(
+            writes.update(open_demands, key, {"green_channel": 1})
+        actor = self._actor(event)
+        if actor is not None:  # no one acting is no owner's action
+            writes.update(
+                open_demands, key, {"last_owner_action_at": at}, when={"owner": actor}
+            )
+
+    def preload(self, events, writes: Writes) -> None:
+        """The open demands a batch's events act on: whether the one acting
+        owns the demand is then known without a read per event."""
+        writes.load(
+            open_demands,
+            "demand_id",
+            {
+                str(event.originator_id)
+                for event in events
+                if isinstance(event, Demand.Event)
+                and not isinstance(event, Demand.Registered)
+                and self._actor(event) is not None
+            },
+        )
+
+    @staticmethod
+    def _actor(event) -> str | None:
+        """Who acted: the staff member the command names, else the caller."""
+        return getattr(event, "staff_id", None) or event.__dict__.get("audit", {}).get(
             "actor", {}
         ).get("id")
-        if actor is not None:  # no one acting is no owner's action
-            writes.execute(
-                demand.where(OPEN.owner == actor).values(last_owner_action_at=at)
-            )
 
     @staticmethod
     def _status_after(event) -> str | None:

@@ -6,7 +6,7 @@ Rebuildable from the events at any time (``ProjectionRunner.rebuild``).
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, update
+from sqlalchemy import Column, Integer, MetaData, Table, Text
 
 from services.referral.domain import Referral
 from shared.projection import Projection, Writes
@@ -25,6 +25,8 @@ STATUS_AFTER = {
     Referral.Failed: "failed",
 }
 ASSIGNING = (Referral.Matched, Referral.ResponsibleRuled, Referral.Sent)
+# the events that change which report of a referral is valid
+REPORTING = (Referral.Completed, Referral.ReportReplaced, Referral.ReportRevoked)
 
 metadata = MetaData()
 routes = Table(
@@ -79,37 +81,48 @@ class ReferralView(Projection):
                 },
             )
             return
-        route = update(routes).where(ROUTE.referral_id == rid)
+        key = {"referral_id": rid}
         if isinstance(event, ASSIGNING):
             assignee = event.assignee
-            writes.execute(
-                route.values(
-                    assignee_id=assignee["id"],
-                    assignee_institution=assignee["institution_id"],
-                )
+            writes.update(
+                routes,
+                key,
+                {
+                    "assignee_id": assignee["id"],
+                    "assignee_institution": assignee["institution_id"],
+                },
             )
         if isinstance(event, Referral.Returned):
-            writes.execute(route.values(assignee_id="", assignee_institution=""))
+            writes.update(routes, key, {"assignee_id": "", "assignee_institution": ""})
         status = STATUS_AFTER.get(type(event))
         if isinstance(event, Referral.Resumed):
             status = event.status
         if status:
-            writes.execute(route.values(status=status))
+            writes.update(routes, key, {"status": status})
         self._reports(event, rid, writes)
+
+    def preload(self, events, writes: Writes) -> None:
+        """The reports of the referrals a batch's events complete, replace or
+        revoke a report of: which one is valid is then known without a read."""
+        writes.load(
+            reports,
+            "referral_id",
+            {
+                str(event.originator_id)
+                for event in events
+                if isinstance(event, REPORTING)
+            },
+        )
 
     @staticmethod
     def _reports(event, rid: str, writes: Writes) -> None:
         if isinstance(event, Referral.Completed):
-            writes.execute(
-                update(routes)
-                .where(ROUTE.referral_id == rid)
-                .values(on_time=1 if event.on_time else 0)
+            writes.update(
+                routes, {"referral_id": rid}, {"on_time": 1 if event.on_time else 0}
             )
-        valid = update(reports).where(
-            REPORT.referral_id == rid, REPORT.status == "valid"
-        )
+        valid = {"referral_id": rid, "status": "valid"}
         if isinstance(event, Referral.Completed | Referral.ReportReplaced):
-            writes.execute(valid.values(status="replaced"))
+            writes.update_where(reports, valid, {"status": "replaced"})
             report = event.report
             writes.insert(
                 reports,
@@ -123,4 +136,4 @@ class ReferralView(Projection):
                 },
             )
         if isinstance(event, Referral.ReportRevoked):
-            writes.execute(valid.values(status="revoked"))
+            writes.update_where(reports, valid, {"status": "revoked"})
