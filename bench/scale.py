@@ -229,16 +229,15 @@ def demand_statuses(intake) -> dict[str, int]:
 
 def case_reads(apps: dict, demand_ids: list[str]) -> dict[str, Reads]:
     """What each service's part of a case timeline costs in its own process:
-    ``case_events`` and ``verify_case`` (the two RPCs the gateway sends it)
-    on the loaded store, for the same demands, no RabbitMQ nor HTTP."""
-    from shared.case_history import case_events, verify_case
+    ``case_audit`` (the RPC the gateway sends it) on the loaded store, for the
+    same demands, no RabbitMQ nor HTTP."""
+    from shared.case_history import case_audit
 
     found = {name: Reads() for name in apps}
     for demand_id in demand_ids:
         for name, app in apps.items():
             started = time.perf_counter()
-            case_events(app, demand_id)
-            verify_case(app, demand_id)
+            case_audit(app, demand_id)
             found[name].times.append((time.perf_counter() - started) * 1000)
     return found
 
