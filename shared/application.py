@@ -38,7 +38,11 @@ from shared.case_index import CaseIndex
 from shared.envelope import Envelope
 from shared.errors import ConflictError, NotFound
 from shared.hashchain import ChainBreak, event_hash, verify_stream
-from shared.persistence import KernelStore, eventsourcing_env
+from shared.persistence import (
+    KernelStore,
+    eventsourcing_env,
+    renew_on_stale_statements,
+)
 from shared.projection import ProjectionRunner
 from shared.tables import tracking
 
@@ -111,6 +115,7 @@ class ServiceApplication(Application):
     def __init__(self, url: str | None = None, env: dict | None = None):
         self.database_url = url
         super().__init__(env={**eventsourcing_env(self.name, url), **(env or {})})
+        renew_on_stale_statements(getattr(self.recorder, "datastore", None))
         self.kernel = KernelStore(self.name, url)
         # every service's own events, by case (shared.case_history reads it)
         self.case_index = ProjectionRunner(self, CaseIndex())

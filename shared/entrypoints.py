@@ -60,6 +60,22 @@ TRANSIENT = (
 )
 
 
+def is_transient(exc: BaseException) -> bool:
+    """A failure that says nothing about the message: one of ``TRANSIENT``,
+    or a prepared statement the connection's cache names but its session no
+    longer has (psycopg's ``InvalidSqlStatementName``, however wrapped). The
+    second is the connection's state, not the message's: the transaction's
+    rollback empties psycopg's cache, so the next attempt prepares anew
+    (``make faults``' hung broker parked a DemandRegistered with it once)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, TRANSIENT + (psycopg.errors.InvalidSqlStatementName,)):
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return False
+
+
 def rejected_counter(service: str):
     """``qi_<service>_messages_rejected_total{source, reason}``: messages a
     consumer refused at its trust boundary. ``source`` is the exchange's
@@ -210,7 +226,7 @@ class IntegrationEventHandler(EventHandler):
         lag = _seconds_since(envelope.occurred_at)
         if lag is not None:
             metrics.event_lag_seconds.labels(source=envelope.source).observe(lag)
-        if exc_info is not None and issubclass(exc_info[0], TRANSIENT):
+        if exc_info is not None and is_transient(exc_info[1]):
             # not the message's fault: back to the queue after a pause, so a
             # stopped dependency (a service, the database) neither parks good
             # messages nor spins hot

@@ -35,7 +35,15 @@ from shared.database import (
 )
 from shared.tables import KERNEL
 
-__all__ = ["DatabaseURL", "KernelClosed", "KernelStore", "eventsourcing_env"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DatabaseURL",
+    "KernelClosed",
+    "KernelStore",
+    "eventsourcing_env",
+    "renew_on_stale_statements",
+]
 
 # the files SQLite keeps beside a database file while it writes
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -100,6 +108,37 @@ def eventsourcing_env(service: str, url: str | None = None) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": config.get("QI_POSTGRES_MAX_OVERFLOW"),
         "POSTGRES_CONNECT_TIMEOUT": "5",
     }
+
+
+def renew_on_stale_statements(datastore: Any) -> None:
+    """An eventsourcing PostgreSQL datastore whose pool starts afresh when a
+    connection names a prepared statement its session no longer has.
+
+    eventsourcing prepares its statements and runs them in autocommit, and
+    psycopg forgets a name only when preparing it fails, not when running it
+    does: such a connection fails every later run of that statement. Draining
+    the pool (psycopg_pool: connections in use are closed when returned) gives
+    every statement a new session, so the caller's next attempt (a consumer
+    puts its message back: ``shared.entrypoints.is_transient``) works.
+    """
+    pool = getattr(datastore, "pool", None)
+    if not hasattr(pool, "drain"):  # SQLite's: no prepared statements
+        return
+    connection = datastore.get_connection
+
+    @contextmanager
+    def get_connection() -> Iterator[Any]:
+        with connection() as conn:
+            try:
+                yield conn
+            except psycopg.errors.InvalidSqlStatementName:
+                log.warning(
+                    "%s: a prepared statement was gone; renewing the pool", pool
+                )
+                pool.drain()
+                raise
+
+    datastore.get_connection = get_connection
 
 
 class KernelClosed(RuntimeError):
