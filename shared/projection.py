@@ -152,25 +152,13 @@ class Writes:
         """UPDATE every row whose columns equal ``where``'s values (none of
         them None): the rows known, when every row of one of those values
         was ``load``ed; else sent now, after what is kept."""
-        found = self._rows.get(table, {})
-        if any(
-            value in self._complete.get((table, name), ())
-            for name, value in where.items()
-        ):
-            matching = []
-            for state in found.values():
-                if state.present is False:
-                    continue
-                if any(name not in state.image for name in where):
-                    break  # inserted by insert_new: not known whether it is
-                if all(state.image[name] == want for name, want in where.items()):
-                    matching.append(state)
-            else:
-                names = _key_names(table)
-                for state in matching:
-                    key = {name: state.image[name] for name in names}
-                    self.update(table, key, values)
-                return
+        matching = self._matching(table, where, whole=False)
+        if matching is not None:
+            names = _key_names(table)
+            for state in matching:
+                key = {name: state.image[name] for name in names}
+                self.update(table, key, values)
+            return
         self.flush()
         self._forget()
         self.conn.execute(
@@ -178,6 +166,46 @@ class Writes:
             .where(*(table.c[name] == value for name, value in where.items()))
             .values(**values)
         )
+
+    def rows(self, table: Table, where: dict) -> list[dict]:
+        """The rows whose columns equal ``where``'s values (none of them
+        None) as they are now: the rows known, when every row of one of those
+        values was ``load``ed (else loaded now, by the first of them)."""
+        name, value = next(iter(where.items()))
+        if self._matching(table, where, whole=True) is None:
+            self.load(table, name, [value])
+        matching = self._matching(table, where, whole=True)
+        if matching is None:  # rows of the batch not wholly known: read
+            self.flush()
+            self._forget()
+            found = select(table).where(
+                *(table.c[column] == want for column, want in where.items())
+            )
+            return [dict(row) for row in self.conn.execute(found).mappings()]
+        return [dict(state.image) for state in matching]
+
+    def _matching(self, table: Table, where: dict, whole: bool) -> list | None:
+        """The known rows whose columns equal ``where``'s, or None when which
+        rows they are is not known. ``whole``: each known to be there, with
+        all its columns (for ``rows``; an update of a row not there does
+        nothing, so ``update_where`` can do with less)."""
+        if not any(
+            value in self._complete.get((table, name), ())
+            for name, value in where.items()
+        ):
+            return None
+        matching = []
+        width = len(table.columns)
+        for state in self._rows.get(table, {}).values():
+            if state.present is False:
+                continue
+            if any(name not in state.image for name in where):
+                return None  # inserted by insert_new: not known whether it is
+            if all(state.image[name] == want for name, want in where.items()):
+                if whole and (not state.present or len(state.image) < width):
+                    return None
+                matching.append(state)
+        return matching
 
     def get(self, table: Table, key: dict) -> dict | None:
         """The row whose primary key is ``key`` as it is now, or None."""

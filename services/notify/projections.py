@@ -8,18 +8,7 @@ message is for and where its deliveries stand (7.3.3).
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    Column,
-    Index,
-    MetaData,
-    Table,
-    Text,
-    and_,
-    exists,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import Column, Index, MetaData, Table, Text, func, select
 
 from services.notify.domain import Message
 from shared.projection import Projection, Writes
@@ -99,28 +88,36 @@ class MessagesView(Projection):
                 self._delivery(writes, message_id, channel, "pending", event.at)
             self._message(writes, message_id, "sending")
 
-    @staticmethod
-    def _message(writes: Writes, message_id: str, status: str) -> None:
-        writes.execute(
-            update(messages).where(M.message_id == message_id).values(status=status)
+    def preload(self, events, writes: Writes) -> None:
+        """The deliveries of the messages a batch's events send a delivery
+        of: whether all of a message's are sent is then known without a read."""
+        writes.load(
+            deliveries,
+            "message_id",
+            {
+                str(event.originator_id)
+                for event in events
+                if isinstance(event, Message.Event) and type(event).__name__ == "Sent"
+            },
         )
 
     @staticmethod
+    def _message(writes: Writes, message_id: str, status: str) -> None:
+        writes.update(messages, {"message_id": message_id}, {"status": status})
+
+    @staticmethod
     def _delivery(writes, message_id, channel, status, next_at) -> None:
-        writes.execute(
-            update(deliveries)
-            .where(D.message_id == message_id, D.channel == channel)
-            .values(status=status, next_at=next_at)
+        writes.update(
+            deliveries,
+            {"message_id": message_id, "channel": channel},
+            {"status": status, "next_at": next_at},
         )
 
     @staticmethod
     def _sent_if_all(writes: Writes, message_id: str) -> None:
-        unsent = exists().where(and_(D.message_id == message_id, D.status != "sent"))
-        writes.execute(
-            update(messages)
-            .where(M.message_id == message_id, ~unsent)
-            .values(status="sent")
-        )
+        found = writes.rows(deliveries, {"message_id": message_id})
+        if all(row["status"] == "sent" for row in found):
+            writes.update(messages, {"message_id": message_id}, {"status": "sent"})
 
 
 def _queued(message_id: str, event) -> dict:

@@ -24,6 +24,8 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, Text, event, select
 
 from bench.scale_load import YearLoader, province
+from services.notify.domain import Backoff, Message
+from services.notify.render import Rendered
 from shared import projection, system
 from shared.projection import ProjectionRunner, Writes
 
@@ -131,20 +133,7 @@ def test_views_rebuilt_in_batches_end_as_event_by_event(year, monkeypatch):
     compared = {}
     for app in year.values():
         for runner in _views(app):
-            with monkeypatch.context() as patched:
-                patched.setattr(projection, "Writes", SentAtOnce)
-                applied, at_once = _rebuilt(app, runner, 1)
-            assert applied == app.recorder.max_notification_id() > 0
-            one = _rebuilt(app, runner, 1)
-            with _statements(app) as sent:
-                batched = _rebuilt(app, runner, 500)
-            # a few statements a batch and table, not one an event: the
-            # rebuild's own (tables made anew, the events read, the position)
-            # and each batch's inserts, updates and reads ahead
-            batches = applied // 500 + 1
-            assert len(sent) <= 20 + 25 * batches, (runner.projection.name, sent)
-            assert one == (applied, at_once), runner.projection.name
-            assert batched == (applied, at_once), runner.projection.name
+            at_once = _compared(app, runner, monkeypatch)
             compared[runner.projection.name] = sum(map(len, at_once.values()))
     # the year touched every view and most of its tables
     assert set(compared) == {
@@ -159,6 +148,71 @@ def test_views_rebuilt_in_batches_end_as_event_by_event(year, monkeypatch):
     statuses = {dict(row)["status"] for row in intake}
     assert {"resolved"} <= statuses, statuses
     assert any(dict(row)["owner"] for row in intake)
+
+
+def _compared(app, runner, monkeypatch) -> dict:
+    """The view rebuilt the three ways, which must end with the same rows."""
+    with monkeypatch.context() as patched:
+        patched.setattr(projection, "Writes", SentAtOnce)
+        applied, at_once = _rebuilt(app, runner, 1)
+    assert applied == app.recorder.max_notification_id() > 0
+    assert _rebuilt(app, runner, 1) == (applied, at_once)
+    with _statements(app) as sent:
+        assert _rebuilt(app, runner, 500) == (applied, at_once)
+    # a few statements a batch and table, not one an event: the rebuild's
+    # own (tables made anew, the events read, the position) and each batch's
+    # inserts, updates and reads ahead
+    assert len(sent) <= 20 + 25 * (applied // 500 + 1), sent
+    return at_once
+
+
+def test_notify_messages_rebuilt_in_batches_end_as_event_by_event(
+    databases, monkeypatch
+):
+    """Messages routed, attempted, sent, failed, parked and released, their
+    steps interleaved in the store as a day's sending interleaves them."""
+    app = system.application_class("notify")(databases["notify"])
+    rng = random.Random(9)
+    backoff = Backoff(first_seconds=1, attempts=2, longest_seconds=1, lease_seconds=5)
+    now = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
+    try:
+        messages = [
+            Message.queue(
+                f"evt-{n}",
+                {"kind": "materials_notice", "audience": "customer", "demand_id": "d"},
+                Rendered("主题", "正文", "<p>正文</p>"),
+                now,
+            )
+            for n in range(60)
+        ]
+        app.save(*messages)
+        for message in messages:
+            channels = rng.sample(["email", "sms"], rng.randint(0, 2))
+            message.route({c: f"{c}-to" for c in channels}, now)
+        app.save(*messages)
+        for _ in range(6):  # rounds of sending: every message's next step
+            now += timedelta(seconds=10)
+            for message in messages:
+                _step(message, now, rng, backoff)
+            app.save(*[m for m in messages if m.pending_events])
+        rows = _compared(app, app.view, monkeypatch)
+    finally:
+        app.close()
+    statuses = {dict(row)["status"] for row in rows["notify_messages"]}
+    assert {"inbox", "sent", "parked", "sending"} <= statuses, statuses
+
+
+def _step(message, now, rng, backoff) -> None:
+    if message.status == "parked" and rng.random() < 0.3:
+        message.release(now)
+        return
+    for channel in message.due(now):
+        message.start(channel, now, backoff)
+        if rng.random() < 0.3:
+            message.sent(channel, now)
+        elif rng.random() < 0.8:
+            message.failed(channel, "refused", now, backoff)
+        return  # one step a round; an attempt may be left unfinished
 
 
 # -- Writes on its own ---------------------------------------------------------
