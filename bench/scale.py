@@ -499,7 +499,7 @@ def report(run: ScaleRun) -> list[str]:
     )
     lines.append(
         "    each service's part of a timeline in its own process "
-        f"(case_events + verify_case, p50 / p99 ms): {parts}"
+        f"(case_audit, p50 / p99 ms): {parts}"
     )
     for label, reads in (
         ("timeline", timeline),

@@ -51,3 +51,24 @@ def test_nothing_new_answers_while_a_writer_holds_the_position(app, backend):
 
     assert [e["version"] for e in events] == [1]
     assert waited < 2
+
+
+def test_the_audit_reads_a_stream_whole_but_times_only_the_cases_events(app):
+    """``case_audit``: a stream with events of two cases is verified whole
+    for each, and each case's timeline has only its own events, as
+    ``case_events`` and ``verify_case`` say."""
+    from dataclasses import replace
+
+    from shared.case_history import case_audit, verify_case
+
+    with audit_scope(STAFF):
+        case = app.register_demand(FORM)["id"]
+    other = "an-earlier-case-it-was-split-from"
+    with audit_scope(replace(STAFF, correlation_id=other)):
+        app.take(case, "staff-a")
+    for correlation_id, versions in ((case, [1]), (other, [2])):
+        audit = case_audit(app, correlation_id)
+        assert [e["version"] for e in audit["events"]] == versions
+        assert audit["events"] == case_events(app, correlation_id)
+        assert audit["check"] == verify_case(app, correlation_id)
+        assert audit["check"]["streams"] == 1 and audit["check"]["breaks"] == []
