@@ -5,17 +5,20 @@ and why, in-house service past its due date, the open demands of disabled
 accounts (to reassign), and the staff's efficiency this half-year so far
 (9.2.2), of the manager's institution.
 
-Read in two rounds of calls, each round's calls sent at once and answered in
-parallel (``shared.rpc.gather``), instead of a dozen calls one after another:
-the second round needs the first's service policy (the idle limit) and
-referred demands. A call that fails fails the board as before.
+Its calls are sent at once and answered in parallel, each waited for only
+when its answer is needed, all within one QI_RPC_TIMEOUT_SECONDS, instead of
+a dozen calls one after another: the idle demands are asked for as soon as
+the service policy (the idle limit) is known, the referred demands'
+referrals as soon as those demands are. A call that fails fails the board
+as before.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
-from functools import partial
 
+import eventlet
 from nameko.exceptions import UnknownService
 
 from services.gateway.access import MANAGERS, STAFF_ROLES
@@ -25,7 +28,7 @@ from services.gateway.usecases.operation import use_case
 from services.gateway.usecases.owners import OWN_INSTITUTION
 from shared.audit import Actor
 from shared.errors import DependencyUnavailable
-from shared.rpc import BROKER_UNREACHABLE, gather
+from shared.rpc import BROKER_UNREACHABLE, rpc_timeout
 
 # referred demands whose referrals the board opens, newest first; of their
 # referrals, those in referral's contract.WATCHED states: with the partner,
@@ -73,29 +76,38 @@ def _watched(inbox: list[dict], sent_out: list[dict], now: datetime) -> list[dic
     return sorted(watched, key=lambda r: (r.get("sent_at") or "", r["id"]))
 
 
-def _answers(calls: dict) -> dict:
-    """Every call's answer, the calls sent at once; the first failure is
-    raised, a service not there as ``DependencyUnavailable`` (as one call
-    through the gateway's proxies would), except the service policy's, for
-    which the default idle limit stands (``demands.stale_hours``)."""
-    found = gather(calls)
-    policy = found.pop("policy", None)
-    for name, answer in found.items():
-        if isinstance(answer, NOT_ANSWERING) and not isinstance(
-            answer, DependencyUnavailable
-        ):
-            raise DependencyUnavailable(f"{name}: {answer}") from answer
-        if isinstance(answer, BaseException):
-            raise answer
-    if isinstance(policy, NOT_ANSWERING):
-        found["hours"] = STALE_AFTER_WORKING_HOURS
-    elif isinstance(policy, BaseException):
-        raise policy
-    elif policy is not None:
-        found["hours"] = float(
-            policy["limits"].get("stale_after_working_hours", STALE_AFTER_WORKING_HOURS)
-        )
-    return found
+class _Calls:
+    """Calls sent now and answered meanwhile, each waited for when needed,
+    all within one QI_RPC_TIMEOUT_SECONDS (as ``shared.rpc.gather``): a
+    service not there is ``DependencyUnavailable``, as one call through the
+    gateway's proxies would say (``shared.rpc._BoundedService``)."""
+
+    def __init__(self):
+        self.seconds = rpc_timeout()
+        self.deadline = time.monotonic() + self.seconds
+        self.replies: dict = {}
+
+    def send(self, name: str, method, *args, **kwargs) -> None:
+        try:
+            self.replies[name] = method.call_async(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - raised when it is waited for
+            self.replies[name] = exc
+
+    def answer(self, name: str):
+        reply = self.replies.pop(name)
+        try:
+            if isinstance(reply, BaseException):
+                raise reply
+            with eventlet.Timeout(max(self.deadline - time.monotonic(), 0.001)):
+                return reply.result()
+        except eventlet.Timeout:
+            raise DependencyUnavailable(
+                f"{name} did not answer within {self.seconds:g}s"
+            ) from None
+        except NOT_ANSWERING as exc:
+            if isinstance(exc, DependencyUnavailable):
+                raise
+            raise DependencyUnavailable(f"{name}: {exc}") from exc
 
 
 @use_case(roles=MANAGERS, owner=OWN_INSTITUTION)
@@ -106,65 +118,71 @@ def board(
     institution's service policy's limit, 7.4.2), referrals late or
     escalated, and each staff member's figures of ``[since, until)``."""
     institution, audit = actor.institution, web(actor)
+    calls = _Calls()
+    if hours is None:  # the service policy's limit in force now (7.4.2)
+        calls.send("policy", gw.catalog.policy, institution)
+    calls.send("referred", gw.intake.referred_demands, institution, REFERRED_DEMANDS)
+    calls.send("inbox", gw.referral.inbox, institution, audit_data=audit)
+    calls.send("unopened", gw.referral.unopened_referrals, institution)
+    calls.send("in_house_overdue", gw.intake.overdue_in_house, institution)
+    # the half-year summary (9.1.3) and the efficiency review (9.2.2) due
+    calls.send(
+        "reviews",
+        gw.evaluation.due_reviews,
+        institution,
+        now.isoformat(),
+        audit_data=audit,
+    )
     # the institution's accounts, read once for its disabled owners and staff
     accounts = [a for a in gw.app.accounts() if a["institution"] == institution]
     disabled = {a["username"]: a["display_name"] for a in accounts if not a["active"]}
     staff = [a for a in accounts if a["role"] in STAFF_ROLES and a["active"]]
-    first = {
-        "inbox": partial(gw.referral.inbox.call_async, institution, audit_data=audit),
-        "referred": partial(
-            gw.intake.referred_demands.call_async, institution, REFERRED_DEMANDS
-        ),
-        "unopened": partial(gw.referral.unopened_referrals.call_async, institution),
-        "in_house_overdue": partial(gw.intake.overdue_in_house.call_async, institution),
-        # the half-year summary (9.1.3) and the efficiency review (9.2.2) due
-        "reviews": partial(
-            gw.evaluation.due_reviews.call_async,
-            institution,
-            now.isoformat(),
-            audit_data=audit,
-        ),
-    }
-    if hours is None:  # the service policy's limit in force now (7.4.2)
-        first["policy"] = partial(gw.catalog.policy.call_async, institution)
     if disabled:
-        first["disabled"] = partial(
-            gw.intake.open_demands_of.call_async, institution, sorted(disabled)
-        )
+        calls.send("disabled", gw.intake.open_demands_of, institution, sorted(disabled))
     if staff:  # every member's figures in one call (9.2.2)
-        first["figures"] = partial(
-            gw.evaluation.efficiency_figures_of_staff.call_async,
+        calls.send(
+            "figures",
+            gw.evaluation.efficiency_figures_of_staff,
             [a["username"] for a in staff],
             since,
             until,
         )
-    found = _answers(first)
-    hours = found.get("hours", hours)
-    second = {
-        "stale": partial(
-            gw.intake.stale_demands.call_async, now.isoformat(), hours, institution
+    if hours is None:
+        hours = _idle_limit(calls)
+    calls.send("stale", gw.intake.stale_demands, now.isoformat(), hours, institution)
+    referred = calls.answer("referred")
+    sent_out = []
+    if referred:
+        calls.send(
+            "sent_out", gw.referral.watched_referrals, referred, audit_data=audit
         )
-    }
-    if found["referred"]:
-        second["sent_out"] = partial(
-            gw.referral.watched_referrals.call_async,
-            found["referred"],
-            audit_data=audit,
-        )
-    found.update(_answers(second))
-    figures = found.get("figures", {})
+    inbox = calls.answer("inbox")
+    if referred:
+        sent_out = calls.answer("sent_out")
+    figures = calls.answer("figures") if staff else {}
     return {
-        "stale": found["stale"],
-        "referrals": _watched(found["inbox"], found.get("sent_out", []), now),
-        "unopened": found["unopened"],
-        "in_house_overdue": found["in_house_overdue"],
+        "stale": calls.answer("stale"),
+        "referrals": _watched(inbox, sent_out, now),
+        "unopened": calls.answer("unopened"),
+        "in_house_overdue": calls.answer("in_house_overdue"),
         # open demands whose owner's account is disabled: the manager
         # reassigns them (7.4.2), or no one answers for them
         "disabled_owners": [
             {**row, "owner_name": disabled.get(row["owner"], "")}
-            for row in found.get("disabled", [])
+            for row in (calls.answer("disabled") if disabled else [])
         ],
         # the active staff and managers, each with the figures of the period
         "staff": [{**a, "figures": figures[a["username"]]} for a in staff],
-        "reviews": found["reviews"],
+        "reviews": calls.answer("reviews"),
     }
+
+
+def _idle_limit(calls: _Calls) -> float:
+    """The working hours after which idle demands are shown (7.4.2): the
+    service policy's, the default while catalog does not answer (as
+    ``demands.stale_hours``)."""
+    try:
+        limits = calls.answer("policy")["limits"]
+    except DependencyUnavailable:
+        return STALE_AFTER_WORKING_HOURS
+    return float(limits.get("stale_after_working_hours", STALE_AFTER_WORKING_HOURS))
