@@ -9,11 +9,13 @@ Services run in this process on the real RabbitMQ, stores on PostgreSQL.
 
 from __future__ import annotations
 
+from kombu import Connection
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.evaluation import figures
 from services.gateway.access import STAFF_ROLES
 from services.referral.contract import WATCHED
+from tests import support
 from tests.integration import test_case_rules as rules
 from tests.integration import test_gateway_access as access_tests
 from tests.integration.test_evaluation import NOVEMBER, seed_november
@@ -164,3 +166,58 @@ def test_watched_referrals_of_referred_demands_equal_the_reads_one_by_one(
         }
         assert rpc.referral.watched_referrals(demands, audit_data=other) == []
         assert rpc.referral.watched_referrals([], audit_data=audit) == []
+
+
+def board_without(runner_factory, broker, tmp_path, monkeypatch, *absent: str):
+    """The board of zhao (jsqi's manager), every service running but
+    ``absent`` (not deployed: no RPC queue, not even an earlier test's)."""
+    with Connection(broker) as conn:
+        channel = conn.channel()
+        for name in absent:
+            channel.queue_delete(f"rpc-{name}")
+    from services.catalog.service import CatalogService
+    from services.evaluation.service import EvaluationService
+    from services.gateway.service import GatewayService
+    from services.intake.service import IntakeService
+    from services.referral.service import ReferralService
+
+    services = {
+        "intake": IntakeService,
+        "referral": ReferralService,
+        "catalog": CatalogService,
+        "evaluation": EvaluationService,
+        "gateway": GatewayService,
+    }
+    running = [name for name in services if name not in absent]
+    monkeypatch.setenv("QI_SERVICES", ",".join(running))
+    seed = support.seed_accounts(
+        tmp_path / "accounts.json", access_tests.ACCOUNTS, access_tests.PASSWORD
+    )
+    monkeypatch.setenv("QI_SEED_ACCOUNTS", str(seed))
+    monkeypatch.setenv("QI_GATEWAY_SECRET", "test-secret-" + "x" * 32)
+    runner = runner_factory(
+        *(services[name] for name in running), http_port=support.free_port()
+    )
+    client = access_tests.Client(f"http://{runner.http_address}")
+    return client.get("/api/v1/board", "zhao")
+
+
+def test_a_board_whose_service_is_not_running_is_503(
+    databases, runner_factory, clean_broker, tmp_path, monkeypatch
+):
+    answer = board_without(
+        runner_factory, clean_broker, tmp_path, monkeypatch, "evaluation"
+    )
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["title"] == "服务暂不可用，请稍后再试"
+
+
+def test_without_catalog_the_board_counts_idle_demands_by_the_default_limit(
+    databases, runner_factory, clean_broker, tmp_path, monkeypatch
+):
+    answer = board_without(
+        runner_factory, clean_broker, tmp_path, monkeypatch, "catalog"
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["stale"] == []
+    assert {s["username"] for s in answer.json()["staff"]} >= {"wang", "zhao"}
