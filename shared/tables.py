@@ -94,6 +94,8 @@ def _events(name: str) -> Table:
         Column("originator_version", BigInteger, primary_key=True),
         Column("topic", Text),
         Column("state", LargeBinary),
+        # PostgreSQL's; SQLite's recorder numbers its events by rowid
+        Column("notification_id", BigInteger),
     )
 
 
