@@ -49,7 +49,7 @@ def _json(value) -> str:
 
 class EvaluationView(Projection):
     name = "evaluation_view"
-    version = 2  # v2: ev_complaints.verified, ev_reviews
+    version = 3  # v2: ev_complaints.verified, ev_reviews; v3: indexes
     tables = TABLES
 
     def apply(self, event, writes: Writes) -> None:

@@ -7,7 +7,7 @@ Every moment is stored as UTC ISO text, so text order is time order.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text
+from sqlalchemy import Column, Index, Integer, MetaData, Table, Text
 
 metadata = MetaData()
 
@@ -132,6 +132,24 @@ reviews = Table(
     _text("period"),
     _text("done_at"),  # "" while a summary is only drafted
 )
+# What the figures, the board and a case's records look rows up by: without
+# them each read scans its whole table, which grows with the year (issue 22:
+# a manager's board counts every staff member's rows of the half-year).
+for _table, *_columns in (
+    (cases, "first_taker"),
+    (cases, "owner"),
+    (cases, "institution_id", "registered_at"),
+    (actions, "staff_id", "at"),
+    (referrals, "case_id"),
+    (complaints, "case_id"),
+    (complaints, "staff_id"),
+    (surveys, "case_id"),
+    (surveys, "staff_id"),
+    (surveys, "institution_id", "ended_at"),
+    (call_backs, "case_id"),
+):
+    Index(f"ix_{_table.name}_{'_'.join(_columns)}", *(_table.c[c] for c in _columns))
+
 TABLES = (
     cases,
     actions,
