@@ -62,49 +62,46 @@ def verify_case(app: ServiceApplication, correlation_id: str) -> dict:
 
 def case_audit(app: ServiceApplication, correlation_id: str) -> dict:
     """``case_events`` and ``verify_case`` in one read, for the regulator's
-    audit (7.3.3): after the catch-up, one statement reads every stream of
-    the case whole, each event marked whether the index puts it in the case;
-    the timeline and the verification are both made from those same rows
-    (the gateway asks each service once, not twice)."""
+    audit (7.3.3): one catch-up, one index read and one read of every stream
+    of the case, the timeline and the verification both made from those same
+    rows (the gateway asks each service once, not twice).
+
+    Two statements, not one: the events read by the list of the index's
+    streams. With the index as a subquery instead (one statement), a case's
+    part at 30,000 demands took 264 ms at the median in evaluation and 75 ms
+    in intake, against 2.7 and 2.4 ms this way (``make bench-scale``)."""
     app.case_index.catch_up()
-    case = str(correlation_id)
-    events_table = stored_events(app.recorder)
-    stored = events_table.c
-    in_index = case_index.alias("in_index")
-    rows = app.kernel.query(
-        select(
-            stored.originator_id,
-            stored.originator_version,
-            stored.topic,
-            stored.state,
-            in_index.c.version.is_not(None).label("in_case"),
-        )
-        .select_from(
-            events_table.outerjoin(
-                in_index,
-                and_(
-                    in_index.c.correlation_id == case,
-                    in_index.c.originator_id == stored.originator_id,
-                    in_index.c.version == stored.originator_version,
-                ),
+    indexed = {
+        (r["originator_id"], r["version"]) for r in _indexed(app, correlation_id)
+    }
+    streams: dict = {oid: [] for oid in sorted({oid for oid, _ in indexed}, key=str)}
+    if streams:
+        stored = stored_events(app.recorder).c
+        rows = app.kernel.query(
+            select(
+                stored.originator_id,
+                stored.originator_version,
+                stored.topic,
+                stored.state,
             )
+            .where(stored.originator_id.in_(list(streams)))
+            .order_by(stored.originator_id, stored.originator_version)
         )
-        .where(
-            stored.originator_id.in_(
-                select(INDEX.originator_id).where(INDEX.correlation_id == case)
+        for row in rows:
+            streams[row["originator_id"]].append(
+                _stored(
+                    row["originator_id"],
+                    row["originator_version"],
+                    row["topic"],
+                    row["state"],
+                )
             )
-        )
-        .order_by(stored.originator_id, stored.originator_version)
+    in_case = (
+        event
+        for stream in streams.values()
+        for event in stream
+        if (event.originator_id, event.originator_version) in indexed
     )
-    streams: dict = {}
-    in_case = []
-    for row in rows:
-        event = _stored(
-            row["originator_id"], row["originator_version"], row["topic"], row["state"]
-        )
-        streams.setdefault(event.originator_id, []).append(event)
-        if row["in_case"]:
-            in_case.append(event)
     return {"events": _timeline(app, in_case), "check": _check(app, streams)}
 
 
