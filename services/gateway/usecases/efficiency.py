@@ -115,19 +115,18 @@ def assess(gw, actor: Actor, _, *, staff_id: str, since: str, until: str) -> dic
 @use_case(roles=MANAGERS, owner=OWN_INSTITUTION)
 def own_staff(gw, actor: Actor, _, *, since: str, until: str) -> list[dict]:
     """The active staff and managers of the manager's institution, each with
-    the figures of ``[since, until)``."""
-    return [
-        {
-            **account,
-            "figures": gw.evaluation.efficiency_figures(
-                account["username"], since, until
-            ),
-        }
+    the figures of ``[since, until)`` (9.2.2), all asked for in one call."""
+    staff = [
+        account
         for account in gw.app.accounts()
         if account["role"] in STAFF_ROLES
         and account["institution"] == actor.institution
         and account["active"]
     ]
+    found = gw.evaluation.efficiency_figures_of_staff(
+        [account["username"] for account in staff], since, until
+    )
+    return [{**account, "figures": found[account["username"]]} for account in staff]
 
 
 @use_case(roles=READERS, owner=ASSESSMENT)
