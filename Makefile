@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup test-deps run test unit integration e2e faults lint format bench bench-scale verify parked clean
+.PHONY: setup test-deps run test test-durations unit integration e2e faults lint format bench bench-scale verify parked clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ run: $(STAMP)
 test: test-deps $(STAMP) lint
 	$(PY) scripts/test-shards --shards 2 tests/unit tests/integration tests/e2e -- -m "not slow_fault"
 	$(PY) -m pytest tests/faults -m "not slow_fault"
+
+# make test's two sessions, run to measure each test file's seconds again
+# (tests/durations.json: what scripts/test-shards balances the sessions by)
+test-durations: test-deps $(STAMP)
+	$(PY) scripts/test-shards --shards 2 --record tests/durations.json tests/unit tests/integration tests/e2e -- -m "not slow_fault"
 
 unit integration e2e faults: test-deps $(STAMP)
 	$(PY) -m pytest tests/$@
