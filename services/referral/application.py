@@ -33,6 +33,7 @@ from services.referral.schemas import ESCALATION_REASONS
 from services.referral.scopes import case_scope
 from services.referral.standing import StandingMixin
 from services.referral.views import summary
+from services.referral.watched import WatchedMixin
 from shared import calendar
 from shared.application import ServiceApplication
 from shared.calendar import SHANGHAI, calendar_from_env
@@ -59,6 +60,7 @@ class ReferralApplication(
     OpeningMixin,
     StandingMixin,
     CustomerViewMixin,
+    WatchedMixin,
     PolicyCopyMixin,
     ServiceApplication,
 ):
@@ -297,7 +299,10 @@ class ReferralApplication(
     # -- queries --------------------------------------------------------------
 
     def referral(self, referral_id) -> dict:
-        referral = self._referral(referral_id)
+        return self._shown(self._referral(referral_id))
+
+    def _shown(self, referral: Referral) -> dict:
+        """The referral as the caller may see it (NotFound when not at all)."""
         access.require_visible(referral)
         return summary(referral, access.sees_all(referral))
 

@@ -9,15 +9,9 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 from nameko.timer import timer
-from sqlalchemy import select
 
-from services.referral import access
 from services.referral.application import ReferralApplication
-from services.referral.contract import WATCHED
-from services.referral.domain import Referral
-from services.referral.projections import ROUTE
 from services.referral.schemas import to_envelope
-from services.referral.views import summary
 from shared import config
 from shared.entrypoints import integration_handler
 from shared.errors import ConflictError, NotFound, ValidationFailed
@@ -199,44 +193,9 @@ class ReferralService(Pingable, CaseHistory):
 
     @rpc(expected_exceptions=EXPECTED)
     def watched_referrals(self, demands, audit_data=None):
-        """The referrals of ``demands`` (each ``{demand_id, item_codes}``) in a
-        watched state (``contract.WATCHED``, 8.3.4), each as ``referral``
-        answers it, for the manager's board in one call: the read model names
-        the ones in those states, and only they are loaded; one the caller may
-        not see is left out."""
-        if not isinstance(demands, list):
-            raise ValidationFailed.single("demands", "请列出需求及其事项")
-        wanted = list(
-            dict.fromkeys(
-                str(Referral.create_id(demand["demand_id"], code))
-                for demand in demands
-                for code in demand["item_codes"]
-            )
-        )
-        if not wanted:
-            return []
-        self.app.view.catch_up()
-        open_now = {
-            row["referral_id"]
-            for row in self.app.kernel.query(
-                select(ROUTE.referral_id).where(
-                    ROUTE.referral_id.in_(wanted), ROUTE.status.in_(WATCHED)
-                )
-            )
-        }
-        found = []
-        for referral_id in wanted:
-            if referral_id not in open_now:
-                continue
-            referral = self.app.get_existing(referral_id, Referral, "referral")
-            if referral.status not in WATCHED:
-                continue
-            try:
-                access.require_visible(referral)
-            except NotFound:
-                continue
-            found.append(summary(referral, access.sees_all(referral)))
-        return found
+        """The board's watched referrals of ``demands`` in one call
+        (``WatchedMixin.watched_referrals``, 8.3.4)."""
+        return self.app.watched_referrals(demands)
 
     @rpc
     def referrals_for(self, demand_id, item_codes):
