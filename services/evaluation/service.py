@@ -9,7 +9,7 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.evaluation import figures, report, schedule, views
+from services.evaluation import report, schedule, views
 from services.evaluation.application import EvaluationApplication
 from services.evaluation.domain import CallBack
 from services.evaluation.schemas import to_envelope
@@ -229,18 +229,9 @@ class EvaluationService(Pingable, CaseHistory):
 
     @rpc(expected_exceptions=EXPECTED)
     def efficiency_figures_of_staff(self, staff_ids, since, until):
-        """``efficiency_figures`` of every one of ``staff_ids`` at once, by
-        staff id (9.2.2): the manager's board asks for its whole staff in one
-        call, counted in one pass over the read model."""
-        if not isinstance(staff_ids, list) or not all(
-            isinstance(staff, str) for staff in staff_ids
-        ):
-            raise ValidationFailed.single("staff_ids", "请列出服务人员")
-        start, end = aware(since, "since"), aware(until, "until")
-        self.app.view.catch_up()
-        return figures.efficiency_of_staff(
-            self.app.kernel, self.app.calendar, staff_ids, start, end
-        )
+        """Every one of ``staff_ids``'s figures in one call (9.2.2): the
+        manager's board and the efficiency page ask for their whole staff."""
+        return self.app.efficiency_figures_of_staff(staff_ids, since, until)
 
     @rpc(expected_exceptions=EXPECTED)
     def assess_efficiency(self, staff_id, since, until, audit_data=None):
