@@ -60,17 +60,22 @@ TRANSIENT = (
 )
 
 
+# a prepared statement the connection's cache names but its session no
+# longer has: the connection's state, not the message's
+_STALE_STATEMENT = psycopg.errors.InvalidSqlStatementName
+
+
 def is_transient(exc: BaseException) -> bool:
     """A failure that says nothing about the message: one of ``TRANSIENT``,
-    or a prepared statement the connection's cache names but its session no
-    longer has (psycopg's ``InvalidSqlStatementName``, however wrapped). The
-    second is the connection's state, not the message's: the transaction's
-    rollback empties psycopg's cache, so the next attempt prepares anew
-    (``make faults``' hung broker parked a DemandRegistered with it once)."""
+    or a stale prepared statement (``_STALE_STATEMENT``), however wrapped.
+    The next attempt prepares anew: the kernel store's failed transaction
+    rolls back, which empties psycopg's cache, and eventsourcing's pool is
+    renewed (``shared.persistence.renew_on_stale_statements``). ``make
+    faults``' hung broker parked a DemandRegistered with it once."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, TRANSIENT + (psycopg.errors.InvalidSqlStatementName,)):
+        if isinstance(exc, (*TRANSIENT, _STALE_STATEMENT)):
             return True
         exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
     return False

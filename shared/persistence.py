@@ -272,7 +272,7 @@ def installation_cipher_key(services: list[str]) -> str:
         return ""  # a database of its own: its key comes with its other secrets
     existing = sorted(p.name for p in folder.glob("*.sqlite"))
     if existing:
-        logging.getLogger(__name__).warning(
+        log.warning(
             "event stores %s were made without QI_CIPHER_KEY: personal data in "
             "them is not encrypted at rest",
             ", ".join(existing),

@@ -213,13 +213,10 @@ class Writes:
         """The row whose primary key is ``key`` as it is now, or None."""
         at = _key(table, key)
         state = self._rows.get(table, {}).get(at)
-        if (
-            state is None
-            or state.present is None
-            or len(state.image) < len(table.columns)
-        ):
-            if state is None or state.present is not False:
-                state = self._fetch(table, at)
+        if state is not None and state.present is False:
+            return None
+        if state is None or not state.present or len(state.image) < len(table.columns):
+            state = self._fetch(table, at)
         return dict(state.image) if state.present else None
 
     def load(self, table: Table, column: str, values) -> None:
