@@ -2,7 +2,8 @@
 
 A call to another service gives up after QI_RPC_TIMEOUT_SECONDS with
 ``DependencyUnavailable``, whether it is made alone (``BoundedRpcProxy``) or
-together with others (``gather``): the one place that timeout is applied.
+together with others (``Calls``, ``gather``): the one place that timeout is
+applied.
 """
 
 from __future__ import annotations
@@ -53,28 +54,59 @@ def _not_answered(what: str, seconds: float) -> DependencyUnavailable:
     return DependencyUnavailable(f"{what} did not answer within {seconds:g}s".strip())
 
 
+class Calls:
+    """Calls sent at once, each a ``call_async``, and each waited for only
+    when its answer is needed, all within one QI_RPC_TIMEOUT_SECONDS: a
+    service that is down costs one timeout, not one each."""
+
+    def __init__(self):
+        self.seconds = rpc_timeout()
+        self.deadline = time.monotonic() + self.seconds
+        self._replies: dict = {}
+
+    def send(self, name, start: Callable, *args, **kwargs) -> None:
+        """Send ``start(*args, **kwargs)`` (a ``call_async``) now; what it
+        raises is said when the answer is waited for."""
+        try:
+            self._replies[name] = start(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - said when waited for
+            self._replies[name] = exc
+
+    def outcome(self, name, what: str = "") -> object:
+        """The answer, or what the call failed with (``DependencyUnavailable``
+        naming ``what`` for one that did not answer in time), not raised."""
+        reply = self._replies.pop(name)
+        if isinstance(reply, BaseException):
+            return reply
+        try:
+            with eventlet.Timeout(max(self.deadline - time.monotonic(), 0.001)):
+                return reply.result()
+        except eventlet.Timeout:
+            return _not_answered(what, self.seconds)
+        except Exception as exc:  # noqa: BLE001 - said, not raised
+            return exc
+
+    def answer(self, name: str):
+        """The answer, or raised; a service not there (not running, the broker
+        unreachable) as ``DependencyUnavailable``, as one call through
+        ``BoundedRpcProxy`` would say."""
+        found = self.outcome(name, name)
+        if isinstance(found, (UnknownService, *BROKER_UNREACHABLE)):
+            raise DependencyUnavailable(f"{name}: {found}") from found
+        if isinstance(found, BaseException):
+            raise found
+        return found
+
+
 def gather(calls: dict[object, Callable[[], object]]) -> dict[object, object]:
     """Start every call at once (each a ``call_async``), then wait for them all
     within one QI_RPC_TIMEOUT_SECONDS: each answer, or what it failed with
     (``DependencyUnavailable`` for one that did not answer in time). A
     service that is down costs one timeout, not one each."""
-    seconds = rpc_timeout()
-    deadline = time.monotonic() + seconds
-    replies, found = {}, {}
+    sent = Calls()
     for name, start in calls.items():
-        try:
-            replies[name] = start()
-        except Exception as exc:  # noqa: BLE001 - said per call, not raised
-            found[name] = exc
-    for name, reply in replies.items():
-        try:
-            with eventlet.Timeout(max(deadline - time.monotonic(), 0.001)):
-                found[name] = reply.result()
-        except eventlet.Timeout:
-            found[name] = _not_answered("", seconds)  # the caller knows which
-        except Exception as exc:  # noqa: BLE001 - said per call, not raised
-            found[name] = exc
-    return found
+        sent.send(name, start)
+    return {name: sent.outcome(name) for name in calls}  # the caller knows which
 
 
 # what kombu and amqp raise when a request cannot reach RabbitMQ at all

@@ -15,28 +15,21 @@ as before.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
-import eventlet
-from nameko.exceptions import UnknownService
-
 from services.gateway.access import MANAGERS, STAFF_ROLES
+from services.gateway.usecases import demands
 from services.gateway.usecases.common import web
-from services.gateway.usecases.demands import STALE_AFTER_WORKING_HOURS
 from services.gateway.usecases.operation import use_case
 from services.gateway.usecases.owners import OWN_INSTITUTION
 from shared.audit import Actor
-from shared.errors import DependencyUnavailable
-from shared.rpc import BROKER_UNREACHABLE, rpc_timeout
+from shared.rpc import Calls
 
 # referred demands whose referrals the board opens, newest first; of their
 # referrals, those in referral's contract.WATCHED states: with the partner,
 # and before they are sent (escalated when they wait too long,
 # QI_REFERRAL_UNSENT_WORKING_HOURS)
 REFERRED_DEMANDS = 50
-# what a service that is not there answers (``shared.rpc._BoundedService``)
-NOT_ANSWERING = (DependencyUnavailable, UnknownService, *BROKER_UNREACHABLE)
 
 
 def overdue_stage(referral: dict, now: datetime) -> str:
@@ -76,40 +69,6 @@ def _watched(inbox: list[dict], sent_out: list[dict], now: datetime) -> list[dic
     return sorted(watched, key=lambda r: (r.get("sent_at") or "", r["id"]))
 
 
-class _Calls:
-    """Calls sent now and answered meanwhile, each waited for when needed,
-    all within one QI_RPC_TIMEOUT_SECONDS (as ``shared.rpc.gather``): a
-    service not there is ``DependencyUnavailable``, as one call through the
-    gateway's proxies would say (``shared.rpc._BoundedService``)."""
-
-    def __init__(self):
-        self.seconds = rpc_timeout()
-        self.deadline = time.monotonic() + self.seconds
-        self.replies: dict = {}
-
-    def send(self, name: str, method, *args, **kwargs) -> None:
-        try:
-            self.replies[name] = method.call_async(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - raised when it is waited for
-            self.replies[name] = exc
-
-    def answer(self, name: str):
-        reply = self.replies.pop(name)
-        try:
-            if isinstance(reply, BaseException):
-                raise reply
-            with eventlet.Timeout(max(self.deadline - time.monotonic(), 0.001)):
-                return reply.result()
-        except eventlet.Timeout:
-            raise DependencyUnavailable(
-                f"{name} did not answer within {self.seconds:g}s"
-            ) from None
-        except NOT_ANSWERING as exc:
-            if isinstance(exc, DependencyUnavailable):
-                raise
-            raise DependencyUnavailable(f"{name}: {exc}") from exc
-
-
 @use_case(roles=MANAGERS, owner=OWN_INSTITUTION)
 def board(
     gw, actor: Actor, _, *, now: datetime, hours: float | None, since, until
@@ -118,17 +77,19 @@ def board(
     institution's service policy's limit, 7.4.2), referrals late or
     escalated, and each staff member's figures of ``[since, until)``."""
     institution, audit = actor.institution, web(actor)
-    calls = _Calls()
+    calls = Calls()
     if hours is None:  # the service policy's limit in force now (7.4.2)
-        calls.send("policy", gw.catalog.policy, institution)
-    calls.send("referred", gw.intake.referred_demands, institution, REFERRED_DEMANDS)
-    calls.send("inbox", gw.referral.inbox, institution, audit_data=audit)
-    calls.send("unopened", gw.referral.unopened_referrals, institution)
-    calls.send("in_house_overdue", gw.intake.overdue_in_house, institution)
+        calls.send("policy", gw.catalog.policy.call_async, institution)
+    calls.send(
+        "referred", gw.intake.referred_demands.call_async, institution, REFERRED_DEMANDS
+    )
+    calls.send("inbox", gw.referral.inbox.call_async, institution, audit_data=audit)
+    calls.send("unopened", gw.referral.unopened_referrals.call_async, institution)
+    calls.send("in_house_overdue", gw.intake.overdue_in_house.call_async, institution)
     # the half-year summary (9.1.3) and the efficiency review (9.2.2) due
     calls.send(
         "reviews",
-        gw.evaluation.due_reviews,
+        gw.evaluation.due_reviews.call_async,
         institution,
         now.isoformat(),
         audit_data=audit,
@@ -138,23 +99,33 @@ def board(
     disabled = {a["username"]: a["display_name"] for a in accounts if not a["active"]}
     staff = [a for a in accounts if a["role"] in STAFF_ROLES and a["active"]]
     if disabled:
-        calls.send("disabled", gw.intake.open_demands_of, institution, sorted(disabled))
+        calls.send(
+            "disabled",
+            gw.intake.open_demands_of.call_async,
+            institution,
+            sorted(disabled),
+        )
     if staff:  # every member's figures in one call (9.2.2)
         calls.send(
             "figures",
-            gw.evaluation.efficiency_figures_of_staff,
+            gw.evaluation.efficiency_figures_of_staff.call_async,
             [a["username"] for a in staff],
             since,
             until,
         )
     if hours is None:
-        hours = _idle_limit(calls)
-    calls.send("stale", gw.intake.stale_demands, now.isoformat(), hours, institution)
+        hours = demands.idle_limit(lambda: calls.answer("policy"))
+    calls.send(
+        "stale", gw.intake.stale_demands.call_async, now.isoformat(), hours, institution
+    )
     referred = calls.answer("referred")
     sent_out = []
     if referred:
         calls.send(
-            "sent_out", gw.referral.watched_referrals, referred, audit_data=audit
+            "sent_out",
+            gw.referral.watched_referrals.call_async,
+            referred,
+            audit_data=audit,
         )
     inbox = calls.answer("inbox")
     if referred:
@@ -175,14 +146,3 @@ def board(
         "staff": [{**a, "figures": figures[a["username"]]} for a in staff],
         "reviews": calls.answer("reviews"),
     }
-
-
-def _idle_limit(calls: _Calls) -> float:
-    """The working hours after which idle demands are shown (7.4.2): the
-    service policy's, the default while catalog does not answer (as
-    ``demands.stale_hours``)."""
-    try:
-        limits = calls.answer("policy")["limits"]
-    except DependencyUnavailable:
-        return STALE_AFTER_WORKING_HOURS
-    return float(limits.get("stale_after_working_hours", STALE_AFTER_WORKING_HOURS))

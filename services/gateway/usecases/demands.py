@@ -49,8 +49,14 @@ def stale_hours(gw, institution: str) -> float:
     are shown to its managers: its service policy's limit in force now,
     asked of catalog (``policy``, one aggregate read) each time, so a change
     counts at once; catalog not answering: the default."""
+    return idle_limit(lambda: gw.catalog.policy(institution))
+
+
+def idle_limit(policy: Callable[[], dict]) -> float:
+    """``stale_hours`` from ``policy()``, catalog's answer however it is
+    waited for (the board sends the call with its others)."""
     try:
-        limits = gw.catalog.policy(institution)["limits"]
+        limits = policy()["limits"]
     except DependencyUnavailable:
         return STALE_AFTER_WORKING_HOURS
     return float(limits.get("stale_after_working_hours", STALE_AFTER_WORKING_HOURS))
