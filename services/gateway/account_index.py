@@ -12,7 +12,7 @@ any time; the password hash stays in the events only.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, MetaData, Table, Text, update
+from sqlalchemy import Boolean, Column, MetaData, Table, Text
 
 from shared.projection import Projection, Writes
 
@@ -58,10 +58,11 @@ class AccountIndex(Projection):
                 },
             )
             return
-        row = update(account_rows).where(ACCOUNT.account_id == key)
+        row = {"account_id": key}
         if isinstance(event, self.role_changed):
-            writes.execute(row.values(role=event.role, institution=event.institution))
+            values = {"role": event.role, "institution": event.institution}
+            writes.update(account_rows, row, values)
         elif isinstance(event, self.disabled):
-            writes.execute(row.values(active=False))
+            writes.update(account_rows, row, {"active": False})
         elif isinstance(event, self.enabled):
-            writes.execute(row.values(active=True))
+            writes.update(account_rows, row, {"active": True})
