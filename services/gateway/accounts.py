@@ -152,14 +152,20 @@ class Account(AuditedAggregate):
         self.active = True
 
     def public(self) -> dict:
-        return {
-            "username": self.username,
-            "display_name": self.display_name,
-            "role": self.role,
-            "role_label": ROLES[self.role],
-            "institution": self.institution,
-            "active": self.active,
-        }
+        return public_account(vars(self))
+
+
+def public_account(fields) -> dict:
+    """What is shown of an account, from its aggregate's attributes or its
+    row in the accounts' read model: never the password hash."""
+    return {
+        "username": fields["username"],
+        "display_name": fields["display_name"],
+        "role": fields["role"],
+        "role_label": ROLES[fields["role"]],
+        "institution": fields["institution"],
+        "active": bool(fields["active"]),
+    }
 
 
 def _checked(form: object) -> dict:
@@ -329,17 +335,7 @@ class GatewayApplication(ServiceApplication):
         # sorted here, by code point as before: a database's collation may
         # order "a.b" and "a_b" otherwise
         rows.sort(key=lambda row: row["username"])
-        return [
-            {
-                "username": row["username"],
-                "display_name": row["display_name"],
-                "role": row["role"],
-                "role_label": ROLES[row["role"]],
-                "institution": row["institution"],
-                "active": bool(row["active"]),
-            }
-            for row in rows
-        ]
+        return [public_account(row) for row in rows]
 
     def record_read(self, case_id: str, what: str, as_of: str = "") -> None:
         self.save(CaseRead(case_id, what, as_of))
